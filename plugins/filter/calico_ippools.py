@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: calico_ippools
+short_description: Calico IPPools for the other clusters of the mesh, per cluster
+version_added: 0.1.0
+description:
+  - For every calico cluster in the mesh, one disabled IPPool with C(natOutgoing=false) per
+    other cluster's pod CIDR and service CIDR (seed 002), so felix does not SNAT mesh traffic.
+  - Names follow the seed, C(pod-<cluster>) and C(svc-<cluster>), labelled
+    C(app.kubernetes.io/managed-by=nodenet.fabric).
+options:
+  _input:
+    description: C(hostvars).
+    type: dict
+    required: true
+  groups:
+    description: C(groups), the whole inventory's groups.
+    type: dict
+    required: true
+  mesh_group:
+    description: Group whose hosts form the vxlan mesh.
+    type: str
+    default: vxlan_mesh
+"""
+
+EXAMPLES = r"""
+- name: Render each cluster's pools
+  ansible.builtin.copy:
+    content: "{{ item.manifests | to_nice_yaml }}"
+    dest: "out/{{ item.cluster }}-ippools.yml"
+  loop: "{{ hostvars | nodenet.fabric.calico_ippools(groups) }}"
+"""
+
+RETURN = r"""
+_value:
+  description: One item per calico cluster of the mesh, with its C(cluster_kubeconfig) (or null)
+    and its IPPool manifests (crd.projectcalico.org/v1).
+  type: list
+  elements: dict
+  sample: [{"cluster": "test-cluster1", "kubeconfig": null, "manifests": [
+           {"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool", "metadata": {"name": "svc-test-cluster2"},
+            "spec": {"cidr": "10.235.0.0/18", "natOutgoing": false, "disabled": true}}]}]
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.errors import FabricInvalid
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.ippools import remote_ippools
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.validate import load
+
+
+def calico_ippools(hostvars, groups, mesh_group="vxlan_mesh"):
+    try:
+        return remote_ippools(load(hostvars, groups, mesh_group))
+    except FabricInvalid as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+class FilterModule:
+    def filters(self):
+        return {"calico_ippools": calico_ippools}

@@ -1,0 +1,149 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read -> plan -> apply, shared by the Ansible module and the boot-time CLI."""
+
+from __future__ import absolute_import, division, print_function
+
+import ipaddress
+import os
+import subprocess
+
+from . import kernel
+from .plan import make_plan
+
+__metaclass__ = type
+
+
+class ReconcileError(Exception):
+    def __init__(self, message, result=None):
+        super(ReconcileError, self).__init__(message)
+        self.result = result or {}
+
+
+class Runner:
+    """Runs argv lists (never a shell string), optionally under a prefix such as
+    `ip netns exec NS` for tools that work on a namespace from outside."""
+
+    def __init__(self, prefix=None):
+        self.prefix = list(prefix or [])
+
+    def run(self, argv, stdin=None):
+        argv = [self.which(argv[0])] + list(argv[1:])
+        proc = subprocess.Popen(self.prefix + argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, universal_newlines=True)
+        out, err = proc.communicate(stdin)
+        if proc.returncode != 0:
+            raise ReconcileError("%s failed (rc=%d): %s" % (" ".join(argv), proc.returncode, err.strip()))
+        return out
+
+    @staticmethod
+    def which(tool):
+        # iproute2 lives in /usr/sbin or /sbin, which a non-login PATH may lack.
+        for folder in os.environ.get("PATH", "").split(os.pathsep) + ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]:
+            path = os.path.join(folder, tool)
+            if folder and os.access(path, os.X_OK):
+                return path
+        return tool
+
+
+def normalise(desired):
+    """Canonical forms, so comparisons with the kernel's output are exact."""
+    state = dict(desired)
+    state.setdefault("state", "present")
+    state.setdefault("route_table", kernel.MAIN_TABLE)
+    state["route_table"] = table_id(state["route_table"])
+    state["route_protocol"] = int(state["route_protocol"])
+    device = state.get("device")
+    if device:
+        device = dict(device)
+        device["mac"] = device["mac"].lower()
+        iface = ipaddress.ip_interface(device["address"])
+        device["address"] = "%s/%d" % (iface.ip, iface.network.prefixlen)
+        device["local"] = str(ipaddress.ip_address(device["local"]))
+        for key in ("vni", "port", "mtu"):
+            device[key] = int(device[key])
+        device["learning"] = bool(device.get("learning", False))
+        state["device"] = device
+    state["neighbors"] = [{"ip": str(ipaddress.ip_address(n["ip"])), "mac": n["mac"].lower()}
+                          for n in state.get("neighbors") or []]
+    state["fdb"] = [{"mac": f["mac"].lower(), "dst": str(ipaddress.ip_address(f["dst"]))}
+                    for f in state.get("fdb") or []]
+    state["routes"] = [{"dst": kernel.canonical_net(r["dst"]), "via": str(ipaddress.ip_address(r["via"])),
+                        "dev": r["dev"], "onlink": bool(r.get("onlink", False))}
+                       for r in state.get("routes") or []]
+    state["replace_foreign_on"] = list(state.get("replace_foreign_on") or [])
+    state["foreign_identical_satisfies"] = bool(state.get("foreign_identical_satisfies", False))
+    check_unique(state)
+    return state
+
+
+def table_id(table):
+    names = {"main": 254, "local": 255, "default": 253}
+    return names[table] if table in names else int(table)
+
+
+def check_unique(state):
+    for key, field in (("neighbors", "ip"), ("fdb", "mac"), ("routes", "dst")):
+        seen = set()
+        for entry in state[key]:
+            if entry[field] in seen:
+                raise ReconcileError("%s lists %s %s twice" % (key, field, entry[field]))
+            seen.add(entry[field])
+
+
+def owned_lines(state, dataplane=None):
+    """Readable lines of what we own: from the dataplane (before) or the desired state (after)."""
+    proto = state["route_protocol"]
+    device = state.get("device")
+    name = device["name"] if device else None
+    lines = []
+    if dataplane is None:
+        if device and state["state"] == "present":
+            lines.append("device %(name)s vxlan id %(vni)d dstport %(port)d local %(local)s dev "
+                         "%(underlay)s mtu %(mtu)d address %(mac)s inet %(address)s" % device)
+        if state["state"] == "present":
+            lines += ["neighbor %s lladdr %s" % (n["ip"], n["mac"]) for n in state["neighbors"]]
+            lines += ["fdb %s dst %s" % (f["mac"], f["dst"]) for f in state["fdb"]]
+            lines += ["route %s via %s dev %s" % (r["dst"], r["via"], r["dev"]) for r in state["routes"]]
+    else:
+        link = dataplane.link(name) if name else None
+        if link:
+            lines.append("device %s %s id %s dstport %s local %s dev %s mtu %s address %s inet %s%s"
+                         % (name, link["kind"], link["vni"], link["port"], link["local"], link["underlay"],
+                            link["mtu"], link["mac"], ",".join(link["addresses"]) or "-",
+                            "" if link["up"] else " (down)"))
+            lines += ["neighbor %s lladdr %s" % (n["ip"], n["mac"])
+                      for n in dataplane.neighbors if n["dev"] == name and n["permanent"]]
+            lines += ["fdb %s dst %s" % (f["mac"], f["dst"])
+                      for f in dataplane.fdb if f["dev"] == name and f["permanent"]]
+        lines += ["route %s via %s dev %s" % (r["dst"], r["via"], r["dev"])
+                  for r in dataplane.routes if r["protocol"] == proto]
+    return sorted(lines)
+
+
+def reconcile(desired, runner=None, check_mode=False, want_diff=False):
+    """Bring the node to `desired`. Returns a result dict; raises ReconcileError."""
+    runner = runner or Runner()
+    state = normalise(desired)
+    devices = [state["device"]["name"]] if state.get("device") else []
+    dataplane = kernel.read(runner, devices, state["route_table"])
+    plan = make_plan(state, dataplane)
+    result = plan.as_dict()
+    if want_diff:
+        result["diff"] = {
+            "before": "\n".join(owned_lines(state, dataplane)) + "\n",
+            "after": "\n".join(owned_lines(state)) + "\n",
+            "before_header": "kernel (owned entries)",
+            "after_header": "desired",
+        }
+    if plan.errors:
+        raise ReconcileError("nothing was changed: " + "; ".join(plan.errors), result)
+    if check_mode or not plan.changed:
+        return result
+    # ARP (with the device) -> FDB -> routes, each phase one batch process.
+    for argv, cmds in ((["ip", "-batch", "-"], plan.link_cmds),
+                       (["bridge", "-batch", "-"], plan.fdb_cmds),
+                       (["ip", "-batch", "-"], plan.route_cmds)):
+        if cmds:
+            runner.run(argv, "\n".join(cmds) + "\n")
+    return result

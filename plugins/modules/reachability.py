@@ -1,0 +1,92 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: reachability
+short_description: Ping many targets from the node at once and fail if any is unreachable
+version_added: 0.1.0
+description:
+  - Runs one C(ping) per target, all concurrently, retrying failures, and reports which answered.
+  - Read-only, so it also runs in check mode.
+author: nodenet.fabric developers
+options:
+  targets:
+    description: IPv4 addresses to ping.
+    type: list
+    elements: str
+    required: true
+  attempts:
+    description: Rounds of pings before a target counts as unreachable.
+    type: int
+    default: 3
+  timeout:
+    description: Seconds to wait for each reply.
+    type: int
+    default: 1
+attributes:
+  check_mode: {support: full, description: Read-only; runs the same in check mode.}
+  diff_mode: {support: none, description: Changes nothing.}
+requirements: [ping (iputils-ping)]
+"""
+
+EXAMPLES = r"""
+- name: Every mesh peer answers on its vxlan IP
+  nodenet.fabric.reachability:
+    targets: "{{ desired.neighbors | map(attribute='ip') }}"
+"""
+
+RETURN = r"""
+reachable:
+  description: Targets that answered.
+  type: list
+  elements: str
+  returned: always
+unreachable:
+  description: Targets that did not answer in any attempt.
+  type: list
+  elements: str
+  returned: always
+"""
+
+import subprocess
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def ping_all(ping, targets, attempts, timeout):
+    pending, reachable = list(targets), []
+    for attempt in range(attempts):
+        procs = [(t, subprocess.Popen([ping, "-n", "-q", "-c", "1", "-W", str(timeout), t],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                 for t in pending]
+        pending = []
+        for target, proc in procs:
+            (reachable if proc.wait() == 0 else pending).append(target)
+        if not pending:
+            break
+        time.sleep(0.3)
+    return reachable, pending
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(
+        targets=dict(type="list", elements="str", required=True),
+        attempts=dict(type="int", default=3),
+        timeout=dict(type="int", default=1)), supports_check_mode=True)
+    ping = module.get_bin_path("ping", required=True)
+    reachable, unreachable = ping_all(ping, module.params["targets"], module.params["attempts"],
+                                      module.params["timeout"])
+    result = dict(changed=False, reachable=sorted(reachable), unreachable=sorted(unreachable))
+    if unreachable:
+        module.fail_json(msg="unreachable: %s" % ", ".join(sorted(unreachable)), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: reconcile
+short_description: Bring a node's vxlan device, neighbors, FDB and routes to a desired state
+version_added: 0.1.0
+description:
+  - Reads the kernel state with C(ip -json) and C(bridge -json), compares it with the desired
+    state, and applies the difference with batch processes (C(ip -batch) and C(bridge -batch)),
+    never one process per entry.
+  - Entries are added in the order ARP, FDB, route, with replace semantics; stale entries are
+    removed after the adds.
+  - "Ownership: the managed device with every permanent neighbor and FDB entry on it, and routes
+    in O(route_table) whose protocol is O(route_protocol). Nothing else is changed or removed."
+  - The device is recreated only when its VNI, port, local IP, underlay device or learning flag
+    differ; RV(device_recreated) says why.
+  - Needs only python3's standard library and iproute2 on the node.
+author: nodenet.fabric developers
+options:
+  device:
+    description:
+      - The vxlan device. Omit to manage routes only.
+    type: dict
+    suboptions:
+      name: {description: Interface name., type: str, required: true}
+      kind: {description: Only C(vxlan) is supported., type: str, default: vxlan, choices: [vxlan]}
+      vni: {description: VXLAN network identifier., type: int, required: true}
+      port: {description: UDP destination port., type: int, required: true}
+      local: {description: Local underlay IP (the node IP)., type: str, required: true}
+      underlay: {description: Underlay interface., type: str, required: true}
+      learning: {description: Whether the device learns FDB entries., type: bool, default: false}
+      mtu: {description: Device MTU., type: int, required: true}
+      mac: {description: Device MAC address., type: str, required: true}
+      address: {description: IPv4 address with prefix length, for example C(179.17.1.21/24)., type: str, required: true}
+  neighbors:
+    description: Permanent ARP entries on the device.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      ip: {description: Peer IP on the device., type: str, required: true}
+      mac: {description: Peer MAC., type: str, required: true}
+  fdb:
+    description: Permanent FDB entries on the device (peer MAC to peer underlay IP).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      mac: {description: Peer MAC., type: str, required: true}
+      dst: {description: Peer underlay IP., type: str, required: true}
+  routes:
+    description: Routes that carry O(route_protocol).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      dst: {description: Destination CIDR., type: str, required: true}
+      via: {description: Gateway., type: str, required: true}
+      dev: {description: Output device., type: str, required: true}
+      onlink: {description: Add the route with the onlink flag., type: bool, default: false}
+  route_protocol:
+    description: Route protocol number that marks the routes this call owns.
+    type: int
+    required: true
+  route_table:
+    description: Routing table, by number or as C(main).
+    type: str
+    default: main
+  replace_foreign_on:
+    description:
+      - Devices whose routes of another protocol may be replaced by a desired route to the same
+        destination. By default such a conflict fails the run before anything changes.
+    type: list
+    elements: str
+    default: []
+  foreign_identical_satisfies:
+    description:
+      - A route of another protocol with the same destination, gateway and device counts as
+        satisfied, so nothing fights the daemon that owns it.
+    type: bool
+    default: false
+  state:
+    description: C(absent) removes every route this call owns and the device.
+    type: str
+    choices: [present, absent]
+    default: present
+attributes:
+  check_mode: {support: full, description: Reports what would change and changes nothing.}
+  diff_mode: {support: full, description: Shows owned entries before and after.}
+notes:
+  - Conflicts (a foreign device with the managed name, a foreign route to a managed destination)
+    fail the run before any change.
+"""
+
+EXAMPLES = r"""
+- name: Apply one node's mesh state computed by the plan filter
+  nodenet.fabric.reconcile: "{{ hostvars | nodenet.fabric.mesh_node_state(groups, inventory_hostname) }}"
+
+- name: Remove everything the mesh owns
+  nodenet.fabric.reconcile:
+    device: {name: vxlan-test, vni: 10001, port: 4899, local: 192.168.0.21, underlay: eth0,
+             mtu: 1450, mac: "c2:6a:9b:e5:39:8d", address: 179.17.1.21/24}
+    route_protocol: 201
+    state: absent
+"""
+
+RETURN = r"""
+changed:
+  description: Whether anything changed (or would, in check mode).
+  type: bool
+  returned: always
+changes:
+  description: One readable line per change.
+  type: list
+  elements: str
+  returned: always
+  sample: ["add neighbor 179.17.1.31 lladdr 7a:3a:fe:45:a3:76 on vxlan-test"]
+commands:
+  description: The batch lines, per tool, in the order they run.
+  type: dict
+  returned: always
+  sample: {"ip": ["route replace 10.235.88.0/24 via 179.17.1.16 dev vxlan-test proto 201 table 254 onlink"], "bridge": []}
+device_recreated:
+  description: Why the device was recreated, or null.
+  type: str
+  returned: always
+  sample: "VNI is 10002, want 10001"
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.core import ReconcileError, reconcile
+
+
+def argument_spec():
+    entry = lambda **fields: dict(type="list", elements="dict", default=[], options=fields)  # noqa: E731
+    req = dict(type="str", required=True)
+    return dict(
+        device=dict(type="dict", options=dict(
+            name=req, kind=dict(type="str", default="vxlan", choices=["vxlan"]),
+            vni=dict(type="int", required=True), port=dict(type="int", required=True),
+            local=req, underlay=req, learning=dict(type="bool", default=False),
+            mtu=dict(type="int", required=True), mac=req, address=req)),
+        neighbors=entry(ip=req, mac=req),
+        fdb=entry(mac=req, dst=req),
+        routes=entry(dst=req, via=req, dev=req, onlink=dict(type="bool", default=False)),
+        route_protocol=dict(type="int", required=True),
+        route_table=dict(type="str", default="main"),
+        replace_foreign_on=dict(type="list", elements="str", default=[]),
+        foreign_identical_satisfies=dict(type="bool", default=False),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+    )
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    for tool in ("ip", "bridge"):
+        module.get_bin_path(tool, required=True)
+    try:
+        result = reconcile(module.params, check_mode=module.check_mode, want_diff=module._diff)
+    except (ReconcileError, ValueError) as exc:
+        module.fail_json(msg=str(exc), **getattr(exc, "result", {}))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Calico IPPools that stop felix from SNATing traffic to the other mesh clusters.
+
+Felix masquerades only when the destination is outside every pool, disabled
+pools included, so a disabled pool per remote pod and service CIDR is enough.
+"""
+
+from __future__ import annotations
+
+MANAGED_BY = "nodenet.fabric"
+
+
+def remote_ippools(fabric):
+    """[{cluster, kubeconfig, manifests}] for every calico cluster in the mesh."""
+    clusters = sorted({n.cluster for n in fabric.mesh_nodes()})
+    result = []
+    for name in clusters:
+        if fabric.clusters[name].cni != "calico":
+            continue
+        pools = []
+        for other in clusters:
+            if other == name:
+                continue
+            remote = fabric.clusters[other]
+            pools.append(ippool("svc-%s" % other, remote.service_cidr))
+            pools.append(ippool("pod-%s" % other, remote.pod_cidr))
+        result.append({"cluster": name, "kubeconfig": fabric.clusters[name].kubeconfig,
+                       "manifests": pools})
+    return result
+
+
+def ippool(name, cidr):
+    return {
+        "apiVersion": "crd.projectcalico.org/v1",
+        "kind": "IPPool",
+        "metadata": {
+            "name": name,
+            "labels": {"app.kubernetes.io/managed-by": MANAGED_BY},
+        },
+        "spec": {"cidr": str(cidr), "natOutgoing": False, "disabled": True},
+    }

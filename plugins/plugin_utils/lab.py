@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The namespace lab built from any fabric inventory (see docs/lab.md).
+
+- one namespace per node, named as the inventory host, whose `node_interface`
+  holds `node_ip` and whose default route points at the router;
+- one router namespace (`nnlab-router`) holding a bridge per underlay subnet,
+  so nodes of one subnet share L2 and other subnets are routed (L3);
+- one pod stand-in namespace per node, `<host>-pod`, joined to its node by a
+  veth pair, holding the first address of each node pod CIDR, with the node as
+  its gateway (169.254.1.1 on the node side, as Calico sets it up).
+This module only computes the commands; tools/lab runs them.
+"""
+
+from __future__ import annotations
+
+from netaddr import IPAddress
+
+ROUTER = "nnlab-router"
+POD_GATEWAY = "169.254.1.1"
+NODE_POD_LINK = "nnlab-pod"  # the node side of the pod veth
+
+
+def pod_namespace(host):
+    return "%s-pod" % host
+
+
+def pod_ips(node):
+    return [str(IPAddress(cidr.first + 1)) for cidr in node.pod_cidrs]
+
+
+def gateway(subnet):
+    """The router's address in an underlay subnet: its last usable address."""
+    return IPAddress(subnet.last - 1)
+
+
+def topology(fabric):
+    """{"namespaces": [...], "commands": {namespace: [ip -batch lines]}, "sysctls": {...}, "errors": [...]}."""
+    nodes = sorted(fabric.nodes.values(), key=lambda n: n.host)
+    subnets = sorted({n.subnet for n in nodes})
+    errors = []
+    used = {n.ip: n.host for n in nodes}
+    router = []
+    for index, subnet in enumerate(subnets):
+        gw = gateway(subnet)
+        if gw in used:
+            errors.append("node %s uses %s, the lab router's address in %s" % (used[gw], gw, subnet))
+        router += ["link add nnbr%d type bridge" % index,
+                   "address add %s/%d dev nnbr%d" % (gw, subnet.prefixlen, index),
+                   "link set dev nnbr%d up" % index]
+    commands = {ROUTER: router}
+    outside = []  # links created in the router namespace and moved into a node namespace
+    for index, node in enumerate(nodes):
+        bridge = "nnbr%d" % subnets.index(node.subnet)
+        port = "nnport%d" % index
+        commands[ROUTER] += [
+            "link add %s mtu %d type veth peer name nnup%d mtu %d" % (port, node.mtu, index, node.mtu),
+            "link set dev nnup%d netns %s" % (index, node.host),
+            "link set dev %s master %s up" % (port, bridge),
+        ]
+        outside.append(node.host)
+        pods = pod_ips(node)
+        commands[node.host] = [
+            "link set dev lo up",
+            "link set dev nnup%d name %s" % (index, node.interface),
+            "address add %s/%d dev %s" % (node.ip, node.subnet.prefixlen, node.interface),
+            "link set dev %s up" % node.interface,
+            "route add default via %s dev %s" % (gateway(node.subnet), node.interface),
+            "link add %s type veth peer name eth0 netns %s" % (NODE_POD_LINK, pod_namespace(node.host)),
+            "address add %s/32 dev %s" % (POD_GATEWAY, NODE_POD_LINK),
+            "link set dev %s up" % NODE_POD_LINK,
+        ] + ["route add %s/32 dev %s" % (ip, NODE_POD_LINK) for ip in pods]
+        commands[pod_namespace(node.host)] = [
+            "link set dev lo up",
+            "link set dev eth0 up",
+        ] + ["address add %s/32 dev eth0" % ip for ip in pods] + [
+            "route add %s dev eth0 scope link" % POD_GATEWAY,
+            "route add default via %s dev eth0" % POD_GATEWAY,
+        ]
+    namespaces = [ROUTER] + [n.host for n in nodes] + [pod_namespace(n.host) for n in nodes]
+    forwarding = [ROUTER] + [n.host for n in nodes]
+    return {"namespaces": namespaces, "commands": commands, "forwarding": forwarding,
+            "order": [ROUTER] + [n.host for n in nodes] + [pod_namespace(n.host) for n in nodes],
+            "errors": errors}
+
+
+def expected_paths(fabric, groups):
+    """Pod pairs the inventory's roles must connect: (from host, to host, to IP, role)."""
+    mesh = set(fabric.mesh_hosts)
+    hostgw = set(groups.get("flannel_hostgw") or [])
+    nodes = sorted(fabric.nodes.values(), key=lambda n: n.host)
+    paths = []
+    for src in nodes:
+        for dst in nodes:
+            if src.host == dst.host:
+                continue
+            role = None
+            if src.cluster != dst.cluster and src.host in mesh and dst.host in mesh:
+                role = "vxlan_mesh"
+            elif src.cluster == dst.cluster and src.host in hostgw and dst.host in hostgw:
+                role = "flannel_hostgw"
+            for ip in pod_ips(dst):
+                paths.append((src.host, dst.host, ip, role))
+    return paths
