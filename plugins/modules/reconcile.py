@@ -90,6 +90,19 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  persist:
+    description:
+      - Make the state survive a reboot. Writes the desired state to O(persist.state_file) (mode
+        0600), installs this module's reconcile core (standard library only) under
+        O(persist.tool_dir) so a boot unit can run C(python3 <tool_dir>/cli.py <state_file>), and
+        registers the collection's route protocol names in
+        C(/etc/iproute2/rt_protos.d/nodenet.conf).
+      - With O(state=absent) the state file is removed.
+    type: dict
+    suboptions:
+      state_file: {description: Path of the saved state., type: path, required: true}
+      tool_dir: {description: Where the reconcile core is installed., type: path, default: /usr/local/lib/nodenet-fabric/reconcile}
+      root: {description: Prefix for every path written (the lab gives each node its own)., type: str, default: ""}
 attributes:
   check_mode: {support: full, description: Reports what would change and changes nothing.}
   diff_mode: {support: full, description: Shows owned entries before and after.}
@@ -126,6 +139,11 @@ commands:
   type: dict
   returned: always
   sample: {"ip": ["route replace 10.235.88.0/24 via 179.17.1.16 dev vxlan-test proto 201 table 254 onlink"], "bridge": []}
+files_changed:
+  description: Files written or removed by O(persist).
+  type: list
+  elements: str
+  returned: always
 device_recreated:
   description: Why the device was recreated, or null.
   type: str
@@ -135,6 +153,8 @@ device_recreated:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import cli  # noqa: F401  (shipped for boot)
+from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import files
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.core import ReconcileError, reconcile
 
 
@@ -155,7 +175,23 @@ def argument_spec():
         replace_foreign_on=dict(type="list", elements="str", default=[]),
         foreign_identical_satisfies=dict(type="bool", default=False),
         state=dict(type="str", choices=["present", "absent"], default="present"),
+        persist=dict(type="dict", options=dict(
+            state_file=dict(type="path", required=True),
+            tool_dir=dict(type="path", default="/usr/local/lib/nodenet-fabric/reconcile"),
+            root=dict(type="str", default=""))),
     )
+
+
+def persist_files(params, check_mode):
+    """Save or remove the state for boot; returns the paths that change."""
+    opts = params["persist"]
+    if not opts:
+        return []
+    root = opts["root"].rstrip("/")
+    if params["state"] == "absent":
+        return files.remove([root + opts["state_file"]], check_mode)
+    state = dict((k, v) for k, v in params.items() if k != "persist")
+    return files.sync(files.wanted_files(root, opts["state_file"], state, opts["tool_dir"]), check_mode)
 
 
 def main():
@@ -164,8 +200,12 @@ def main():
         module.get_bin_path(tool, required=True)
     try:
         result = reconcile(module.params, check_mode=module.check_mode, want_diff=module._diff)
+        result["files_changed"] = persist_files(module.params, module.check_mode)
     except (ReconcileError, ValueError) as exc:
         module.fail_json(msg=str(exc), **getattr(exc, "result", {}))
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="persisting the state failed: %s" % exc)
+    result["changed"] = result["changed"] or bool(result["files_changed"])
     module.exit_json(**result)
 
 

@@ -4,13 +4,10 @@
 
 from __future__ import annotations
 
+from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols import ROUTE_PROTOCOLS
+
 from .allocate import format_mac
 
-# Route protocol numbers of the collection, one per role so that one role's
-# stale-route sweep never removes another role's routes. Registered by name
-# under /etc/iproute2/rt_protos.d/nodenet.conf. Chosen clear of kernel (2),
-# boot (3), static (4), zebra (11), bird (12), felix (80) and FRR (186-192).
-ROUTE_PROTOCOLS = {"nodenet_mesh": 201, "nodenet_hostgw": 202}
 MESH_ROUTE_PROTOCOL = ROUTE_PROTOCOLS["nodenet_mesh"]
 
 

@@ -1,0 +1,58 @@
+# nodenet.fabric — two commands do all the set-up on a fresh machine: `make demo`, `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV      := .venv
+STAMP     := $(VENV)/.installed
+INVENTORY ?= inventories/seed
+APT_PKGS  := iproute2 iputils-ping python3 python3-venv
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup demo test unit molecule lab-up lab-down matrix bench build clean
+
+help:
+	@echo "make demo [INVENTORY=path]  build the lab, run playbooks/site.yml, print the pod matrix"
+	@echo "make test                   unit tests, lab tests and molecule scenarios"
+	@echo "make bench                  reconcile module vs raw ip/bridge batches (docs/performance.md)"
+	@echo "make lab-down               remove every namespace the lab created"
+
+setup: $(STAMP)
+
+# apt packages, then a virtualenv with pinned versions; collections come from the
+# `ansible` package on PyPI (no Galaxy server is reachable).
+$(STAMP): requirements.txt
+	@if ! command -v ping >/dev/null || ! command -v bridge >/dev/null || ! test -x /usr/bin/python3; then \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PKGS); fi
+	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+demo: setup
+	python tools/lab up -i $(INVENTORY)
+	ansible-playbook -i $(INVENTORY) -i .lab/hosts.yml playbooks/site.yml
+	python tools/lab matrix -i $(INVENTORY)
+
+lab-up: setup
+	python tools/lab up -i $(INVENTORY)
+
+matrix: setup
+	python tools/lab matrix -i $(INVENTORY)
+
+lab-down:
+	@if test -x $(VENV)/bin/python; then $(VENV)/bin/python tools/lab down; \
+	 else python3 tools/lab down; fi
+
+test: setup
+	python -m pytest -q tests
+	python tools/lab down
+	cd molecule/.. && molecule test --all
+
+bench: setup
+	python tools/bench.py
+
+build: setup
+	ansible-galaxy collection build --force
+
+clean: lab-down
+	rm -rf $(VENV) manifests nodenet-fabric-*.tar.gz
