@@ -246,8 +246,11 @@ def read_node(reader, in_mesh):
     interface = reader.ifname("node_interface")
     subnet = reader.network("node_subnet")
     mtu = reader.integer("node_mtu", MIN_IPV4_MTU, 65535)
-    if ip is not None and subnet is not None and ip not in subnet:
-        reader.error("node_ip", "%s is outside node_subnet %s" % (ip, subnet))
+    if ip is not None and subnet is not None:
+        if ip not in subnet:
+            reader.error("node_ip", "%s is outside node_subnet %s" % (ip, subnet))
+        elif subnet.size > 2 and ip in (subnet.network, subnet.broadcast):
+            reader.error("node_ip", "%s is the network or broadcast address of node_subnet %s" % (ip, subnet))
     pod_cidrs = read_pod_cidrs(reader)
     mesh = read_mesh_settings(reader, mtu) if in_mesh else None
     before = len(reader.errors)
@@ -291,8 +294,8 @@ def read_mesh_settings(reader, node_mtu):
                          % (node_mtu, VXLAN_OVERHEAD, MIN_IPV4_MTU + VXLAN_OVERHEAD))
         else:
             mtu = reader.integer("vxlan_mesh_mtu", MIN_IPV4_MTU, 65535, required=False)
-            if mtu is None and "vxlan_mesh_mtu" not in reader.vars:
-                mtu = room
+            if reader.vars.get("vxlan_mesh_mtu") in (None, ""):
+                mtu = room  # unset (or set empty): the largest that fits
             elif mtu is not None and mtu > room:
                 reader.error("vxlan_mesh_mtu", "%d leaves no room for the %d-byte vxlan overhead "
                              "on node_mtu %d (at most %d)" % (mtu, VXLAN_OVERHEAD, node_mtu, room))
@@ -315,21 +318,24 @@ def build(hostvars, groups, mesh_group="vxlan_mesh"):
         if "cluster_name" not in hv and host not in mesh_hosts:
             continue  # not a Kubernetes node: localhost, routers, ...
         reader = VarReader(host, hv, fabric.errors)
+        before = len(fabric.errors)
         cluster = read_cluster(reader)
         if cluster is not None:
-            first = seen_clusters.setdefault(cluster.name, (host, cluster))
-            if first[1] != cluster:
-                reader.error("cluster_*", "disagrees with node %s on the cluster's CIDRs or CNI "
-                             "(%s vs %s); set cluster variables on the cluster group"
-                             % (first[0], describe(cluster), describe(first[1])))
-            else:
-                fabric.clusters.setdefault(cluster.name, cluster)
+            first_host, first = seen_clusters.setdefault(cluster.name, (host, cluster))
+            for variable, attr in CLUSTER_FIELDS:
+                if getattr(first, attr) != getattr(cluster, attr):
+                    reader.error(variable, "%s differs from %s on node %s of the same cluster; set "
+                                 "cluster variables on the cluster group"
+                                 % (getattr(cluster, attr), getattr(first, attr), first_host))
+            fabric.clusters.setdefault(cluster.name, cluster)
         node = read_node(reader, host in mesh_hosts)
         if node is not None and cluster is not None:
             fabric.nodes[host] = node
+        elif len(fabric.errors) == before:  # never drop a node silently
+            reader.error("node", "could not be read (no other problem was found)")
     fabric.mesh_hosts = sorted(mesh_hosts & set(hostvars))
     return fabric
 
 
-def describe(cluster):
-    return "pod %s, service %s, cni %s" % (cluster.pod_cidr, cluster.service_cidr, cluster.cni)
+CLUSTER_FIELDS = (("cluster_pod_cidr", "pod_cidr"), ("cluster_service_cidr", "service_cidr"),
+                  ("cluster_cni", "cni"), ("cluster_kubeconfig", "kubeconfig"))

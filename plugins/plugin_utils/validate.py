@@ -94,6 +94,14 @@ def check_mesh(fabric):
             fabric.errors.append(FabricError(
                 node.cluster, node.host, "vxlan_mesh_ip",
                 "%s is the network or broadcast address of %s" % (node.vxlan_ip, subnet)))
+    for node in nodes[:1]:  # the subnet is the same on every node (checked below)
+        for cluster in fabric.clusters.values():
+            for variable, net in (("cluster_pod_cidr", cluster.pod_cidr),
+                                  ("cluster_service_cidr", cluster.service_cidr)):
+                if overlaps(node.mesh.subnet, net):
+                    fabric.errors.append(FabricError(
+                        node.cluster, node.host, "vxlan_mesh_subnet", "%s overlaps %s %s of cluster %s"
+                        % (node.mesh.subnet, variable, net, cluster.name)))
     report_duplicates(fabric, nodes, "vxlan_mesh_ip", lambda n: n.vxlan_ip)
     report_duplicates(fabric, nodes, "vxlan_mesh_mac", lambda n: format_mac(n.vxlan_mac))
     # Every endpoint must agree on what goes on the wire.

@@ -1,0 +1,110 @@
+"""Foreign state is identical before and after apply and teardown: routes of the
+kernel, boot, static and bird protocols, and a second vxlan device with its own
+neighbors, FDB entries and routes (as Calico's vxlan.calico would have)."""
+import subprocess
+
+import pytest
+
+from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import core
+from kernel_snapshot import snapshot
+
+NS = "nnt-foreign"
+DEVICE = "vxlan-mesh"
+PROTO = 201
+
+SETUP = """link add eth0 type veth peer name eth0-peer
+address add 192.168.50.10/24 dev eth0
+link set dev eth0 up
+link set dev eth0-peer up
+route add default via 192.168.50.1 proto boot
+route add 10.90.0.0/24 via 192.168.50.2 proto static
+route add 10.91.0.0/24 via 192.168.50.3 proto bird
+route add 10.92.0.0/24 via 192.168.50.4 proto 80
+link add vxlan.calico type vxlan id 4096 dstport 4789 local 192.168.50.10 dev eth0 nolearning
+address add 10.244.0.128/32 dev vxlan.calico
+link set dev vxlan.calico up
+neighbor replace 10.244.1.192 lladdr 66:11:22:33:44:55 dev vxlan.calico nud permanent
+route add 10.244.1.192/26 via 10.244.1.192 dev vxlan.calico onlink proto 80
+"""
+
+DESIRED = {
+    "device": {"name": DEVICE, "vni": 10001, "port": 4899, "local": "192.168.50.10", "underlay": "eth0",
+               "learning": False, "mtu": 1450, "mac": "0a:58:b3:11:01:0a", "address": "179.17.1.10/24"},
+    "neighbors": [{"ip": "179.17.1.%d" % i, "mac": "0a:58:b3:11:01:%02x" % i} for i in (11, 12, 13)],
+    "fdb": [{"mac": "0a:58:b3:11:01:%02x" % i, "dst": "192.168.50.%d" % i} for i in (11, 12, 13)],
+    "routes": [{"dst": "10.%d.0.0/24" % i, "via": "179.17.1.%d" % i, "dev": DEVICE, "onlink": True}
+               for i in (11, 12, 13)]
+              + [{"dst": "10.14.0.0/24", "via": "192.168.50.14", "dev": "eth0", "onlink": False}],
+    "route_protocol": PROTO,
+}
+
+
+def ip(*argv, stdin=None):
+    subprocess.run(["ip"] + list(argv), input=stdin, check=True, capture_output=True, text=True)
+
+
+@pytest.fixture
+def namespace():
+    subprocess.run(["ip", "netns", "delete", NS], capture_output=True)
+    ip("netns", "add", NS)
+    ip("-n", NS, "-batch", "-", stdin=SETUP)
+    subprocess.run(["bridge", "-n", NS, "fdb", "replace", "66:11:22:33:44:55", "dev", "vxlan.calico",
+                    "dst", "192.168.50.20", "self", "permanent"], check=True)
+    yield NS
+    subprocess.run(["ip", "netns", "delete", NS], capture_output=True)
+
+
+def test_foreign_state_survives_apply_and_teardown(namespace):
+    runner = core.Runner(["ip", "netns", "exec", namespace])
+    owned0, foreign0 = snapshot(namespace, DEVICE, PROTO)
+    assert owned0 == {"links": [], "routes": [], "neigh": [], "fdb": []}
+    assert len(foreign0["routes"]) >= 6 and foreign0["fdb"] and foreign0["neigh"]
+
+    result = core.reconcile(DESIRED, runner)
+    assert result["changed"]
+    owned1, foreign1 = snapshot(namespace, DEVICE, PROTO)
+    assert foreign1 == foreign0
+    assert len(owned1["links"]) == 1 and len(owned1["neigh"]) == 3 and len(owned1["fdb"]) == 3
+    assert sorted(r["dst"] for r in owned1["routes"]) == ["10.11.0.0/24", "10.12.0.0/24", "10.13.0.0/24",
+                                                          "10.14.0.0/24"]
+
+    assert core.reconcile(DESIRED, runner)["changed"] is False
+
+    result = core.reconcile(dict(DESIRED, state="absent"), runner)
+    assert result["changed"]
+    owned2, foreign2 = snapshot(namespace, DEVICE, PROTO)
+    assert owned2 == {"links": [], "routes": [], "neigh": [], "fdb": []}
+    assert foreign2 == foreign0
+
+
+def test_check_mode_changes_nothing_and_reports_truly(namespace):
+    runner = core.Runner(["ip", "netns", "exec", namespace])
+    before = snapshot(namespace, DEVICE, PROTO)
+    result = core.reconcile(DESIRED, runner, check_mode=True, want_diff=True)
+    assert result["changed"] and len(result["changes"]) == 1 + 3 + 3 + 4
+    assert snapshot(namespace, DEVICE, PROTO) == before
+    assert "route 10.14.0.0/24 via 192.168.50.14 dev eth0" in result["diff"]["after"]
+    assert "route 10.14.0.0/24" not in result["diff"]["before"]
+
+
+def test_a_conflicting_foreign_route_fails_before_any_change(namespace):
+    runner = core.Runner(["ip", "netns", "exec", namespace])
+    before = snapshot(namespace, DEVICE, PROTO)
+    desired = dict(DESIRED, routes=DESIRED["routes"] + [
+        {"dst": "10.91.0.0/24", "via": "179.17.1.11", "dev": DEVICE, "onlink": True}])
+    with pytest.raises(core.ReconcileError, match="10.91.0.0/24 exists with protocol 12"):
+        core.reconcile(desired, runner)
+    assert snapshot(namespace, DEVICE, PROTO) == before
+
+
+def test_recreate_when_vni_differs_keeps_foreign_state(namespace):
+    runner = core.Runner(["ip", "netns", "exec", namespace])
+    _, foreign0 = snapshot(namespace, DEVICE, PROTO)
+    core.reconcile(dict(DESIRED, device=dict(DESIRED["device"], vni=10002)), runner)
+    result = core.reconcile(DESIRED, runner)
+    assert result["device_recreated"] == "VNI is 10002, want 10001"
+    owned, foreign = snapshot(namespace, DEVICE, PROTO)
+    assert foreign == foreign0
+    assert owned["links"][0]["linkinfo"]["info_data"]["id"] == 10001
+    assert len(owned["neigh"]) == 3 and len(owned["fdb"]) == 3 and len(owned["routes"]) == 4
+    assert core.reconcile(DESIRED, runner)["changed"] is False

@@ -1,0 +1,26 @@
+"""Shared helpers for unit tests: the seed inventory and captured kernel dumps."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import kernel
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.inventory import from_inventory_list
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def inventory_of(path):
+    """(hostvars, groups) exactly as `ansible-inventory` merges them."""
+    exe = Path(sys.executable).parent / "ansible-inventory"
+    out = subprocess.run([str(exe), "-i", str(ROOT / path), "--list"], check=True,
+                         capture_output=True, text=True).stdout
+    return from_inventory_list(json.loads(out))
+
+
+def captured_dumps(name):
+    """The raw JSON a node printed: [addresses, neighbors, routes] and the vxlan-test FDB."""
+    addr, neigh, route = kernel.json_stream((FIXTURES / ("%s-ip.json" % name)).read_text())
+    fdb = json.loads((FIXTURES / ("%s-fdb.json" % name)).read_text())
+    return addr, neigh, route, fdb

@@ -1,0 +1,217 @@
+"""The reconcile module's diff logic, against `ip -json` / `bridge -json` output
+captured from a lab node (seed node 001 after apply, with foreign state added:
+a bird and a static route, Calico's vxlan.calico with a neighbor, FDB entry and
+felix route)."""
+import copy
+
+import pytest
+
+from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import core, kernel
+from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.plan import make_plan
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import mesh, validate
+
+from helpers import captured_dumps
+
+HOST = "multicluster-test-001"
+FOREIGN_WORDS = ("vxlan.calico", "10.99.0.0/24", "10.98.0.0/24", "10.234.118.192", "nnlab-pod", "default")
+
+
+@pytest.fixture(scope="module")
+def desired(seed_inventory):
+    return core.normalise(mesh.node_state(validate.load(*seed_inventory), HOST))
+
+
+@pytest.fixture
+def dumps():
+    return [copy.deepcopy(d) for d in captured_dumps("seed-001")]
+
+
+def plan_for(desired, dumps, **overrides):
+    addr, neigh, route, fdb = dumps
+    state = dict(desired, **overrides)
+    return make_plan(state, kernel.parse(addr, neigh, route, {"vxlan-test": fdb}))
+
+
+def all_cmds(plan):
+    return plan.link_cmds + plan.fdb_cmds + plan.route_cmds
+
+
+def assert_foreign_untouched(plan):
+    for cmd in all_cmds(plan):
+        assert not any(word in cmd.split() for word in FOREIGN_WORDS), cmd
+
+
+def link(dumps, name):
+    return next(entry for entry in dumps[0] if entry["ifname"] == name)
+
+
+def test_captured_state_is_a_no_op(desired, dumps):
+    plan = plan_for(desired, dumps)
+    assert not plan.changed and plan.changes == [] and plan.errors == []
+
+
+def test_parse_reads_protocols_as_numbers_and_skips_ipv6(dumps):
+    dataplane = kernel.parse(dumps[0], dumps[1], dumps[2], {"vxlan-test": dumps[3]})
+    protocols = {r["dst"]: r["protocol"] for r in dataplane.routes}
+    assert protocols["10.99.0.0/24"] == 12 and protocols["10.235.88.0/24"] == 201
+    assert protocols["0.0.0.0/0"] == 3 and "10.234.111.1/32" in protocols
+    assert all(":" not in n["ip"] for n in dataplane.neighbors)
+    assert dataplane.link("vxlan-test")["vni"] == 10001
+
+
+def test_missing_route_is_added_alone(desired, dumps):
+    dumps[2] = [r for r in dumps[2] if r["dst"] != "10.235.88.0/24"]
+    plan = plan_for(desired, dumps)
+    assert plan.route_cmds == ["route replace 10.235.88.0/24 via 179.17.1.16 dev vxlan-test proto 201 table 254 onlink"]
+    assert plan.link_cmds == [] and plan.fdb_cmds == []
+
+
+def test_missing_or_wrong_or_dynamic_neighbor_is_replaced(desired, dumps):
+    dumps[1] = [n for n in dumps[1] if n["dst"] != "179.17.1.44"]
+    for n in dumps[1]:
+        if n["dst"] == "179.17.1.13":
+            n["lladdr"] = "02:00:00:00:00:01"
+        if n["dst"] == "179.17.1.15":
+            n["state"] = ["STALE"]
+    plan = plan_for(desired, dumps)
+    assert sorted(plan.link_cmds) == sorted([
+        "neighbor replace 179.17.1.44 lladdr 12:d1:df:44:3d:aa dev vxlan-test nud permanent",
+        "neighbor replace 179.17.1.13 lladdr 4e:ac:f5:6f:4e:76 dev vxlan-test nud permanent",
+        "neighbor replace 179.17.1.15 lladdr ba:a7:54:aa:bc:ce dev vxlan-test nud permanent"])
+    assert plan.route_cmds == [] and plan.fdb_cmds == []
+
+
+def test_fdb_missing_or_moved_is_replaced_not_appended(desired, dumps):
+    dumps[3] = [f for f in dumps[3] if f["mac"] != "12:d1:df:44:3d:aa"]
+    for f in dumps[3]:
+        if f["mac"] == "4e:ac:f5:6f:4e:76":
+            f["dst"] = "192.168.0.99"
+    plan = plan_for(desired, dumps)
+    assert plan.fdb_cmds == [
+        "fdb replace 12:d1:df:44:3d:aa dev vxlan-test dst 192.168.0.44 self permanent",
+        "fdb replace 4e:ac:f5:6f:4e:76 dev vxlan-test dst 192.168.0.13 self permanent"]
+
+
+def test_extra_remotes_and_flood_entries_go_after_the_adds(desired, dumps):
+    dumps[3].insert(0, {"mac": "00:00:00:00:00:00", "dst": "192.168.0.77", "flags": ["self"], "state": "permanent"})
+    dumps[3].append({"mac": "36:f9:67:c0:70:1c", "dst": "192.168.0.78", "flags": ["self"], "state": "permanent"})
+    plan = plan_for(desired, dumps)
+    assert plan.fdb_cmds == [
+        "fdb delete 36:f9:67:c0:70:1c dev vxlan-test dst 192.168.0.78 self",
+        "fdb delete 00:00:00:00:00:00 dev vxlan-test dst 192.168.0.77 self"]
+
+
+def test_replace_rewrites_the_first_remote_and_the_rest_are_deleted(desired, dumps):
+    mac = "36:f9:67:c0:70:1c"
+    dumps[3] = [f for f in dumps[3] if f["mac"] != mac]
+    dumps[3] += [{"mac": mac, "dst": "192.168.0.80", "state": "permanent"},
+                 {"mac": mac, "dst": "192.168.0.81", "state": "permanent"}]
+    plan = plan_for(desired, dumps)
+    assert plan.fdb_cmds == ["fdb replace %s dev vxlan-test dst 192.168.0.16 self permanent" % mac,
+                             "fdb delete %s dev vxlan-test dst 192.168.0.81 self" % mac]
+
+
+def test_a_departed_peer_is_removed_routes_before_arp(desired, dumps):
+    gone_ip, gone_mac = "179.17.1.13", "4e:ac:f5:6f:4e:76"
+    state = dict(desired,
+                 neighbors=[n for n in desired["neighbors"] if n["ip"] != gone_ip],
+                 fdb=[f for f in desired["fdb"] if f["mac"] != gone_mac],
+                 routes=[r for r in desired["routes"] if r["via"] != gone_ip])
+    addr, neigh, route, fdb = dumps
+    plan = make_plan(state, kernel.parse(addr, neigh, route, {"vxlan-test": fdb}))
+    assert plan.fdb_cmds == ["fdb delete %s dev vxlan-test dst 192.168.0.13 self" % gone_mac]
+    assert plan.route_cmds == ["route delete 10.236.106.0/24 proto 201 table 254 metric 0",
+                               "neighbor delete %s dev vxlan-test" % gone_ip]
+    assert plan.link_cmds == []
+    assert_foreign_untouched(plan)
+
+
+def test_mtu_drift_changes_only_the_mtu(desired, dumps):
+    link(dumps, "vxlan-test")["mtu"] = 1400
+    plan = plan_for(desired, dumps)
+    assert all_cmds(plan) == ["link set dev vxlan-test mtu 1450"]
+
+
+def test_down_device_and_foreign_address_are_fixed(desired, dumps):
+    entry = link(dumps, "vxlan-test")
+    entry["flags"].remove("UP")
+    entry["addr_info"].append({"family": "inet", "local": "10.1.1.1", "prefixlen": 8})
+    plan = plan_for(desired, dumps)
+    assert plan.link_cmds == ["address delete 10.1.1.1/8 dev vxlan-test", "link set dev vxlan-test up"]
+
+
+@pytest.mark.parametrize("field,value,reason", [
+    ("id", 10002, "VNI is 10002, want 10001"),
+    ("port", 4789, "port is 4789, want 4899"),
+    ("local", "192.168.0.99", "local IP is 192.168.0.99, want 192.168.0.21"),
+    ("link", "eth1", "underlay device is eth1, want eth0"),
+])
+def test_device_is_recreated_with_a_reason(desired, dumps, field, value, reason):
+    link(dumps, "vxlan-test")["linkinfo"]["info_data"][field] = value
+    plan = plan_for(desired, dumps)
+    assert plan.recreate_reasons == [reason]
+    assert plan.link_cmds[:2] == [
+        "link delete dev vxlan-test",
+        "link add vxlan-test mtu 1450 address c2:6a:9b:e5:39:8d type vxlan id 10001 dstport 4899 "
+        "local 192.168.0.21 dev eth0 nolearning"]
+    # Everything on the old device went with it, so all of it is added again, in order.
+    assert sum(c.startswith("neighbor replace") for c in plan.link_cmds) == 5
+    assert len(plan.fdb_cmds) == 5 and len(plan.route_cmds) == 4
+    assert plan.as_dict()["device_recreated"] == reason
+    assert_foreign_untouched(plan)
+
+
+def test_a_foreign_device_with_our_name_is_refused(desired, dumps):
+    link(dumps, "vxlan-test")["linkinfo"]["info_kind"] = "bridge"
+    plan = plan_for(desired, dumps)
+    assert plan.errors and "not ours" in plan.errors[0]
+
+
+def test_a_foreign_route_to_a_wanted_destination_is_a_conflict(desired, dumps):
+    routes = desired["routes"] + [{"dst": "10.99.0.0/24", "via": "179.17.1.16", "dev": "vxlan-test", "onlink": True}]
+    plan = plan_for(desired, dumps, routes=routes)
+    assert plan.errors == ["route 10.99.0.0/24 exists with protocol 12 (via 192.168.0.254 dev eth0), "
+                           "which is not ours; refusing to replace it"]
+    replaced = plan_for(desired, dumps, routes=routes, replace_foreign_on=["eth0"])
+    assert replaced.errors == []
+    assert replaced.route_cmds == ["route replace 10.99.0.0/24 via 179.17.1.16 dev vxlan-test proto 201 table 254 onlink"]
+
+
+def test_an_identical_foreign_route_can_count_as_satisfied(desired, dumps):
+    routes = desired["routes"] + [{"dst": "10.99.0.0/24", "via": "192.168.0.254", "dev": "eth0", "onlink": False}]
+    plan = plan_for(desired, dumps, routes=routes, foreign_identical_satisfies=True)
+    assert not plan.changed and plan.errors == []
+
+
+def test_absent_removes_only_what_we_own(desired, dumps):
+    plan = plan_for(desired, dumps, state="absent")
+    assert sorted(plan.route_cmds[:-1]) == sorted(
+        "route delete %s proto 201 table 254 metric 0" % r["dst"] for r in desired["routes"])
+    assert plan.route_cmds[-1] == "link delete dev vxlan-test"
+    assert plan.link_cmds == [] and plan.fdb_cmds == []
+    assert_foreign_untouched(plan)
+
+
+def test_creation_orders_arp_then_fdb_then_routes(desired, dumps):
+    dumps[0] = [e for e in dumps[0] if e["ifname"] != "vxlan-test"]
+    dumps[1] = [n for n in dumps[1] if n.get("dev") != "vxlan-test"]
+    dumps[2] = [r for r in dumps[2] if r.get("dev") != "vxlan-test"]
+    addr, neigh, route, _ = dumps
+    plan = make_plan(desired, kernel.parse(addr, neigh, route, {}))
+    assert plan.link_cmds[0].startswith("link add vxlan-test ")
+    assert [c.split()[0] for c in plan.link_cmds[3:]] == ["neighbor"] * 5
+    assert [c.split()[1] for c in plan.fdb_cmds] == ["replace"] * 5
+    assert [c.split()[1] for c in plan.route_cmds] == ["replace"] * 4
+
+
+def test_diff_shows_owned_entries_before_and_after(desired, dumps):
+    dumps[2] = [r for r in dumps[2] if r["dst"] != "10.235.88.0/24"]
+    dataplane = kernel.parse(dumps[0], dumps[1], dumps[2], {"vxlan-test": dumps[3]})
+    before, after = core.owned_lines(desired, dataplane), core.owned_lines(desired)
+    assert set(after) - set(before) == {"route 10.235.88.0/24 via 179.17.1.16 dev vxlan-test"}
+    assert not any("vxlan.calico" in line or "10.99.0.0" in line for line in before)
+
+
+def test_duplicate_desired_entries_are_rejected(desired):
+    with pytest.raises(core.ReconcileError):
+        core.normalise(dict(desired, neighbors=desired["neighbors"] * 2))
