@@ -267,20 +267,21 @@ def verdict(ok):
     return "PASS" if ok else "FAIL"
 
 
-def build_report(args, info, res):
+def build_report(args, res):
     entries = 3 * args.peers
     sample_entries = 3 * args.sample
     per_entry_each = res["per_entry"] / sample_entries
-    rows = [
-        ("a. module first apply, in-process (Runner: ip netns exec)", res["first_inproc"], entries),
-        ("a. module first apply, whole process (ip netns exec python3 cli.py)", res["first_cli"], entries),
-        ("b. raw batch: ip -batch + bridge -batch (pre-rendered)", res["raw_batch"], entries),
-        ("c. module no-op, in-process", res["noop_inproc"], entries),
-        ("c. module no-op, whole process (cli.py)", res["noop_cli"], entries),
-        ("d. raw dumps: ip neigh + bridge fdb + ip route (3 processes)", res["raw_dumps"], entries),
-        ("e. one process per entry, %d entries (%d peers x 3)" % (sample_entries, args.sample),
+    rows = [  # (samples key, label, median seconds, entries)
+        ("first_inproc", "a. module first apply, in-process (Runner: ip netns exec)", res["first_inproc"], entries),
+        ("first_cli", "a. module first apply, whole process (ip netns exec python3 cli.py)",
+         res["first_cli"], entries),
+        ("raw_batch", "b. raw batch: 1 ip -batch + 1 bridge -batch (pre-rendered)", res["raw_batch"], entries),
+        ("noop_inproc", "c. module no-op, in-process", res["noop_inproc"], entries),
+        ("noop_cli", "c. module no-op, whole process (cli.py)", res["noop_cli"], entries),
+        ("raw_dumps", "d. raw dumps: ip neigh + bridge fdb + ip route (3 processes)", res["raw_dumps"], entries),
+        ("per_entry", "e. one process per entry, %d entries (%d peers x 3)" % (sample_entries, args.sample),
          res["per_entry"], sample_entries),
-        ("e. ... extrapolated to %d entries" % entries, per_entry_each * entries, entries),
+        (None, "e. ... extrapolated to %d entries" % entries, per_entry_each * entries, entries),
     ]
     ratios = []
     for variant, first, noop in (("whole process (cli.py)", res["first_cli"], res["noop_cli"]),
@@ -291,34 +292,52 @@ def build_report(args, info, res):
         ratios.append((variant, [
             ("first apply / raw batch", r_apply, "<= %.1f" % TARGET_APPLY, r_apply <= TARGET_APPLY),
             ("no-op / raw dumps", r_noop, "<= %.1f" % TARGET_NOOP, r_noop <= TARGET_NOOP),
-            ("per-entry processes / module first apply (per entry)", r_speed, ">= %d" % TARGET_SPEEDUP,
+            ("per-entry processes / module first apply, per entry", r_speed, ">= %d" % TARGET_SPEEDUP,
              r_speed >= TARGET_SPEEDUP),
         ]))
-    return rows, ratios, per_entry_each
+    return rows, ratios
 
 
-def print_report(args, info, res, rows, ratios, breakdown, floors):
+def misses_of(ratios):
+    return ["%s, module %s: %.2f, target %s" % (label, variant, value, target)
+            for variant, items in ratios for label, value, target, ok in items if not ok]
+
+
+def headline(ratios):
+    cli_ok = all(ok for _, _, _, ok in ratios[0][1])
+    inproc_ok = all(ok for _, _, _, ok in ratios[1][1])
+    if cli_ok:
+        return ("the whole-process cli.py variant (what a node pays, Python start-up included) is the one "
+                "compared against the targets, and it meets all of them")
+    if inproc_ok:
+        return ("the whole-process cli.py variant is the one compared against the targets and misses at "
+                "least one; the in-process variant (the reconcile call alone, as the Ansible module runs "
+                "it once its Python is up) meets them all. Both are shown")
+    return ("the whole-process cli.py variant is the one compared against the targets; both it and the "
+            "in-process variant miss at least one target. Both are shown")
+
+
+def print_report(args, samples, rows, ratios, breakdown, floors):
     print()
-    print("%-72s %12s %14s" % ("measurement (median of %d runs)" % args.reps, "time", "per entry"))
-    for label, seconds, n in rows:
-        print("%-72s %12s %11.2f us" % (label, fmt_s(seconds), seconds / n * 1e6))
+    print("%-72s %10s %13s  %s" % ("measurement", "median", "per entry", "runs"))
+    for key, label, seconds, n in rows:
+        print("%-72s %10s %10.2f us  %s" % (label, fmt_s(seconds), seconds / n * 1e6,
+                                           len(samples[key]) if key else "-"))
     print()
-    misses = []
     for variant, items in ratios:
         print("ratios, module %s:" % variant)
         for label, value, target, ok in items:
-            print("  %-56s %7.2f  target %-6s %s" % (label, value, target, verdict(ok)))
-            if not ok:
-                misses.append("%s (%s): %.2f, target %s" % (label, variant, value, target))
+            print("  %-54s %7.2f  target %-6s %s" % (label, value, target, verdict(ok)))
         print()
-    print("headline: %s" % headline(ratios))
+    print("headline: %s." % headline(ratios))
     if breakdown:
         print("\nno-op, in-process, by phase (median):")
         for name, seconds in breakdown:
-            print("  %-40s %10s" % (name, fmt_s(seconds)))
+            print("  %-44s %10s" % (name, fmt_s(seconds)))
     print("\nprocess start-up floors (median):")
     for name, seconds in floors.items():
-        print("  %-40s %10s" % (name, fmt_s(seconds)))
+        print("  %-44s %10s" % (name, fmt_s(seconds)))
+    misses = misses_of(ratios)
     if misses:
         print("\nMISSED TARGETS:")
         for miss in misses:
@@ -327,24 +346,12 @@ def print_report(args, info, res, rows, ratios, breakdown, floors):
         print("\nall targets met")
 
 
-def headline(ratios):
-    cli_ok = all(ok for _, _, _, ok in ratios[0][1])
-    inproc_ok = all(ok for _, _, _, ok in ratios[1][1])
-    if cli_ok:
-        return ("the whole-process cli.py variant (what a node pays, including Python start-up) "
-                "is compared against the targets, and meets all of them")
-    if inproc_ok:
-        return ("the whole-process cli.py variant misses a target; the in-process variant (the "
-                "reconcile call alone, as the Ansible module runs it) meets them all: see both tables")
-    return ("both variants miss at least one target; both are shown, the whole-process cli.py "
-            "variant is the headline")
-
-
-def write_doc(args, info, res, rows, ratios, breakdown, floors, samples, started, elapsed):
+def write_doc(args, info, samples, rows, ratios, breakdown, floors, started, elapsed):
+    cli = dict((label, (value, target, ok)) for label, value, target, ok in ratios[0][1])
     lines = [
         "# Performance",
         "",
-        "Produced by `make bench` (`python tools/bench.py`); the file is overwritten on each run.",
+        "Produced by `make bench` (`python tools/bench.py`); this file is overwritten on each run.",
         "",
         "- date: %s" % started.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
     ]
@@ -352,64 +359,73 @@ def write_doc(args, info, res, rows, ratios, breakdown, floors, samples, started
     lines += [
         "- bench run time: %.0f s" % elapsed,
         "",
-        "**The machine is shared and noisy** (other jobs run on the same %s CPUs); figures move by "
-        "tens of percent between runs. Medians of %d runs are reported; the ratios compare figures "
-        "measured in the same run." % (info["nproc"], args.reps),
+        "**The machine is shared and noisy**: other jobs run on the same %s CPUs, and figures move by "
+        "tens of percent from one run to the next (see the individual runs below). Medians are "
+        "reported; the variants being compared run interleaved, in rotating order, in the same bench "
+        "run, so a load burst tends to hit all of them." % info["nproc"],
         "",
+        "## Result",
+        "",
+        "| ratio (module as a whole `cli.py` process) | value | target | result |",
+        "|---|---:|---|---|",
+    ]
+    lines += ["| %s | %.2f | %s | %s |" % (label, value, target, verdict(ok))
+              for label, (value, target, ok) in cli.items()]
+    lines += ["", "**Headline:** %s." % headline(ratios), ""]
+    misses = misses_of(ratios)
+    if misses:
+        lines += ["**Missed targets:**", ""] + ["- " + m for m in misses] + [""]
+    lines += [
         "## Method",
         "",
         "One node with %d peers in a private network namespace `%s` (a veth pair is the underlay, "
-        "10.0.0.1/16; vxlan device `%s` 100.64.0.1/16): %d permanent neighbors (peer vxlan IP -> MAC), "
+        "10.0.0.1/16; vxlan device `%s`, 100.64.0.1/16): %d permanent neighbors (peer vxlan IP -> MAC), "
         "%d FDB entries (MAC -> peer underlay IP) and %d onlink routes (a /24 pod CIDR per peer via "
-        "its vxlan IP, protocol %d): %d entries. MACs are unicast and locally administered "
+        "its vxlan IP, protocol %d), %d entries in all. MACs are unicast and locally administered "
         "(`02:00:00:..`); addresses come from disjoint ranges (10.0.0.0/16, 100.64.0.0/16, 10.64.0.0/10)."
         % (args.peers, NS, DEV, args.peers, args.peers, args.peers, PROTO, 3 * args.peers),
         "",
-        "- a. **module first apply**: the device is absent. In-process: "
-        "`reconcile(desired, Runner([\"ip\", \"netns\", \"exec\", \"%s\"]))` timed around the call "
+        "- a. **module first apply**, device absent. In-process: "
+        "`reconcile(desired, Runner([\"ip\", \"netns\", \"exec\", \"%s\"]))`, timed around the call "
         "(every iproute2 process it starts pays an `ip netns exec`). Whole process: `ip netns exec %s "
         "/usr/bin/python3 plugins/module_utils/reconcile/cli.py state.json` (system Python, stdlib only), "
         "timed from outside: Python start-up, JSON load, read, plan and the three apply batches." % (NS, NS),
-        "- b. **raw batch** (the kernel limit): the same entries pre-rendered into files, applied with "
-        "one `ip -n %s -batch FILE` (device, address, neighbors, routes) and one `bridge -n %s -batch FILE` "
-        "(FDB) on an empty namespace." % (NS, NS),
+        "- b. **raw batch** (the kernel limit): the same entries pre-rendered into two files, applied "
+        "with one `ip -n %s -batch FILE` (device, address, neighbors, routes) and one "
+        "`bridge -n %s -batch FILE` (FDB), on an empty namespace." % (NS, NS),
         "- c. **module no-op**: everything already applied; the run must report `changed=False` "
         "(asserted; the cli must print 0 changes).",
-        "- d. **raw dumps**: `ip -j neigh show dev %s`, `bridge -j fdb show dev %s`, `ip -j route show`, "
-        "three processes (each with `-n %s`): what any reader of the state needs." % (DEV, DEV, NS),
-        "- e. **one process per entry** (the seed's way): `ip neigh replace`, `bridge fdb replace`, "
-        "`ip route replace`, one process each, for %d peers (%d entries) on a fresh device; the "
-        "per-entry time is compared with the module's first apply per entry." % (args.sample, 3 * args.sample),
+        "- d. **raw dumps**: `ip -j neigh show dev %s`, `bridge -j fdb show dev %s` and `ip -j route show`, "
+        "three processes: the dumps any reader of this state needs." % (DEV, DEV),
+        "- e. **one process per entry** (the seed's way): `ip neigh replace`, `bridge fdb replace` and "
+        "`ip route replace`, one process each, for %d peers (%d entries) on a fresh device (created "
+        "untimed); the time per entry is compared with the module's first apply per entry."
+        % (args.sample, 3 * args.sample),
         "",
-        "The namespace is rebuilt (the device deleted, the kernel drops its entries, emptiness "
-        "checked) before every first-apply repetition, and the kernel's counts are checked after each "
-        "apply. Baselines reach the namespace with `-n %s` (one setns, cheaper than `ip netns exec`), "
-        "so they are slightly favoured." % NS,
+        "Before every first-apply run the device is deleted (the kernel drops its neighbors, FDB "
+        "entries and routes with it) and the namespace is checked empty; after every apply the kernel's "
+        "counts are checked (%d of each). The baselines reach the namespace with `ip -n %s` / "
+        "`bridge -n %s` (one setns, cheaper than `ip netns exec`), so they are slightly favoured; the "
+        "cli variant pays one `ip netns exec`, which a real node would not."
+        % (args.peers, NS, NS),
         "",
         "## Timings",
         "",
         "| measurement | median | per entry | runs |",
         "|---|---:|---:|---|",
     ]
-    for label, seconds, n in rows:
-        key = label.split(" ")[0]
-        runs = samples.get(label)
+    for key, label, seconds, n in rows:
         lines.append("| %s | %s | %.2f us | %s |" % (
             label, fmt_s(seconds), seconds / n * 1e6,
-            ", ".join(fmt_s(s) for s in runs) if runs else ("(derived)" if key == "e." else "")))
-    lines += ["", "## Ratios", ""]
+            ", ".join(fmt_s(s) for s in samples[key]) if key else "(derived)"))
+    lines += ["", "## Ratios, both variants", ""]
     for variant, items in ratios:
         lines += ["Module %s:" % variant, "", "| ratio | value | target | result |", "|---|---:|---|---|"]
         for label, value, target, ok in items:
             lines.append("| %s | %.2f | %s | %s |" % (label, value, target, verdict(ok)))
         lines.append("")
-    lines += ["**Headline:** %s." % headline(ratios), ""]
-    misses = ["%s (%s): %.2f, target %s" % (label, variant, value, target)
-              for variant, items in ratios for label, value, target, ok in items if not ok]
-    if misses:
-        lines += ["**Missed targets:**", ""] + ["- " + m for m in misses] + [""]
     if breakdown:
-        lines += ["## Where a no-op spends its time (in-process, median)", "",
+        lines += ["## Where a no-op spends its time (in-process, median per phase)", "",
                   "| phase | time |", "|---|---:|"]
         lines += ["| %s | %s |" % (name, fmt_s(seconds)) for name, seconds in breakdown]
         lines.append("")
@@ -425,7 +441,9 @@ def write_doc(args, info, res, rows, ratios, breakdown, floors, samples, started
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--peers", type=int, default=10000)
-    parser.add_argument("--reps", type=int, default=3, help="repetitions of each measurement")
+    parser.add_argument("--reps", type=int, default=3,
+                        help="repetitions of the first applies and of the per-entry run")
+    parser.add_argument("--noop-reps", type=int, default=7, help="repetitions of the no-op runs and dumps")
     parser.add_argument("--sample", type=int, default=1000, help="peers for the one-process-per-entry run")
     parser.add_argument("--no-write", action="store_true", help="do not write docs/performance.md")
     args = parser.parse_args()
@@ -455,42 +473,11 @@ def main():
         print("nnbench: %d peers, %d entries, %d runs each (python for cli: %s)"
               % (args.peers, 3 * args.peers, args.reps, SYS_PYTHON))
 
-        def first_apply(key, label, func, check):
-            values = []
-            for rep in range(args.reps):
-                reset()
-                seconds, out = timed(func)
-                check(out)
-                check_applied(args.peers, label)
-                values.append(seconds)
-                print("  %-34s run %d: %s" % (label, rep + 1, fmt_s(seconds)), flush=True)
-            res[key] = statistics.median(values)
-            samples[key] = values
-
         def must_change(result):
-            if not result["changed"]:
-                raise RuntimeError("first apply reported changed=False")
+            assert result["changed"] is True, "first apply reported changed=False"
 
         def cli_must_change(n):
-            if n < 3 * args.peers:
-                raise RuntimeError("first apply (cli) reported %d changes" % n)
-
-        first_apply("raw_batch", "raw batch", lambda: raw_batch(ip_file, br_file), lambda _: None)
-        first_apply("first_inproc", "module first apply (in-process)", lambda: module_inprocess(desired),
-                    must_change)
-        first_apply("first_cli", "module first apply (cli process)", lambda: module_cli(state_file),
-                    cli_must_change)
-
-        # Everything is applied now (by the cli): no-op reruns and dumps.
-        def repeat(key, label, func, check):
-            values = []
-            for rep in range(args.reps):
-                seconds, out = timed(func)
-                check(out)
-                values.append(seconds)
-                print("  %-34s run %d: %s" % (label, rep + 1, fmt_s(seconds)), flush=True)
-            res[key] = statistics.median(values)
-            samples[key] = values
+            assert n >= 3 * args.peers, "first apply (cli) reported %d changes" % n
 
         def must_not_change(result):
             assert result["changed"] is False, "no-op rerun reported changed=True: %s" % result["changes"][:5]
@@ -498,40 +485,65 @@ def main():
         def cli_must_not_change(n):
             assert n == 0, "no-op rerun (cli) reported %d changes" % n
 
-        repeat("noop_inproc", "module no-op (in-process)", lambda: module_inprocess(desired), must_not_change)
-        repeat("noop_cli", "module no-op (cli process)", lambda: module_cli(state_file), cli_must_not_change)
-        repeat("raw_dumps", "raw dumps", raw_dumps, lambda _: None)
+        def interleaved(variants, reps, before=None, after=None):
+            """Runs the variants in turn, rotating their order each round, so that the machine's
+            load bursts fall on all of them alike."""
+            for rep in range(reps):
+                order = variants[rep % len(variants):] + variants[:rep % len(variants)]
+                for key, label, func, check in order:
+                    if before:
+                        before()
+                    seconds, out = timed(func)
+                    check(out)
+                    if after:
+                        after(label)
+                    samples.setdefault(key, []).append(seconds)
+                    print("  %-36s run %d: %s" % (label, rep + 1, fmt_s(seconds)), flush=True)
+
+        # a + b: first applies on an empty namespace (device absent), counts checked after each.
+        interleaved([("raw_batch", "raw batch", lambda: raw_batch(ip_file, br_file), lambda _: None),
+                     ("first_inproc", "module first apply (in-process)", lambda: module_inprocess(desired),
+                      must_change),
+                     ("first_cli", "module first apply (cli process)", lambda: module_cli(state_file),
+                      cli_must_change)],
+                    args.reps, before=reset, after=lambda label: check_applied(args.peers, label))
+        # c + d: everything is applied now: no-op reruns and raw dumps.
+        interleaved([("noop_inproc", "module no-op (in-process)", lambda: module_inprocess(desired),
+                      must_not_change),
+                     ("noop_cli", "module no-op (cli process)", lambda: module_cli(state_file),
+                      cli_must_not_change),
+                     ("raw_dumps", "raw dumps", raw_dumps, lambda _: None)],
+                    args.noop_reps)
+        check_applied(args.peers, "after the no-op runs")
         breakdown = None
         try:
-            breakdown = noop_breakdown(desired, args.reps)
+            breakdown = noop_breakdown(desired, args.noop_reps)
         except Exception as exc:  # internals moved: the breakdown is optional
             print("  (no-op breakdown skipped: %s)" % exc)
-        floors = process_floor(max(args.reps, 5))
+        floors = process_floor(args.noop_reps)
 
-        values = []
-        for rep in range(args.reps):
+        # e: one process per entry, on a fresh device (created untimed).
+        def fresh_device():
             reset()
-            run(["ip", "-n", NS, "-batch", "-"], "\n".join(ip_cmds[:3]) + "\n")  # the device only, untimed
-            seconds, _ = timed(lambda: per_entry(desired, args.sample))
+            run(["ip", "-n", NS, "-batch", "-"], "\n".join(ip_cmds[:3]) + "\n")
+
+        def per_entry_check(_label):
             got = counts()
             if got != {"neighbors": args.sample, "fdb": args.sample, "routes": args.sample}:
                 raise RuntimeError("per-entry run left %s" % got)
-            values.append(seconds)
-            print("  %-34s run %d: %s" % ("per-entry processes", rep + 1, fmt_s(seconds)), flush=True)
-        res["per_entry"] = statistics.median(values)
-        samples["per_entry"] = values
+        interleaved([("per_entry", "per-entry processes", lambda: per_entry(desired, args.sample),
+                      lambda _: None)], args.reps, before=fresh_device, after=per_entry_check)
+        res.update((key, statistics.median(values)) for key, values in samples.items())
     finally:
         ns_delete()
         shutil.rmtree(workdir, ignore_errors=True)
 
     elapsed = time.perf_counter() - t0
-    rows, ratios, _ = build_report(args, info, res)
-    keys = ["first_inproc", "first_cli", "raw_batch", "noop_inproc", "noop_cli", "raw_dumps", "per_entry"]
-    by_label = dict((rows[i][0], samples[k]) for i, k in enumerate(keys))
-    print_report(args, info, res, rows, ratios, breakdown, floors)
+    rows, ratios = build_report(args, res)
+    print_report(args, samples, rows, ratios, breakdown, floors)
     if not args.no_write:
-        write_doc(args, info, res, rows, ratios, breakdown, floors, by_label, started, elapsed)
-        print("\nwrote %s (%.0f s)" % (os.path.relpath(DOC, os.getcwd()), elapsed))
+        write_doc(args, info, samples, rows, ratios, breakdown, floors, started, elapsed)
+        print("\nwrote %s (bench run time %.0f s)" % (DOC, elapsed))
     return 0
 
 

@@ -16,11 +16,11 @@ def snapshot(ns, device, protocol):
     neigh = [n for n in dump(ns, "ip", "-j", "neigh", "show") if "PERMANENT" in n.get("state", [])]
     fdb = [f for f in dump(ns, "bridge", "-j", "fdb", "show") if f.get("state") == "permanent"]
     addrs = dump(ns, "ip", "-j", "addr", "show")
-    owned = {
+    owned = {  # sorted: the kernel lists entries in hash order, which a re-add may change
         "links": [l for l in links if l["ifname"] == device],
-        "routes": [r for r in routes if r.get("protocol") == str(protocol)],
-        "neigh": [n for n in neigh if n.get("dev") == device],
-        "fdb": [f for f in fdb if f.get("ifname") == device],
+        "routes": ordered(r for r in routes if r.get("protocol") == str(protocol)),
+        "neigh": ordered(n for n in neigh if n.get("dev") == device),
+        "fdb": ordered(f for f in fdb if f.get("ifname") == device),
     }
     foreign = {
         "links": [strip_link(l) for l in links if l["ifname"] != device],
@@ -30,6 +30,10 @@ def snapshot(ns, device, protocol):
         "addrs": [(a["ifname"], a.get("addr_info")) for a in addrs if a["ifname"] != device],
     }
     return owned, foreign
+
+
+def ordered(entries):
+    return sorted(entries, key=lambda e: json.dumps(e, sort_keys=True))
 
 
 def strip_link(link):
