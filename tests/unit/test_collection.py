@@ -1,0 +1,81 @@
+"""The collection's shape: docs for every plugin, argument specs for every role,
+route protocols clear of everyone else's, and a buildable artifact."""
+import ast
+import re
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import files
+from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols import ROUTE_PROTOCOLS
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+PLUGINS = sorted(p for kind in ("filter", "modules", "connection") for p in (ROOT / "plugins" / kind).glob("*.py"))
+DOC_TYPES = {"filter": "filter", "modules": "module", "connection": "connection"}
+
+
+def doc_strings(path):
+    tree = ast.parse(path.read_text())
+    return {t.id: node.value.value for node in tree.body if isinstance(node, ast.Assign)
+            for t in node.targets if isinstance(t, ast.Name) and isinstance(node.value, ast.Constant)}
+
+
+@pytest.mark.parametrize("path", PLUGINS, ids=lambda p: p.stem)
+def test_plugin_documents_itself(path):
+    docs = doc_strings(path)
+    assert yaml.safe_load(docs["DOCUMENTATION"])["short_description"]
+    if path.parent.name != "connection":
+        assert yaml.safe_load(docs["EXAMPLES"]) and yaml.safe_load(docs["RETURN"])
+    kind = DOC_TYPES[path.parent.name]
+    proc = subprocess.run([str(BIN / "ansible-doc"), "-t", kind, "nodenet.fabric." + path.stem],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0 and "nodenet.fabric." + path.stem in proc.stdout, proc.stderr
+
+
+@pytest.mark.parametrize("role", sorted(p.name for p in (ROOT / "roles").iterdir()))
+def test_role_has_argument_specs_and_readme(role):
+    specs = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())
+    assert specs["argument_specs"]
+    assert (ROOT / "roles" / role / "README.md").exists()
+
+
+def test_route_protocols_are_clear_of_every_known_one():
+    reserved = {2, 3, 4, 11, 12, 80} | set(range(186, 193))
+    table = Path("/etc/iproute2/rt_protos")
+    if table.exists():
+        for line in table.read_text().splitlines():
+            if line.strip() and not line.startswith("#"):
+                reserved.add(int(line.split()[0], 0))
+    assert not set(ROUTE_PROTOCOLS.values()) & reserved
+    assert len(set(ROUTE_PROTOCOLS.values())) == len(ROUTE_PROTOCOLS)
+    assert "201\tnodenet_mesh" in files.rt_protos_text().decode()
+
+
+def test_version_lives_only_in_galaxy_yml():
+    version = yaml.safe_load((ROOT / "galaxy.yml").read_text())["version"]
+    pattern = re.compile(r"(?<![\d.])%s(?![\d.])" % re.escape(version))
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    hits = []
+    for name in tracked:
+        path = ROOT / name
+        if name == "galaxy.yml" or path.is_symlink() or not path.is_file():
+            continue
+        for line in path.read_text(errors="replace").splitlines():
+            if pattern.search(line) and "version_added" not in line:
+                hits.append("%s: %s" % (name, line.strip()))
+    assert hits == []
+
+
+def test_collection_builds(tmp_path):
+    proc = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(tmp_path), str(ROOT)],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    artifact = next(tmp_path.glob("nodenet-fabric-*.tar.gz"))
+    names = tarfile.open(artifact).getnames()
+    assert "plugins/modules/reconcile.py" in names and "roles/vxlan_mesh/tasks/main.yml" in names
+    assert not any(n.startswith((".venv", ".collections", ".lab")) for n in names)
