@@ -43,10 +43,12 @@ lab-down:
 	@if test -x $(VENV)/bin/python; then $(VENV)/bin/python tools/lab down; \
 	 else python3 tools/lab down; fi
 
+# Unit tests first (fast), then the molecule scenarios, then the lab integration tests.
 test: setup
-	python -m pytest -q tests
+	python -m pytest -q tests/unit
 	python tools/lab down
-	cd molecule/.. && molecule test --all
+	MOLECULE_GLOB='molecule/*/molecule.yml' molecule test --all
+	python -m pytest -q tests/integration
 
 bench: setup
 	python tools/bench.py
