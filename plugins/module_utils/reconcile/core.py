@@ -4,7 +4,6 @@
 
 from __future__ import absolute_import, division, print_function
 
-import ipaddress
 import os
 import subprocess
 
@@ -56,21 +55,19 @@ def normalise(desired):
     device = state.get("device")
     if device:
         device = dict(device)
-        device["mac"] = device["mac"].lower()
-        iface = ipaddress.ip_interface(device["address"])
-        device["address"] = "%s/%d" % (iface.ip, iface.network.prefixlen)
-        device["local"] = str(ipaddress.ip_address(device["local"]))
+        device["mac"] = kernel.canonical_mac(device["mac"])
+        address, _, length = device["address"].partition("/")
+        device["address"] = "%s/%d" % (kernel.canonical_ip(address), int(length or 32))
+        device["local"] = kernel.canonical_ip(device["local"])
         for key in ("vni", "port", "mtu"):
             device[key] = int(device[key])
         device["learning"] = bool(device.get("learning", False))
         state["device"] = device
-    state["neighbors"] = [{"ip": str(ipaddress.ip_address(n["ip"])), "mac": n["mac"].lower()}
-                          for n in state.get("neighbors") or []]
-    state["fdb"] = [{"mac": f["mac"].lower(), "dst": str(ipaddress.ip_address(f["dst"]))}
-                    for f in state.get("fdb") or []]
-    state["routes"] = [{"dst": kernel.canonical_net(r["dst"]), "via": str(ipaddress.ip_address(r["via"])),
-                        "dev": r["dev"], "onlink": bool(r.get("onlink", False))}
-                       for r in state.get("routes") or []]
+    ip, net, mac = kernel.canonical_ip, kernel.canonical_net, kernel.canonical_mac
+    state["neighbors"] = [{"ip": ip(n["ip"]), "mac": mac(n["mac"])} for n in state.get("neighbors") or []]
+    state["fdb"] = [{"mac": mac(f["mac"]), "dst": ip(f["dst"])} for f in state.get("fdb") or []]
+    state["routes"] = [{"dst": net(r["dst"]), "via": ip(r["via"]), "dev": r["dev"],
+                        "onlink": bool(r.get("onlink", False))} for r in state.get("routes") or []]
     state["replace_foreign_on"] = list(state.get("replace_foreign_on") or [])
     state["foreign_identical_satisfies"] = bool(state.get("foreign_identical_satisfies", False))
     check_unique(state)

@@ -9,8 +9,10 @@ separate from running so tests can feed captured output.
 
 from __future__ import absolute_import, division, print_function
 
-import ipaddress
 import json
+import re
+import socket
+import struct
 
 __metaclass__ = type
 
@@ -43,10 +45,43 @@ def json_stream(text):
         docs.append(doc)
 
 
+MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+
+
+def canonical_ip(text):
+    """Dotted-quad IPv4, strictly parsed; ValueError otherwise. (ipaddress is ~10x slower,
+    which matters at 30,000 entries.)"""
+    try:
+        return socket.inet_ntop(socket.AF_INET, socket.inet_pton(socket.AF_INET, str(text).strip()))
+    except (OSError, TypeError):
+        raise ValueError("%r is not an IPv4 address" % (text,))
+
+
 def canonical_net(dst):
+    """`a.b.c.d/len` with host bits cleared; a bare address is a /32, as the kernel prints it."""
     if dst == "default":
         return "0.0.0.0/0"
-    return str(ipaddress.ip_network(dst, strict=False))
+    addr, _, length = str(dst).partition("/")
+    length = int(length) if length else 32
+    if not 0 <= length <= 32:
+        raise ValueError("%r is not an IPv4 prefix" % (dst,))
+    value = struct.unpack("!I", socket.inet_aton(canonical_ip(addr)))[0]
+    value &= (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF
+    return "%s/%d" % (socket.inet_ntoa(struct.pack("!I", value)), length)
+
+
+def kernel_dst(dst):
+    """The kernel prints canonical prefixes already; only a host route lacks its /32."""
+    if dst == "default":
+        return "0.0.0.0/0"
+    return dst if "/" in dst else dst + "/32"
+
+
+def canonical_mac(text):
+    mac = str(text).strip().lower()
+    if not MAC.match(mac):
+        raise ValueError("%r is not a MAC address" % (text,))
+    return mac
 
 
 def parse_links(addr_json):
@@ -106,7 +141,7 @@ def parse_routes(route_json, table=MAIN_TABLE):
         if str(entry.get("type", "unicast")) not in ("unicast", "1"):
             continue  # local, broadcast, blackhole...: never ours (-N prints types as numbers)
         result.append({
-            "dst": canonical_net(entry["dst"]),
+            "dst": kernel_dst(entry["dst"]),
             "via": entry.get("gateway"),
             "dev": entry.get("dev"),
             "onlink": "onlink" in entry.get("flags", []),
