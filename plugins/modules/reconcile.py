@@ -85,6 +85,15 @@ options:
         satisfied, so nothing fights the daemon that owns it.
     type: bool
     default: false
+  retire_devices:
+    description:
+      - vxlan devices another agent left behind that must go once the desired routes are in
+        place, for example C(flannel.1) after a switch to host-gw. They are deleted last, with the
+        neighbors, FDB entries and routes the kernel keeps on them. A device of another kind is
+        refused.
+    type: list
+    elements: str
+    default: []
   state:
     description: C(absent) removes every route this call owns and the device.
     type: str
@@ -174,6 +183,7 @@ def argument_spec():
         route_table=dict(type="str", default="main"),
         replace_foreign_on=dict(type="list", elements="str", default=[]),
         foreign_identical_satisfies=dict(type="bool", default=False),
+        retire_devices=dict(type="list", elements="str", default=[]),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         persist=dict(type="dict", options=dict(
             state_file=dict(type="path", required=True),

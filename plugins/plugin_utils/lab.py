@@ -8,13 +8,20 @@
   so nodes of one subnet share L2 and other subnets are routed (L3);
 - one pod stand-in namespace per node, `<host>-pod`, joined to its node by a
   veth pair, holding the first address of each node pod CIDR, with the node as
-  its gateway (169.254.1.1 on the node side, as Calico sets it up).
+  its gateway (169.254.1.1 on the node side, as Calico sets it up);
+- for flannel and canal clusters, flanneld's default vxlan backend as flanneld
+  programs it (flanneld_vxlan_state), so a switch to host-gw can be rehearsed.
+The lab's own routes carry protocol static, so they never mix with the boot
+routes flanneld's netlink library writes.
 This module only computes the commands; tools/lab runs them.
 """
 
 from __future__ import annotations
 
 from netaddr import IPAddress
+
+from .allocate import derive_vxlan_mac, format_mac
+from .hostgw import HOSTGW_CNIS, device_name
 
 ROUTER = "nnlab-router"
 POD_GATEWAY = "169.254.1.1"
@@ -65,11 +72,11 @@ def topology(fabric):
             "link set dev nnup%d name %s" % (index, node.interface),
             "address add %s/%d dev %s" % (node.ip, node.subnet.prefixlen, node.interface),
             "link set dev %s up" % node.interface,
-            "route add default via %s dev %s" % (gateway(node.subnet), node.interface),
+            "route add default via %s dev %s proto static" % (gateway(node.subnet), node.interface),
             "link add %s type veth peer name eth0 netns %s" % (NODE_POD_LINK, pod_namespace(node.host)),
             "address add %s/32 dev %s" % (POD_GATEWAY, NODE_POD_LINK),
             "link set dev %s up" % NODE_POD_LINK,
-        ] + ["route add %s/32 dev %s" % (ip, NODE_POD_LINK) for ip in pods]
+        ] + ["route add %s/32 dev %s proto static" % (ip, NODE_POD_LINK) for ip in pods]
         commands[pod_namespace(node.host)] = [
             "link set dev lo up",
             "link set dev eth0 up",
@@ -84,10 +91,36 @@ def topology(fabric):
             "errors": errors}
 
 
+def flanneld_vxlan_state(fabric, hostvars, host):
+    """What flanneld's vxlan backend programs on a node, as reconcile arguments: flannel.<VNI>
+    (port 8472) holding the network address of the node's pod CIDR, and per peer one ARP entry,
+    one FDB entry and one onlink route via the peer's flannel.<VNI> address, protocol boot."""
+    node = fabric.nodes[host]
+    vtep = lambda n: IPAddress(n.pod_cidrs[0].first)  # noqa: E731
+    peers = [p for p in fabric.cluster_nodes(node.cluster) if p.host != host]
+    name = device_name(hostvars, host)
+    return {
+        "device": {"name": name, "vni": int(name.split(".")[1]), "port": 8472, "local": str(node.ip),
+                   "underlay": node.interface, "learning": False, "mtu": node.mtu - 50,
+                   "mac": format_mac(derive_vxlan_mac(vtep(node))), "address": "%s/32" % vtep(node)},
+        "neighbors": [{"ip": str(vtep(p)), "mac": format_mac(derive_vxlan_mac(vtep(p)))} for p in peers],
+        "fdb": [{"mac": format_mac(derive_vxlan_mac(vtep(p))), "dst": str(p.ip)} for p in peers],
+        "routes": [{"dst": str(cidr), "via": str(vtep(p)), "dev": name, "onlink": True}
+                   for p in peers for cidr in p.pod_cidrs],
+        "route_protocol": 3,
+    }
+
+
+def flannel_nodes(fabric):
+    return [n.host for n in sorted(fabric.nodes.values(), key=lambda n: n.host)
+            if fabric.clusters[n.cluster].cni in HOSTGW_CNIS]
+
+
 def expected_paths(fabric, groups):
-    """Pod pairs the inventory's roles must connect: (from host, to host, to IP, role)."""
+    """Pod pairs that must answer: (from host, to host, to IP, what provides the path)."""
     mesh = set(fabric.mesh_hosts)
     hostgw = set(groups.get("flannel_hostgw") or [])
+    flannel = set(flannel_nodes(fabric))
     nodes = sorted(fabric.nodes.values(), key=lambda n: n.host)
     paths = []
     for src in nodes:
@@ -99,6 +132,8 @@ def expected_paths(fabric, groups):
                 role = "vxlan_mesh"
             elif src.cluster == dst.cluster and src.host in hostgw and dst.host in hostgw:
                 role = "flannel_hostgw"
+            elif src.cluster == dst.cluster and src.host in flannel:
+                role = "flannel vxlan (lab stand-in)"
             for ip in pod_ips(dst):
                 paths.append((src.host, dst.host, ip, role))
     return paths

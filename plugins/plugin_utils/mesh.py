@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols import ROUTE_PROTOCOLS
 
+from netaddr import IPNetwork
+
 from .allocate import format_mac
 
 MESH_ROUTE_PROTOCOL = ROUTE_PROTOCOLS["nodenet_mesh"]
@@ -56,4 +58,9 @@ def routes(node, peers):
             else:
                 result.append({"dst": str(cidr), "via": str(peer.vxlan_ip), "dev": node.mesh.device,
                                "onlink": True})
-    return sorted(result, key=lambda r: r["dst"])
+    return by_destination(result)
+
+
+def by_destination(routes):
+    """Routes in address order (not string order: 10.9.0.0 before 10.10.0.0)."""
+    return sorted(routes, key=lambda r: (IPNetwork(r["dst"]).first, IPNetwork(r["dst"]).prefixlen))

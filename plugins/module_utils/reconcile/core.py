@@ -35,6 +35,29 @@ class Runner:
             raise ReconcileError("%s failed (rc=%d): %s" % (" ".join(argv), proc.returncode, err.strip()))
         return out
 
+    def start_all(self, argvs):
+        """Start every {name: argv} at once; the returned function waits and gives
+        {name: (rc, stdout, stderr)}. Output goes to anonymous memory files, so no dump
+        stalls on a full pipe and nothing wakes this process while they run."""
+        started = {}
+        for name, argv in argvs.items():
+            out, err = (os.memfd_create("nodenet-%s-%d" % (name, i)) for i in (1, 2))
+            proc = subprocess.Popen(self.prefix + [self.which(argv[0])] + list(argv[1:]),
+                                    stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+            started[name] = (proc, out, err)
+
+        def read_all(fd):
+            size = os.lseek(fd, 0, os.SEEK_END)
+            os.lseek(fd, 0, os.SEEK_SET)
+            data = os.read(fd, size) if size else b""
+            os.close(fd)
+            return data.decode()
+
+        def wait():
+            return dict((name, (proc.wait(), read_all(out), read_all(err)))
+                        for name, (proc, out, err) in started.items())
+        return wait
+
     @staticmethod
     def which(tool):
         # iproute2 lives in /usr/sbin or /sbin, which a non-login PATH may lack.
@@ -63,12 +86,20 @@ def normalise(desired):
             device[key] = int(device[key])
         device["learning"] = bool(device.get("learning", False))
         state["device"] = device
-    ip, net, mac = kernel.canonical_ip, kernel.canonical_net, kernel.canonical_mac
-    state["neighbors"] = [{"ip": ip(n["ip"]), "mac": mac(n["mac"])} for n in state.get("neighbors") or []]
-    state["fdb"] = [{"mac": mac(f["mac"]), "dst": ip(f["dst"])} for f in state.get("fdb") or []]
-    state["routes"] = [{"dst": net(r["dst"]), "via": ip(r["via"]), "dev": r["dev"],
-                        "onlink": bool(r.get("onlink", False))} for r in state.get("routes") or []]
+    neighbors, fdb, routes = (state.get(k) or [] for k in ("neighbors", "fdb", "routes"))
+    column = kernel.canonical_column
+    ips = column("ip", [n["ip"] for n in neighbors], kernel.canonical_ip)
+    macs = column("mac", [n["mac"] for n in neighbors], kernel.canonical_mac)
+    state["neighbors"] = [{"ip": i, "mac": m} for i, m in zip(ips, macs)]
+    macs = column("mac", [f["mac"] for f in fdb], kernel.canonical_mac)
+    dsts = column("ip", [f["dst"] for f in fdb], kernel.canonical_ip)
+    state["fdb"] = [{"mac": m, "dst": d} for m, d in zip(macs, dsts)]
+    nets = column("net", [r["dst"] for r in routes], kernel.canonical_net)
+    vias = column("ip", [r["via"] for r in routes], kernel.canonical_ip)
+    state["routes"] = [{"dst": n, "via": v, "dev": r["dev"], "onlink": bool(r.get("onlink", False))}
+                       for n, v, r in zip(nets, vias, routes)]
     state["replace_foreign_on"] = list(state.get("replace_foreign_on") or [])
+    state["retire_devices"] = list(state.get("retire_devices") or [])
     state["foreign_identical_satisfies"] = bool(state.get("foreign_identical_satisfies", False))
     check_unique(state)
     return state
@@ -121,9 +152,18 @@ def owned_lines(state, dataplane=None):
 def reconcile(desired, runner=None, check_mode=False, want_diff=False):
     """Bring the node to `desired`. Returns a result dict; raises ReconcileError."""
     runner = runner or Runner()
+    device = (desired.get("device") or {}).get("name")
+    table = table_id(desired.get("route_table", kernel.MAIN_TABLE))
+    # The kernel dumps run while the desired state is normalised.
+    collect = kernel.start_read(runner, device, table, int(desired["route_protocol"]))
     state = normalise(desired)
-    devices = [state["device"]["name"]] if state.get("device") else []
-    dataplane = kernel.read(runner, devices, state["route_table"])
+    try:
+        dataplane = collect()
+    except RuntimeError as exc:
+        raise ReconcileError(str(exc))
+    ours = set(r["dst"] for r in dataplane.routes if r["metric"] == 0)
+    if state["state"] == "present" and any(r["dst"] not in ours for r in state["routes"]):
+        dataplane.routes = kernel.read_foreign_routes(runner, table)
     plan = make_plan(state, dataplane)
     result = plan.as_dict()
     if want_diff:

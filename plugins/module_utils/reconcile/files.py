@@ -34,7 +34,7 @@ def rt_protos_text(names=None):
 
 
 def state_text(state):
-    return (json.dumps(state, indent=2, sort_keys=True) + "\n").encode()
+    return (json.dumps(state, sort_keys=True, separators=(",", ":")) + "\n").encode()
 
 
 def wanted_files(root, state_file, state, tool_dir):

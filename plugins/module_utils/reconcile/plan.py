@@ -52,14 +52,41 @@ def make_plan(desired, dataplane):
         fresh = plan_device(plan, device, link)
         if plan.errors:
             return plan
-    if name:
-        plan_neighbors(plan, name, desired["neighbors"], [] if fresh else on_dev(dataplane.neighbors, name))
-        plan_fdb(plan, name, desired["fdb"], [] if fresh else on_dev(dataplane.fdb, name))
+    neighbors = [] if fresh or not name else on_dev(dataplane.neighbors, name)
+    fdb = [] if fresh or not name else on_dev(dataplane.fdb, name)
+    neighbors_ok = name and same(desired["neighbors"], neighbors, ("ip", "mac"))
+    if name and not neighbors_ok:
+        plan_neighbors(plan, name, desired["neighbors"], neighbors)
+    if name and not same(desired["fdb"], fdb, ("mac", "dst")):
+        plan_fdb(plan, name, desired["fdb"], fdb)
     plan_routes(plan, desired, dataplane, name if fresh else None)
-    if name:
-        plan_stale_neighbors(plan, name, desired["neighbors"],
-                             [] if fresh else on_dev(dataplane.neighbors, name))
+    if name and not neighbors_ok:
+        plan_stale_neighbors(plan, name, desired["neighbors"], neighbors)
+    plan_retired(plan, desired.get("retire_devices") or [], dataplane)
     return plan
+
+
+def plan_retired(plan, names, dataplane):
+    """Delete devices another agent left behind (flannel.1 after host-gw), last of all:
+    the routes that replace theirs are in place by then."""
+    for name in names:
+        link = dataplane.link(name)
+        if link is None:
+            continue
+        if link["kind"] != "vxlan":
+            plan.errors.append("device %s is of kind %s, not vxlan; refusing to delete it"
+                               % (name, link["kind"] or "unknown"))
+            continue
+        plan.route_cmds.append("link delete dev %s" % name)
+        plan.changes.append("remove device %s with its neighbors, fdb entries and routes" % name)
+
+
+def same(wanted, actual, fields):
+    """Fast no-op test: the entries are exactly the wanted ones, all permanent."""
+    if len(wanted) != len(actual) or not all(e["permanent"] for e in actual):
+        return False
+    a, b = fields
+    return set((e[a], e[b]) for e in wanted) == set((e[a], e[b]) for e in actual)
 
 
 def on_dev(entries, dev):
@@ -168,6 +195,8 @@ def plan_routes(plan, desired, dataplane, flushed_dev):
     """Routes we own carry our protocol; a foreign route to the same destination
     and metric is a conflict (or, when allowed, satisfies or is replaced)."""
     proto, table = desired["route_protocol"], desired["route_table"]
+    if flushed_dev is None and routes_match(desired["routes"], dataplane.routes, proto):
+        return
     ours, foreign = {}, {}
     for route in dataplane.routes:
         if route["dev"] == flushed_dev and flushed_dev is not None:
@@ -199,6 +228,15 @@ def plan_routes(plan, desired, dataplane, flushed_dev):
         if key not in wanted:
             plan.route_cmds.append(route_delete(cur, proto, table))
             plan.changes.append("remove route %s via %s dev %s" % (cur["dst"], cur["via"], cur["dev"]))
+
+
+def routes_match(wanted, routes, proto):
+    """Fast no-op test: our routes are exactly the wanted ones."""
+    ours = [r for r in routes if r["protocol"] == proto]
+    if len(ours) != len(wanted):
+        return False
+    key = lambda r: (r["dst"], r["via"], r["dev"], r["onlink"])  # noqa: E731
+    return all(r["metric"] == 0 for r in ours) and set(map(key, ours)) == set(map(key, wanted))
 
 
 def route_delete(route, proto, table):

@@ -1,0 +1,41 @@
+"""The module's input canonicalisation: fast for canonical columns, exact for the rest."""
+import pytest
+
+from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import core, kernel
+
+
+@pytest.mark.parametrize("kind,values,expected", [
+    ("ip", ["10.0.0.1", "255.255.255.255"], ["10.0.0.1", "255.255.255.255"]),
+    ("ip", [" 10.0.0.1"], ["10.0.0.1"]),
+    ("net", ["10.0.0.0/24", "10.0.0.7/24", "10.1.2.3"], ["10.0.0.0/24", "10.0.0.0/24", "10.1.2.3/32"]),
+    ("net", ["default"], ["0.0.0.0/0"]),
+    ("mac", ["AA:BB:cc:dd:ee:01"], ["aa:bb:cc:dd:ee:01"]),
+])
+def test_columns_are_canonicalised(kind, values, expected):
+    parse = {"ip": kernel.canonical_ip, "net": kernel.canonical_net, "mac": kernel.canonical_mac}[kind]
+    assert kernel.canonical_column(kind, values, parse) == expected
+
+
+@pytest.mark.parametrize("kind,value", [
+    ("ip", "10.0.0"), ("ip", "10.0.0.256"), ("ip", "010.0.0.1"), ("ip", "fe80::1"), ("ip", ""),
+    ("net", "10.0.0.0/33"), ("net", "10.0.0/24"),
+    ("mac", "aa:bb:cc:dd:ee"), ("mac", "aa-bb-cc-dd-ee-ff"), ("mac", "gg:bb:cc:dd:ee:ff"),
+])
+def test_malformed_values_are_refused(kind, value):
+    parse = {"ip": kernel.canonical_ip, "net": kernel.canonical_net, "mac": kernel.canonical_mac}[kind]
+    with pytest.raises(ValueError):
+        kernel.canonical_column(kind, ["10.0.0.1" if kind != "mac" else "aa:bb:cc:dd:ee:ff", value], parse)
+
+
+def test_normalise_gives_kernel_forms():
+    state = core.normalise({
+        "device": {"name": "vx", "vni": "7", "port": 4789, "local": "192.168.0.1", "underlay": "eth0",
+                   "mtu": 1450, "mac": "0A:58:00:00:00:01", "address": "172.30.0.1/16"},
+        "neighbors": [{"ip": "172.30.0.2", "mac": "0A:58:00:00:00:02"}],
+        "fdb": [{"mac": "0A:58:00:00:00:02", "dst": "192.168.0.2"}],
+        "routes": [{"dst": "10.1.0.9/16", "via": "172.30.0.2", "dev": "vx", "onlink": True}],
+        "route_protocol": "201", "route_table": "main"})
+    assert state["device"]["mac"] == "0a:58:00:00:00:01" and state["device"]["vni"] == 7
+    assert state["neighbors"] == [{"ip": "172.30.0.2", "mac": "0a:58:00:00:00:02"}]
+    assert state["routes"][0]["dst"] == "10.1.0.0/16"
+    assert (state["route_protocol"], state["route_table"], state["state"]) == (201, 254, "present")
