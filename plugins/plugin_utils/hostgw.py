@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 
+from netaddr import IPAddress
+
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols import ROUTE_PROTOCOLS
 
 from .errors import FabricError
@@ -117,6 +119,9 @@ def node_state(fabric, hostvars, host, retire=False):
         "retire_devices": [flannel] if retire else [],
         # No encapsulation: pods can use the underlay's full MTU.
         "pod_mtu": node.mtu,
+        # flannel puts each node's cni0 on the first address of its pod CIDR (the lab's pod too).
+        "probe_targets": [str(IPAddress(cidr.first + 1)) for peer in fabric.cluster_nodes(node.cluster)
+                          if peer.host != host for cidr in peer.pod_cidrs],
     }
 
 
@@ -126,7 +131,7 @@ def netconf(fabric, hostvars, cluster):
     conf = {"Network": str(fabric.clusters[cluster].pod_cidr), "Backend": {"Type": "host-gw"}}
     extra = hostvars[host].get("flannel_netconf_extra") or {}
     conf.update(dict((k, v) for k, v in extra.items() if k not in ("Network", "Backend")))
-    return json.dumps(conf, indent=2, sort_keys=True) + "\n"
+    return json.dumps(conf, sort_keys=True)
 
 
 def configmaps(fabric, hostvars, groups, group="flannel_hostgw"):

@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: flannel_configmaps
+short_description: flannel's net-conf.json with Backend host-gw, per cluster
+version_added: 0.1.0
+description:
+  - For every cluster with a node in O(group), the ConfigMap flanneld reads its backend from, with
+    C(Backend.Type=host-gw) and C(Network=cluster_pod_cidr) (plus C(flannel_netconf_extra)).
+  - flannel clusters get C(kube-flannel-cfg) in C(flannel_namespace) (default C(kube-flannel); set
+    C(kube-system) for older manifests); canal clusters get C(canal-config) in C(kube-system).
+  - Only the C(net-conf.json) key is rendered, so a server-side apply takes over that one field and
+    keeps the ConfigMap's other keys.
+options:
+  _input:
+    description: C(hostvars).
+    type: dict
+    required: true
+  groups:
+    description: C(groups), the whole inventory's groups.
+    type: dict
+    required: true
+  group:
+    description: Group whose hosts switch to host-gw.
+    type: str
+    default: flannel_hostgw
+"""
+
+EXAMPLES = r"""
+- name: Render the ConfigMaps
+  ansible.builtin.copy:
+    content: "{{ item.manifests | map('to_nice_yaml') | join('---\n') }}"
+    dest: "manifests/{{ item.cluster }}/flannel-hostgw.yml"
+  loop: "{{ hostvars | nodenet.fabric.flannel_configmaps(groups) }}"
+"""
+
+RETURN = r"""
+_value:
+  description: One item per cluster with its C(cluster_kubeconfig) (or null) and its manifests.
+  type: list
+  elements: dict
+  sample: [{"cluster": "edge", "kubeconfig": null, "manifests": [{"apiVersion": "v1", "kind": "ConfigMap",
+           "metadata": {"name": "canal-config", "namespace": "kube-system"},
+           "data": {"net-conf.json": "{\n  \"Backend\": {\n    \"Type\": \"host-gw\"\n  }, ...}"}}]}]
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import hostgw
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.errors import FabricInvalid
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.validate import load
+
+
+def flannel_configmaps(hostvars, groups, group="flannel_hostgw"):
+    try:
+        return hostgw.configmaps(load(hostvars, groups), hostvars, groups, group)
+    except FabricInvalid as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+class FilterModule:
+    def filters(self):
+        return {"flannel_configmaps": flannel_configmaps}
