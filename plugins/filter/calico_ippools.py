@@ -12,19 +12,9 @@ description:
     other cluster's pod CIDR and service CIDR (seed 002), so felix does not SNAT mesh traffic.
   - Names follow the seed, C(pod-<cluster>) and C(svc-<cluster>), labelled
     C(app.kubernetes.io/managed-by=nodenet.fabric).
-options:
-  _input:
-    description: C(hostvars).
-    type: dict
-    required: true
-  groups:
-    description: C(groups), the whole inventory's groups.
-    type: dict
-    required: true
-  mesh_group:
-    description: Group whose hosts form the vxlan mesh.
-    type: str
-    default: vxlan_mesh
+extends_documentation_fragment:
+  - nodenet.fabric.fabric_inventory
+  - nodenet.fabric.fabric_inventory.mesh_group
 """
 
 EXAMPLES = r"""
@@ -46,18 +36,12 @@ _value:
             "spec": {"cidr": "10.235.0.0/18", "natOutgoing": false, "disabled": true}}]}]
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.errors import FabricInvalid
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_or_fail
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.ippools import remote_ippools
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.validate import load
 
 
 def calico_ippools(hostvars, groups, mesh_group="vxlan_mesh"):
-    try:
-        return remote_ippools(load(hostvars, groups, mesh_group))
-    except FabricInvalid as exc:
-        raise AnsibleFilterError(str(exc))
+    return remote_ippools(fabric_or_fail(hostvars, groups, mesh_group))
 
 
 class FilterModule:

@@ -14,19 +14,9 @@ description:
     duplicate node IPs, vxlan IPs and MACs, vxlan IPs outside O(mesh_group)'s subnet, multicast,
     zero or broadcast MACs, VNI and port ranges, interface names the kernel refuses, and MTUs
     without room for the 50-byte vxlan overhead.
-options:
-  _input:
-    description: C(hostvars).
-    type: dict
-    required: true
-  groups:
-    description: C(groups), the whole inventory's groups.
-    type: dict
-    required: true
-  mesh_group:
-    description: Group whose hosts form the vxlan mesh.
-    type: str
-    default: vxlan_mesh
+extends_documentation_fragment:
+  - nodenet.fabric.fabric_inventory
+  - nodenet.fabric.fabric_inventory.mesh_group
 """
 
 EXAMPLES = r"""

@@ -14,19 +14,9 @@ description:
     C(kube-system) for older manifests); canal clusters get C(canal-config) in C(kube-system).
   - Only the C(net-conf.json) key is rendered, so a server-side apply takes over that one field and
     keeps the ConfigMap's other keys.
-options:
-  _input:
-    description: C(hostvars).
-    type: dict
-    required: true
-  groups:
-    description: C(groups), the whole inventory's groups.
-    type: dict
-    required: true
-  group:
-    description: Group whose hosts switch to host-gw.
-    type: str
-    default: flannel_hostgw
+extends_documentation_fragment:
+  - nodenet.fabric.fabric_inventory
+  - nodenet.fabric.fabric_inventory.hostgw_group
 """
 
 EXAMPLES = r"""
@@ -47,18 +37,12 @@ _value:
            "data": {"net-conf.json": "{\n  \"Backend\": {\n    \"Type\": \"host-gw\"\n  }, ...}"}}]}]
 """
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import hostgw
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.errors import FabricInvalid
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.validate import load
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_or_fail
 
 
 def flannel_configmaps(hostvars, groups, group="flannel_hostgw"):
-    try:
-        return hostgw.configmaps(load(hostvars, groups), hostvars, groups, group)
-    except FabricInvalid as exc:
-        raise AnsibleFilterError(str(exc))
+    return hostgw.configmaps(fabric_or_fail(hostvars, groups), hostvars, groups, group)
 
 
 class FilterModule:

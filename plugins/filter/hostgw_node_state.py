@@ -15,15 +15,9 @@ description:
   - With O(retire=true) the result also retires C(flannel.<flannel_vni>) with its leftover
     neighbors and FDB entries, once the routes are in place.
   - C(pod_mtu) reports the MTU the switch allows pods (no encapsulation, so the underlay's).
+extends_documentation_fragment:
+  - nodenet.fabric.fabric_inventory
 options:
-  _input:
-    description: C(hostvars).
-    type: dict
-    required: true
-  groups:
-    description: C(groups), the whole inventory's groups.
-    type: dict
-    required: true
   host:
     description: The node, usually C(inventory_hostname).
     type: str
@@ -59,21 +53,12 @@ _value:
     probe_targets: {description: "First address of each peer pod CIDR (flannel's cni0), to ping.", type: list}
 """
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import hostgw
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.errors import FabricInvalid
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.validate import load
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_or_fail
 
 
 def hostgw_node_state(hostvars, groups, host, retire=False):
-    try:
-        fabric = load(hostvars, groups)
-        if host not in fabric.nodes:
-            raise KeyError("%s is not a node of the fabric" % host)
-        return hostgw.node_state(fabric, hostvars, host, retire)
-    except (FabricInvalid, KeyError) as exc:
-        raise AnsibleFilterError(str(exc))
+    return hostgw.node_state(fabric_or_fail(hostvars, groups, host=host), hostvars, host, retire)
 
 
 class FilterModule:

@@ -16,19 +16,9 @@ description:
     points to vxlan_mesh with direct routing); on C(cluster_platform) cloud or openstack, the
     acknowledgement C(flannel_hostgw_accept_platform_risk) is set (the message explains source and
     destination checks and port security); C(flannel_vni) is a VNI."
-options:
-  _input:
-    description: C(hostvars).
-    type: dict
-    required: true
-  groups:
-    description: C(groups), the whole inventory's groups.
-    type: dict
-    required: true
-  group:
-    description: Group whose hosts switch to host-gw.
-    type: str
-    default: flannel_hostgw
+extends_documentation_fragment:
+  - nodenet.fabric.fabric_inventory
+  - nodenet.fabric.fabric_inventory.hostgw_group
 """
 
 EXAMPLES = r"""

@@ -17,23 +17,14 @@ description:
     C(node_ip) on C(node_interface), without encapsulation (flannel's DirectRouting).
   - It depends only on the inventory, so C(--limit) gives a node exactly what a full run gives it.
   - Fails with every validation problem when the fabric is invalid.
+extends_documentation_fragment:
+  - nodenet.fabric.fabric_inventory
+  - nodenet.fabric.fabric_inventory.mesh_group
 options:
-  _input:
-    description: C(hostvars).
-    type: dict
-    required: true
-  groups:
-    description: C(groups), the whole inventory's groups.
-    type: dict
-    required: true
   host:
     description: The node, usually C(inventory_hostname).
     type: str
     required: true
-  mesh_group:
-    description: Group whose hosts form the vxlan mesh.
-    type: str
-    default: vxlan_mesh
 """
 
 EXAMPLES = r"""
@@ -74,15 +65,14 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.errors import FabricInvalid
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_or_fail
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.mesh import node_state
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.validate import load
 
 
 def mesh_node_state(hostvars, groups, host, mesh_group="vxlan_mesh"):
     try:
-        return node_state(load(hostvars, groups, mesh_group), host)
-    except (FabricInvalid, KeyError) as exc:
+        return node_state(fabric_or_fail(hostvars, groups, mesh_group), host)
+    except KeyError as exc:
         raise AnsibleFilterError(str(exc))
 
 
