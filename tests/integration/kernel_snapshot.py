@@ -12,7 +12,7 @@ def dump(ns, *argv):
 def snapshot(ns, device, protocol):
     """({owned}, {foreign}) where foreign must stay byte-identical across our runs."""
     links = dump(ns, "ip", "-j", "-d", "link", "show")
-    routes = dump(ns, "ip", "-N", "-j", "route", "show", "table", "all")
+    routes = dump(ns, "ip", "-4", "-N", "-j", "route", "show", "table", "all")
     neigh = [n for n in dump(ns, "ip", "-j", "neigh", "show") if "PERMANENT" in n.get("state", [])]
     fdb = [f for f in dump(ns, "bridge", "-j", "fdb", "show") if f.get("state") == "permanent"]
     addrs = dump(ns, "ip", "-j", "addr", "show")
