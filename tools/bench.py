@@ -500,10 +500,10 @@ def write_doc(args, info, samples, rows, ratios, extra, breakdown, floors, start
               "and the plan to the same batches as the raw baseline.",
               "- **Per-entry target (>= 40x)**: at %d peers the kernel itself limits every batch method "
               "(the ceiling line). Inserting a route whose gateway differs from every other route's on the "
-              "same device costs more as the table grows: the kernel's fib_info hash does not include the "
-              "gateway, so all those routes share one bucket and each insert walks it (compare the two "
+              "same device costs more as the table grows: as we read the kernel source, its fib_info hash does not "
+              "include the gateway, so all those routes share one bucket and each insert walks it (compare the two "
               "kernel lines above: the same routes over nexthop objects, hashed by id, go far faster). "
-              "At equal, smaller sizes the module is well past 40x. Moving the module to nexthop objects "
+              "The equal-size line compares both methods on the same smaller table. Moving the module to nexthop objects "
               "(owned by protocol like routes) would lift the ceiling; it is noted, not done." % args.peers,
               "- **No-op target (<= 1.5x)**: the module dumps the same state as the raw baseline (in "
               "parallel, while it validates the desired state), then must decode it (JSON) and compare "
