@@ -215,3 +215,38 @@ def test_diff_shows_owned_entries_before_and_after(desired, dumps):
 def test_duplicate_desired_entries_are_rejected(desired):
     with pytest.raises(core.ReconcileError):
         core.normalise(dict(desired, neighbors=desired["neighbors"] * 2))
+
+
+def raw_dataplane(dumps):
+    """A Dataplane as the module's own read builds it: filtered dumps, parsed only on demand."""
+    addr, neigh, route, fdb = dumps
+    mine = [dict((k, v) for k, v in n.items() if k != "dev") for n in neigh
+            if n.get("dev") == "vxlan-test" and "PERMANENT" in n["state"]]
+    ours = [dict((k, v) for k, v in r.items() if k != "protocol") for r in route if r.get("protocol") == "201"]
+    return kernel.Dataplane(kernel.parse_links(addr), None, None, None, {
+        "neighbors": (mine, lambda d: kernel.parse_neighbors(d, "vxlan-test")),
+        "fdb": (fdb, lambda d: kernel.parse_fdb(d, "vxlan-test")),
+        "routes": (ours, lambda d: kernel.parse_routes(d, 254, 201))})
+
+
+def test_the_fast_no_op_proof_needs_no_parsing(desired, dumps):
+    dataplane = raw_dataplane(dumps)
+    plan = make_plan(desired, dataplane)
+    assert not plan.changed and sorted(dataplane._raw) == ["fdb", "neighbors", "routes"]  # none parsed
+
+
+@pytest.mark.parametrize("drift", ["route", "fdb", "neighbor", "onlink"])
+def test_the_fast_path_falls_back_on_any_drift(desired, dumps, drift):
+    if drift == "route":
+        dumps[2] = [r for r in dumps[2] if r["dst"] != "10.235.88.0/24"]
+    elif drift == "fdb":
+        dumps[3][0]["dst"] = "192.168.0.99"
+    elif drift == "neighbor":
+        dumps[1] = [n for n in dumps[1] if n["dst"] != "179.17.1.44"]
+    else:
+        next(r for r in dumps[2] if r["dst"] == "10.235.88.0/24")["flags"] = []
+    fast = make_plan(desired, raw_dataplane(copy.deepcopy(dumps)))
+    addr, neigh, route, fdb = dumps
+    slow = make_plan(desired, kernel.parse(addr, neigh, route, {"vxlan-test": fdb}))
+    assert fast.changed and (fast.link_cmds, fast.fdb_cmds, fast.route_cmds) == (
+        slow.link_cmds, slow.fdb_cmds, slow.route_cmds)

@@ -161,7 +161,7 @@ def reconcile(desired, runner=None, check_mode=False, want_diff=False):
         dataplane = collect()
     except RuntimeError as exc:
         raise ReconcileError(str(exc))
-    ours = set(r["dst"] for r in dataplane.routes if r["metric"] == 0)
+    ours = dataplane.own_route_destinations()
     if state["state"] == "present" and any(r["dst"] not in ours for r in state["routes"]):
         dataplane.routes = kernel.read_foreign_routes(runner, table)
     plan = make_plan(state, dataplane)

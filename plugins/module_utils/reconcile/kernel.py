@@ -9,7 +9,9 @@ separate from running so tests can feed captured output.
 
 from __future__ import absolute_import, division, print_function
 
+import itertools
 import json
+import operator
 import re
 import socket
 import struct
@@ -20,16 +22,67 @@ MAIN_TABLE = 254
 
 
 class Dataplane:
-    """What the kernel holds, limited to what a plan needs."""
+    """What the kernel holds, limited to what a plan needs.
 
-    def __init__(self, links, neighbors, fdb, routes):
-        self.links = links          # {name: link dict}
-        self.neighbors = neighbors  # [{"ip", "mac", "dev", "permanent"}]
-        self.fdb = fdb              # [{"mac", "dst", "dev", "permanent"}] in kernel order
-        self.routes = routes        # [{"dst", "via", "dev", "onlink", "protocol", "metric", "table"}]
+    Neighbors, FDB entries and routes may be given as raw dumps with their parser: they are
+    parsed on first use, and a no-op can be proven from `keys()` without parsing at all."""
+
+    KINDS = ("neighbors", "fdb", "routes")
+
+    def __init__(self, links, neighbors, fdb, routes, raw=None):
+        self.links = links  # {name: link dict}
+        # neighbors: [{"ip", "mac", "dev", "permanent"}]; fdb: [{"mac", "dst", "dev", "permanent"}]
+        # in kernel order; routes: [{"dst", "via", "dev", "onlink", "protocol", "metric", "table"}]
+        self._parsed = {"neighbors": neighbors, "fdb": fdb, "routes": routes}
+        self._raw = raw or {}  # {kind: (dump, parser)}
+
+    def _get(self, kind):
+        if self._parsed[kind] is None:
+            dump, parser = self._raw.pop(kind)
+            self._parsed[kind] = parser(dump)
+        return self._parsed[kind]
+
+    def _set(self, kind, value):
+        self._raw.pop(kind, None)
+        self._parsed[kind] = value
+
+    neighbors = property(lambda self: self._get("neighbors"), lambda self, v: self._set("neighbors", v))
+    fdb = property(lambda self: self._get("fdb"), lambda self, v: self._set("fdb", v))
+    routes = property(lambda self: self._get("routes"), lambda self, v: self._set("routes", v))
 
     def link(self, name):
         return self.links.get(name)
+
+    def keys(self, kind):
+        """(set of identity tuples, entry count) straight from a filtered dump (the managed
+        device's permanent neighbors and FDB entries, our routes), or None when only the
+        entry-by-entry comparison can tell. Tuples: (ip, mac), (mac, dst), (dst, via, dev, onlink)."""
+        if kind not in self._raw:
+            return None
+        dump = self._raw[kind][0] or []
+        get = operator.itemgetter
+        try:
+            if kind == "neighbors":
+                keys = set(zip(map(get("dst"), dump), map(get("lladdr"), dump)))
+            elif kind == "fdb":
+                if set(map(get("state"), dump)) - {"permanent"}:
+                    return None
+                keys = set(zip(map(get("mac"), dump), map(get("dst"), dump)))
+            else:
+                if any("metric" in entry for entry in dump):
+                    return None
+                keys = set(zip(map(kernel_dst, map(get("dst"), dump)), map(get("gateway"), dump),
+                               map(get("dev"), dump),
+                               map(operator.contains, map(get("flags"), dump), itertools.repeat("onlink"))))
+        except KeyError:
+            return None
+        return keys, len(dump)
+
+    def own_route_destinations(self):
+        """Destinations (metric 0) that already have a route of ours."""
+        if "routes" in self._raw:
+            return set(kernel_dst(e["dst"]) for e in self._raw["routes"][0] or [] if not e.get("metric"))
+        return set(r["dst"] for r in self.routes if r["metric"] == 0)
 
 
 def json_stream(text):
@@ -211,12 +264,13 @@ def start_read(runner, device, table, protocol):
             if outputs[name][0] != 0:
                 raise RuntimeError("%s failed: %s" % (" ".join(argvs[name]), outputs[name][2].strip()))
         links = parse_links(json_stream(outputs["links"][1])[0])
-        neighbors, fdb = [], []
+        raw = {"routes": (json_stream(outputs["routes"][1])[0], lambda d: parse_routes(d, table, protocol))}
         if device in links:  # otherwise `dev X` failed, and there is nothing on it
-            neighbors = parse_neighbors(json_stream(outputs["neigh"][1])[0], device)
-            fdb = parse_fdb(json_stream(outputs["fdb"][1])[0], device)
-        routes = parse_routes(json_stream(outputs["routes"][1])[0], table, protocol)
-        return Dataplane(links, neighbors, fdb, routes)
+            raw["neighbors"] = (json_stream(outputs["neigh"][1])[0], lambda d: parse_neighbors(d, device))
+            raw["fdb"] = (json_stream(outputs["fdb"][1])[0], lambda d: parse_fdb(d, device))
+        else:
+            raw["neighbors"] = raw["fdb"] = ([], lambda d: [])
+        return Dataplane(links, None, None, None, raw)
     return collect
 
 

@@ -14,6 +14,8 @@ FDB entries exist: ip (device, ARP adds) -> bridge (FDB adds, then FDB stale)
 
 from __future__ import absolute_import, division, print_function
 
+import operator
+
 __metaclass__ = type
 
 
@@ -52,13 +54,16 @@ def make_plan(desired, dataplane):
         fresh = plan_device(plan, device, link)
         if plan.errors:
             return plan
-    neighbors = [] if fresh or not name else on_dev(dataplane.neighbors, name)
-    fdb = [] if fresh or not name else on_dev(dataplane.fdb, name)
-    neighbors_ok = name and same(desired["neighbors"], neighbors, ("ip", "mac"))
-    if name and not neighbors_ok:
-        plan_neighbors(plan, name, desired["neighbors"], neighbors)
-    if name and not same(desired["fdb"], fdb, ("mac", "dst")):
-        plan_fdb(plan, name, desired["fdb"], fdb)
+    if name:
+        neighbors_ok = not fresh and as_dumped(dataplane, "neighbors", desired["neighbors"], ("ip", "mac"))
+        neighbors = [] if fresh or neighbors_ok else on_dev(dataplane.neighbors, name)
+        neighbors_ok = neighbors_ok or same(desired["neighbors"], neighbors, ("ip", "mac"))
+        if not neighbors_ok:
+            plan_neighbors(plan, name, desired["neighbors"], neighbors)
+        if fresh or not as_dumped(dataplane, "fdb", desired["fdb"], ("mac", "dst")):
+            fdb = [] if fresh else on_dev(dataplane.fdb, name)
+            if not same(desired["fdb"], fdb, ("mac", "dst")):
+                plan_fdb(plan, name, desired["fdb"], fdb)
     plan_routes(plan, desired, dataplane, name if fresh else None)
     if name and not neighbors_ok:
         plan_stale_neighbors(plan, name, desired["neighbors"], neighbors)
@@ -79,6 +84,15 @@ def plan_retired(plan, names, dataplane):
             continue
         plan.route_cmds.append("link delete dev %s" % name)
         plan.changes.append("remove device %s with its neighbors, fdb entries and routes" % name)
+
+
+def as_dumped(dataplane, kind, wanted, fields):
+    """Fast no-op test on the raw dump: exactly the wanted entries (False also when it cannot tell)."""
+    found = dataplane.keys(kind)
+    if found is None:
+        return False
+    keys, count = found
+    return count == len(wanted) and keys == set(map(operator.itemgetter(*fields), wanted))
 
 
 def same(wanted, actual, fields):
@@ -195,7 +209,8 @@ def plan_routes(plan, desired, dataplane, flushed_dev):
     """Routes we own carry our protocol; a foreign route to the same destination
     and metric is a conflict (or, when allowed, satisfies or is replaced)."""
     proto, table = desired["route_protocol"], desired["route_table"]
-    if flushed_dev is None and routes_match(desired["routes"], dataplane.routes, proto):
+    if flushed_dev is None and (as_dumped(dataplane, "routes", desired["routes"], ("dst", "via", "dev", "onlink"))
+                                or routes_match(desired["routes"], dataplane.routes, proto)):
         return
     ours, foreign = {}, {}
     for route in dataplane.routes:
