@@ -29,7 +29,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: One item per cluster with its C(cluster_kubeconfig) (or null) and its manifests.
+  description: One item per cluster with its C(cluster_kubeconfig) (or null), its manifests, and the
+    DaemonSet (name, namespace) whose flanneld reads the ConfigMap.
   type: list
   elements: dict
   sample: [{"cluster": "edge", "kubeconfig": null, "manifests": [{"apiVersion": "v1", "kind": "ConfigMap",

@@ -135,7 +135,8 @@ def netconf(fabric, hostvars, cluster):
 
 
 def configmaps(fabric, hostvars, groups, group="flannel_hostgw"):
-    """[{cluster, kubeconfig, manifests}]: kube-flannel-cfg (flannel) or canal-config (canal).
+    """[{cluster, kubeconfig, manifests, daemonset}]: kube-flannel-cfg (flannel) or canal-config
+    (canal), and the DaemonSet whose flanneld reads it.
 
     Only the net-conf.json key is rendered: server-side apply then takes over that one field
     and keeps the ConfigMap's other keys (cni-conf.json, canal_iface, ...)."""
@@ -146,10 +147,13 @@ def configmaps(fabric, hostvars, groups, group="flannel_hostgw"):
         host = fabric.cluster_nodes(name)[0].host
         if cluster.cni == "canal":
             meta = {"name": "canal-config", "namespace": "kube-system"}
+            daemonset = {"name": "canal", "namespace": "kube-system"}
         else:
             meta = {"name": "kube-flannel-cfg", "namespace": setting(hostvars, host, "flannel_namespace")}
+            daemonset = {"name": "kube-flannel-ds", "namespace": meta["namespace"]}
         meta["labels"] = {"app.kubernetes.io/managed-by": "nodenet.fabric"}
         manifest = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta,
                     "data": {"net-conf.json": netconf(fabric, hostvars, name)}}
-        result.append({"cluster": name, "kubeconfig": cluster.kubeconfig, "manifests": [manifest]})
+        result.append({"cluster": name, "kubeconfig": cluster.kubeconfig, "manifests": [manifest],
+                       "daemonset": daemonset})
     return result

@@ -109,6 +109,8 @@ def test_configmaps_per_cni_validate_against_kubernetes(inventory):
     assert json.loads(flannel["data"]["net-conf.json"]) == {
         "Network": "10.245.0.0/16", "Backend": {"Type": "host-gw"}, "EnableIPv6": False}
     assert list(canal["data"]) == ["net-conf.json"]  # other keys are left to their owners
+    assert items["edge"]["daemonset"] == {"name": "canal", "namespace": "kube-system"}
+    assert items["core"]["daemonset"] == {"name": "kube-flannel-ds", "namespace": "kube-flannel"}
     for manifest in (canal, flannel):
         kubernetes_validate.validate(yaml.safe_load(yaml.safe_dump(manifest)), "1.30", strict=True)
 
