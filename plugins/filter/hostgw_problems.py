@@ -22,12 +22,9 @@ extends_documentation_fragment:
 """
 
 EXAMPLES = r"""
-- name: Validate once, before any node is touched
-  ansible.builtin.assert:
-    that: problems | length == 0
-    fail_msg: "{{ problems | join('\n') }}"
-  vars:
-    problems: "{{ hostvars | nodenet.fabric.hostgw_problems(groups) }}"
+- name: Ask, without changing anything, whether the inventory's clusters can switch to host-gw
+  ansible.builtin.debug:
+    msg: "{{ hostvars | nodenet.fabric.hostgw_problems(groups) or ['host-gw can be switched on'] }}"
   run_once: true
 """
 
