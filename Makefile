@@ -9,12 +9,14 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup demo test unit molecule lab-up lab-down matrix bench build clean
+.PHONY: help setup demo test unit molecule lab-up lab-down matrix bench bench-plan bench-doc build clean
 
 help:
 	@echo "make demo [INVENTORY=path]  build the lab, run playbooks/site.yml, print the pod matrix"
 	@echo "make test                   unit tests, lab tests and molecule scenarios"
-	@echo "make bench                  reconcile module vs raw ip/bridge batches (docs/performance.md)"
+	@echo "make bench                  reconcile module vs raw ip/bridge batches (.bench/reconcile.md)"
+	@echo "make bench-plan             planning in Ansible vs Ansible's own per-host cost (.bench/plan.md)"
+	@echo "make bench-doc              both benchmarks, and rewrite their sections of docs/performance.md"
 	@echo "make lab-down               remove every namespace the lab created"
 
 setup: $(STAMP)
@@ -53,8 +55,15 @@ test: setup
 bench: setup
 	python tools/bench.py
 
+bench-plan: setup
+	python tools/bench_plan.py
+
+bench-doc: setup
+	python tools/bench_plan.py --doc
+	python tools/bench.py --doc
+
 build: setup
 	ansible-galaxy collection build --force
 
 clean: lab-down
-	rm -rf $(VENV) manifests nodenet-fabric-*.tar.gz
+	rm -rf $(VENV) manifests .bench nodenet-fabric-*.tar.gz

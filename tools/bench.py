@@ -13,10 +13,11 @@ routes (30,000 entries) on a vxlan device, in a private namespace `nnbench`
   d. raw dumps: `ip -j neigh show dev X`, `bridge -j fdb show dev X`, `ip -j route show`
   e. one process per entry (the seed's way), on 1,000 peers x 3 entries, per entry
 
-and writes the figures to docs/performance.md. It exits 0 even when a target is
+and writes the figures to .bench/reconcile.md (ignored); with --doc also to the reconcile
+section of docs/performance.md (`make bench-doc`). It exits 0 even when a target is
 missed: it is a benchmark, not a test. Needs root.
 
-    python tools/bench.py [--peers N] [--reps N] [--sample N] [--no-write]
+    python tools/bench.py [--peers N] [--reps N] [--sample N] [--doc]
 """
 
 import argparse
@@ -37,6 +38,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODULE_UTILS = os.path.join(ROOT, "plugins", "module_utils")
 CLI = os.path.join(MODULE_UTILS, "reconcile", "cli.py")
 DOC = os.path.join(ROOT, "docs", "performance.md")
+RESULT = os.path.join(ROOT, ".bench", "reconcile.md")
+sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, MODULE_UTILS)
 
 from reconcile import core, kernel  # noqa: E402  (the same files the roles copy to nodes)
@@ -509,8 +512,12 @@ def write_doc(args, info, samples, rows, ratios, extra, breakdown, floors, start
               "parallel, while it validates the desired state), then must decode it (JSON) and compare "
               "it; a Python process adds its start-up and imports (see the floors). The in-process "
               "variant shows the module's own work without interpreter start-up.", ""]
-    with open(DOC, "w") as handle:
+    os.makedirs(os.path.dirname(RESULT), exist_ok=True)
+    with open(RESULT, "w") as handle:
         handle.write("\n".join(lines))
+    if args.doc:
+        from nnlab.report import replace_section
+        replace_section(DOC, "reconcile", "\n".join(lines))
 
 
 # ---------------------------------------------------------------- main
@@ -527,7 +534,7 @@ def main():
                         help="repetitions of the first applies and of the per-entry run")
     parser.add_argument("--noop-reps", type=int, default=7, help="repetitions of the no-op runs and dumps")
     parser.add_argument("--sample", type=int, default=1000, help="peers for the one-process-per-entry run")
-    parser.add_argument("--no-write", action="store_true", help="do not write docs/performance.md")
+    parser.add_argument("--doc", action="store_true", help="also rewrite the reconcile section of docs/performance.md")
     args = parser.parse_args()
     args.sample = min(args.sample, args.peers)
     if os.geteuid() != 0:
@@ -653,9 +660,8 @@ def main():
     cpu = dict((key, statistics.median(values)) for key, values in cpus.items())
     rows, ratios, extra = build_report(args, res, cpu)
     print_report(args, walls, rows, ratios, extra, breakdown, floors)
-    if not args.no_write:
-        write_doc(args, info, walls, rows, ratios, extra, breakdown, floors, started, elapsed)
-        print("\nwrote %s (bench run time %.0f s)" % (DOC, elapsed))
+    write_doc(args, info, walls, rows, ratios, extra, breakdown, floors, started, elapsed)
+    print("\nwrote %s%s (bench run time %.0f s)" % (RESULT, " and %s" % DOC if args.doc else "", elapsed))
     return 0
 
 

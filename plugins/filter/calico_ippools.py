@@ -14,7 +14,6 @@ description:
     C(app.kubernetes.io/managed-by=nodenet.fabric).
 extends_documentation_fragment:
   - nodenet.fabric.fabric_inventory
-  - nodenet.fabric.fabric_inventory.mesh_group
 """
 
 EXAMPLES = r"""
@@ -22,7 +21,7 @@ EXAMPLES = r"""
   ansible.builtin.copy:
     content: "{{ item.manifests | to_nice_yaml }}"
     dest: "out/{{ item.cluster }}-ippools.yml"
-  loop: "{{ hostvars | nodenet.fabric.calico_ippools(groups) }}"
+  loop: "{{ nodenet_fabric | nodenet.fabric.calico_ippools }}"
 """
 
 RETURN = r"""
@@ -36,12 +35,13 @@ _value:
             "spec": {"cidr": "10.235.0.0/18", "natOutgoing": false, "disabled": true}}]}]
 """
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_or_fail
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.ippools import remote_ippools
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.mesh import NAME as MESH
 
 
-def calico_ippools(hostvars, groups, mesh_group="vxlan_mesh"):
-    return remote_ippools(fabric_or_fail(hostvars, groups, mesh_group))
+def calico_ippools(document):
+    return remote_ippools(fabric_of(document, [MESH]))
 
 
 class FilterModule:

@@ -8,15 +8,24 @@ name: fabric_problems
 short_description: Every problem in the fabric inventory, at once
 version_added: 0.1.0
 description:
-  - Reads every cluster and node of the inventory (not only the play's hosts) and returns one
-    line per problem, each naming the cluster, node and variable. An empty list means valid.
-  - Checks overlapping cluster CIDRs, node pod CIDRs outside their cluster or overlapping,
-    duplicate node IPs, vxlan IPs and MACs, vxlan IPs outside O(mesh_group)'s subnet, multicast,
-    zero or broadcast MACs, VNI and port ranges, interface names the kernel refuses, and MTUs
-    without room for the 50-byte vxlan overhead.
+  - One line per problem of the model, each naming the cluster, node and variable. An empty list
+    means valid.
+  - "Core checks: malformed or missing values, overlapping cluster CIDRs, node pod CIDRs outside
+    their cluster or overlapping, duplicate node IPs, interface names the kernel refuses, a
+    C(node_ip) outside its C(node_subnet)."
+  - "vxlan_mesh checks: duplicate vxlan IPs and MACs, vxlan IPs outside the mesh subnet,
+    multicast, zero or broadcast MACs, VNI and port ranges, MTUs without room for the 50-byte vxlan
+    overhead, mesh nodes disagreeing on VNI, port or subnet."
+  - "flannel_hostgw checks: C(cluster_cni) is flannel or canal, every node of the cluster is in the
+    group, one C(node_subnet) per cluster, the platform acknowledgement on cloud and openstack, the
+    VNI."
 extends_documentation_fragment:
   - nodenet.fabric.fabric_inventory
-  - nodenet.fabric.fabric_inventory.mesh_group
+options:
+  facets:
+    description: Facets whose problems count, besides the core's. Default, every facet.
+    type: list
+    elements: str
 """
 
 EXAMPLES = r"""
@@ -25,7 +34,7 @@ EXAMPLES = r"""
     that: problems | length == 0
     fail_msg: "{{ problems | join('\n') }}"
   vars:
-    problems: "{{ hostvars | nodenet.fabric.fabric_problems(groups) }}"
+    problems: "{{ nodenet_fabric | nodenet.fabric.fabric_problems(['vxlan_mesh']) }}"
   run_once: true
 """
 
@@ -37,11 +46,16 @@ _value:
   sample: ["cluster test-cluster2, node multicluster-test-003, vxlan_mesh_mac: 01:00:5e:00:00:01 is a multicast address; a unicast address is required"]
 """
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.validate import problems
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
 
 
-def fabric_problems(hostvars, groups, mesh_group="vxlan_mesh"):
-    return problems(hostvars, groups, mesh_group)
+def fabric_problems(document, facets=None):
+    try:
+        return [str(e) for e in model.loads(document).problems(facets)]
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc))
 
 
 class FilterModule:

@@ -8,7 +8,7 @@ name: flannel_configmaps
 short_description: flannel's net-conf.json with Backend host-gw, per cluster
 version_added: 0.1.0
 description:
-  - For every cluster with a node in O(group), the ConfigMap flanneld reads its backend from, with
+  - For every cluster with a node in the flannel_hostgw group, the ConfigMap flanneld reads its backend from, with
     C(Backend.Type=host-gw) and C(Network=cluster_pod_cidr) (plus C(flannel_netconf_extra)).
   - flannel clusters get C(kube-flannel-cfg) in C(flannel_namespace) (default C(kube-flannel); set
     C(kube-system) for older manifests); canal clusters get C(canal-config) in C(kube-system).
@@ -16,7 +16,6 @@ description:
     keeps the ConfigMap's other keys.
 extends_documentation_fragment:
   - nodenet.fabric.fabric_inventory
-  - nodenet.fabric.fabric_inventory.hostgw_group
 """
 
 EXAMPLES = r"""
@@ -24,7 +23,7 @@ EXAMPLES = r"""
   ansible.builtin.copy:
     content: "{{ item.manifests | map('to_nice_yaml') | join('---\n') }}"
     dest: "manifests/{{ item.cluster }}/flannel-hostgw.yml"
-  loop: "{{ hostvars | nodenet.fabric.flannel_configmaps(groups) }}"
+  loop: "{{ nodenet_fabric | nodenet.fabric.flannel_configmaps }}"
 """
 
 RETURN = r"""
@@ -39,11 +38,11 @@ _value:
 """
 
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import hostgw
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_or_fail
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 
 
-def flannel_configmaps(hostvars, groups, group="flannel_hostgw"):
-    return hostgw.configmaps(fabric_or_fail(hostvars, groups), hostvars, groups, group)
+def flannel_configmaps(document):
+    return hostgw.configmaps(fabric_of(document, [hostgw.NAME]))
 
 
 class FilterModule:

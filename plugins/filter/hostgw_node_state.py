@@ -5,23 +5,20 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: hostgw_node_state
-short_description: One node's flannel host-gw routes, as nodenet.fabric.reconcile arguments
+short_description: One node's flannel host-gw plan, from the fabric model
 version_added: 0.1.0
 description:
   - One route to each other node of the node's cluster, its pod CIDRs via its C(node_ip) on
     C(node_interface), carrying protocol 202 (C(nodenet_hostgw)).
   - Each replaces flanneld's vxlan route to the same destination on C(flannel.<flannel_vni>);
     an identical route of another protocol (flanneld running host-gw itself) counts as satisfied.
-  - With O(retire=true) the result also retires C(flannel.<flannel_vni>) with its leftover
+  - With O(retire=true) the plan also retires C(flannel.<flannel_vni>) with its leftover
     neighbors and FDB entries, once the routes are in place.
-  - C(pod_mtu) reports the MTU the switch allows pods (no encapsulation, so the underlay's).
+  - Fails with every problem of the core and flannel_hostgw facets when the model has any.
 extends_documentation_fragment:
   - nodenet.fabric.fabric_inventory
+  - nodenet.fabric.fabric_inventory.node_plan
 options:
-  host:
-    description: The node, usually C(inventory_hostname).
-    type: str
-    required: true
   retire:
     description: Also delete flannel's vxlan device.
     type: bool
@@ -29,36 +26,44 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Install the host-gw routes
+- name: Plan this node's host-gw routes
+  ansible.builtin.set_fact:
+    flannel_hostgw_plan: "{{ nodenet_fabric | nodenet.fabric.hostgw_node_state(inventory_hostname) }}"
+
+- name: Install them
   nodenet.fabric.reconcile:
-    routes: "{{ desired.routes }}"
-    route_protocol: "{{ desired.route_protocol }}"
-    replace_foreign_on: "{{ desired.replace_foreign_on }}"
-    foreign_identical_satisfies: true
-  vars:
-    desired: "{{ hostvars | nodenet.fabric.hostgw_node_state(groups, inventory_hostname) }}"
+    desired: "{{ flannel_hostgw_plan.reconcile }}"
 """
 
 RETURN = r"""
 _value:
-  description: The node's desired host-gw state.
+  description: The node's plan.
   type: dict
   contains:
-    routes: {description: "Routes: dst, via (peer node_ip), dev (node_interface), onlink.", type: list}
-    route_protocol: {description: "202 (nodenet_hostgw).", type: int}
-    replace_foreign_on: {description: "[flannel.<VNI>]", type: list}
-    foreign_identical_satisfies: {description: "Always true.", type: bool}
-    retire_devices: {description: "[flannel.<VNI>] with retire, else [].", type: list}
-    pod_mtu: {description: "The pod MTU host-gw allows (node_mtu).", type: int}
-    probe_targets: {description: "First address of each peer pod CIDR (flannel's cni0), to ping.", type: list}
+    reconcile:
+      description: >-
+        The O(nodenet.fabric.reconcile#module:desired) state of M(nodenet.fabric.reconcile), one JSON document with C(routes) (dst,
+        via (peer node_ip), dev (node_interface), onlink), C(route_protocol) (202),
+        C(replace_foreign_on) ([flannel.<VNI>]), C(foreign_identical_satisfies) (true) and
+        C(retire_devices) ([flannel.<VNI>] with O(retire)).
+      type: str
+    verify:
+      description: C(targets), the first address of each peer pod CIDR (flannel's cni0), to ping, as one
+        comma-separated string (what a list option of M(nodenet.fabric.reachability) accepts).
+      type: dict
+      sample: {"targets": "10.244.2.1,10.244.3.1"}
+    report:
+      description: C(pod_mtu), the pod MTU host-gw allows (C(node_mtu), as nothing is encapsulated).
+      type: dict
 """
 
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import hostgw
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_or_fail
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of, plan_result
 
 
-def hostgw_node_state(hostvars, groups, host, retire=False):
-    return hostgw.node_state(fabric_or_fail(hostvars, groups, host=host), hostvars, host, retire)
+def hostgw_node_state(document, host, retire=False):
+    fabric = fabric_of(document, [hostgw.NAME], host, hostgw.NAME)
+    return plan_result(hostgw.node_plan(fabric, host, retire))
 
 
 class FilterModule:

@@ -5,75 +5,63 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: mesh_node_state
-short_description: One node's desired vxlan mesh state (device, ARP, FDB, routes)
+short_description: One node's vxlan mesh plan (device, ARP, FDB, routes), from the fabric model
 version_added: 0.1.0
 description:
-  - Computes, from inventory data only, what one mesh node needs (seed 002). The result is the
-    argument set of M(nodenet.fabric.reconcile).
-  - C(device) is the vxlan device; C(neighbors) holds an ARP entry and C(fdb) an FDB entry for
-    every other mesh node; C(routes) sends every node pod CIDR of the other clusters via that
-    node's vxlan IP.
+  - Computes, from the model only, what one mesh node needs (seed 002).
+  - The vxlan device; an ARP and an FDB entry for every other mesh node; a route to every node pod
+    CIDR of the other clusters via that node's vxlan IP.
   - With C(vxlan_mesh_direct_routing), a peer in the node's own C(node_subnet) is routed via its
     C(node_ip) on C(node_interface), without encapsulation (flannel's DirectRouting).
   - It depends only on the inventory, so C(--limit) gives a node exactly what a full run gives it.
-  - Fails with every validation problem when the fabric is invalid.
+  - Fails with every problem of the core and vxlan_mesh facets when the model has any.
 extends_documentation_fragment:
   - nodenet.fabric.fabric_inventory
-  - nodenet.fabric.fabric_inventory.mesh_group
-options:
-  host:
-    description: The node, usually C(inventory_hostname).
-    type: str
-    required: true
+  - nodenet.fabric.fabric_inventory.node_plan
 """
 
 EXAMPLES = r"""
-- name: Apply this node's mesh state
-  nodenet.fabric.reconcile: "{{ hostvars | nodenet.fabric.mesh_node_state(groups, inventory_hostname) }}"
+- name: Plan this node
+  ansible.builtin.set_fact:
+    vxlan_mesh_plan: "{{ nodenet_fabric | nodenet.fabric.mesh_node_state(inventory_hostname) }}"
+
+- name: Apply it
+  nodenet.fabric.reconcile:
+    desired: "{{ vxlan_mesh_plan.reconcile }}"
 
 - name: Just the routes
   ansible.builtin.debug:
-    msg: "{{ (hostvars | nodenet.fabric.mesh_node_state(groups, inventory_hostname)).routes }}"
+    msg: "{{ (vxlan_mesh_plan.reconcile | from_json).routes }}"
 """
 
 RETURN = r"""
 _value:
-  description: The node's desired state.
+  description: The node's plan.
   type: dict
   contains:
-    device:
-      description: name, kind, vni, port, local, underlay, learning, mtu, mac, address.
+    reconcile:
+      description: >-
+        The O(nodenet.fabric.reconcile#module:desired) state of M(nodenet.fabric.reconcile), one JSON document with C(device) (name,
+        kind, vni, port, local, underlay, learning, mtu, mac, address), C(neighbors) (ip, mac),
+        C(fdb) (mac, dst), C(routes) (dst, via, dev, onlink) and C(route_protocol) (201).
+      type: str
+      sample: '{"device":{"name":"vxlan-test","vni":10001, ...},"neighbors":[...], ...}'
+    verify:
+      description: C(targets), the other mesh nodes' vxlan IPs, which must answer a ping, as one
+        comma-separated string (what a list option of M(nodenet.fabric.reachability) accepts).
       type: dict
-      sample: {"name": "vxlan-test", "vni": 10001, "port": 4899, "local": "192.168.0.21", "underlay": "eth0",
-               "learning": false, "mtu": 1450, "mac": "c2:6a:9b:e5:39:8d", "address": "179.17.1.21/24"}
-    neighbors:
-      description: ARP entries, one per other mesh node.
-      type: list
-      sample: [{"ip": "179.17.1.31", "mac": "7a:3a:fe:45:a3:76"}]
-    fdb:
-      description: FDB entries, one per other mesh node.
-      type: list
-      sample: [{"mac": "7a:3a:fe:45:a3:76", "dst": "192.168.0.31"}]
-    routes:
-      description: Routes to the other clusters' node pod CIDRs.
-      type: list
-      sample: [{"dst": "10.235.88.0/24", "via": "179.17.1.16", "dev": "vxlan-test", "onlink": true}]
-    route_protocol:
-      description: The mesh's route protocol number (201, C(nodenet_mesh)).
-      type: int
+      sample: {"targets": "179.17.1.31,179.17.1.16"}
+    report:
+      description: C(device), C(peers) and C(routes) counts, for a summary line.
+      type: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_or_fail
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.mesh import node_state
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import mesh
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 
 
-def mesh_node_state(hostvars, groups, host, mesh_group="vxlan_mesh"):
-    try:
-        return node_state(fabric_or_fail(hostvars, groups, mesh_group), host)
-    except KeyError as exc:
-        raise AnsibleFilterError(str(exc))
+def mesh_node_state(document, host):
+    return mesh.node_plan_text(fabric_of(document, [mesh.NAME], host, mesh.NAME), host)
 
 
 class FilterModule:

@@ -16,7 +16,9 @@ description:
 author: nodenet.fabric developers
 options:
   targets:
-    description: IPv4 addresses to ping.
+    description:
+      - IPv4 addresses to ping, as a list or one comma-separated string (the plan filters'
+        C(verify.targets)). Empty entries are ignored, so no targets means nothing to ping.
     type: list
     elements: str
     required: true
@@ -37,7 +39,7 @@ requirements: [ping (iputils-ping)]
 EXAMPLES = r"""
 - name: Every mesh peer answers on its vxlan IP
   nodenet.fabric.reachability:
-    targets: "{{ desired.neighbors | map(attribute='ip') }}"
+    targets: "{{ vxlan_mesh_plan.verify.targets }}"
 """
 
 RETURN = r"""
@@ -79,9 +81,11 @@ def main():
         targets=dict(type="list", elements="str", required=True),
         attempts=dict(type="int", default=3),
         timeout=dict(type="int", default=1)), supports_check_mode=True)
+    targets = [t.strip() for t in module.params["targets"] if t.strip()]
+    if not targets:
+        module.exit_json(changed=False, reachable=[], unreachable=[])
     ping = module.get_bin_path("ping", required=True)
-    reachable, unreachable = ping_all(ping, module.params["targets"], module.params["attempts"],
-                                      module.params["timeout"])
+    reachable, unreachable = ping_all(ping, targets, module.params["attempts"], module.params["timeout"])
     result = dict(changed=False, reachable=sorted(reachable), unreachable=sorted(unreachable))
     if unreachable:
         module.fail_json(msg="unreachable: %s" % ", ".join(sorted(unreachable)), **result)

@@ -23,6 +23,13 @@ description:
   - Needs only python3's standard library and iproute2 on the node.
 author: nodenet.fabric developers
 options:
+  desired:
+    description:
+      - The whole desired state as one JSON document (or dict) with the keys of the options below
+        (O(device), O(neighbors), O(fdb), O(routes), O(route_protocol), ...), as the plan filters
+        return it in C(reconcile). Give either this or those options.
+      - O(state) and O(persist) are taken from the task when the document does not set them.
+    type: json
   device:
     description:
       - The vxlan device. Omit to manage routes only.
@@ -65,9 +72,8 @@ options:
       dev: {description: Output device., type: str, required: true}
       onlink: {description: Add the route with the onlink flag., type: bool, default: false}
   route_protocol:
-    description: Route protocol number that marks the routes this call owns.
+    description: Route protocol number that marks the routes this call owns. Required unless O(desired) sets it.
     type: int
-    required: true
   route_table:
     description: Routing table, by number or as C(main).
     type: str
@@ -122,7 +128,8 @@ notes:
 
 EXAMPLES = r"""
 - name: Apply one node's mesh state computed by the plan filter
-  nodenet.fabric.reconcile: "{{ hostvars | nodenet.fabric.mesh_node_state(groups, inventory_hostname) }}"
+  nodenet.fabric.reconcile:
+    desired: "{{ (nodenet_fabric | nodenet.fabric.mesh_node_state(inventory_hostname)).reconcile }}"
 
 - name: Remove everything the mesh owns
   nodenet.fabric.reconcile:
@@ -160,6 +167,8 @@ device_recreated:
   sample: "VNI is 10002, want 10001"
 """
 
+import json
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import cli  # noqa: F401  (shipped for boot)
@@ -171,6 +180,7 @@ def argument_spec():
     entry = lambda **fields: dict(type="list", elements="dict", default=[], options=fields)  # noqa: E731
     req = dict(type="str", required=True)
     return dict(
+        desired=dict(type="json"),
         device=dict(type="dict", options=dict(
             name=req, kind=dict(type="str", default="vxlan", choices=["vxlan"]),
             vni=dict(type="int", required=True), port=dict(type="int", required=True),
@@ -179,7 +189,7 @@ def argument_spec():
         neighbors=entry(ip=req, mac=req),
         fdb=entry(mac=req, dst=req),
         routes=entry(dst=req, via=req, dev=req, onlink=dict(type="bool", default=False)),
-        route_protocol=dict(type="int", required=True),
+        route_protocol=dict(type="int"),
         route_table=dict(type="str", default="main"),
         replace_foreign_on=dict(type="list", elements="str", default=[]),
         foreign_identical_satisfies=dict(type="bool", default=False),
@@ -190,6 +200,35 @@ def argument_spec():
             tool_dir=dict(type="path", default="/usr/local/lib/nodenet-fabric/reconcile"),
             root=dict(type="str", default=""))),
     )
+
+
+ENTRY_OPTIONS = ("device", "neighbors", "fdb", "routes", "route_protocol", "route_table", "replace_foreign_on",
+                 "foreign_identical_satisfies", "retire_devices")
+
+
+def desired_params(module):
+    """The module's parameters, with a `desired` document in place of the entry options."""
+    params = dict(module.params)
+    document = params.pop("desired")
+    if document is None:
+        if params["route_protocol"] is None:
+            module.fail_json(msg="route_protocol is required (or give the whole state as desired)")
+        return params
+    spec = argument_spec()
+    given = [k for k in ENTRY_OPTIONS if params[k] != spec[k].get("default")]
+    if given:
+        module.fail_json(msg="give either desired or %s, not both" % ", ".join(given))
+    try:
+        desired = json.loads(document)
+    except ValueError as exc:
+        module.fail_json(msg="desired is not a JSON document: %s" % exc)
+    if not isinstance(desired, dict) or "route_protocol" not in desired:
+        module.fail_json(msg="desired must be a JSON object with at least route_protocol")
+    unknown = sorted(set(desired) - set(ENTRY_OPTIONS) - {"state", "persist"})
+    if unknown:
+        module.fail_json(msg="desired has unknown keys: %s" % ", ".join(unknown))
+    params.update(desired)
+    return params
 
 
 def persist_files(params, check_mode):
@@ -208,10 +247,13 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     for tool in ("ip", "bridge"):
         module.get_bin_path(tool, required=True)
+    params = desired_params(module)
     try:
-        result = reconcile(module.params, check_mode=module.check_mode, want_diff=module._diff)
-        result["files_changed"] = persist_files(module.params, module.check_mode)
-    except (ReconcileError, ValueError) as exc:
+        result = reconcile(params, check_mode=module.check_mode, want_diff=module._diff)
+        result["files_changed"] = persist_files(params, module.check_mode)
+    except KeyError as exc:
+        module.fail_json(msg="nothing was changed: an entry of the desired state lacks the key %s" % exc)
+    except (ReconcileError, ValueError, TypeError) as exc:
         module.fail_json(msg=str(exc), **getattr(exc, "result", {}))
     except (IOError, OSError) as exc:
         module.fail_json(msg="persisting the state failed: %s" % exc)

@@ -12,24 +12,22 @@ another node never moves an existing node:
 
 from __future__ import annotations
 
-from netaddr import EUI, IPAddress
+from .addresses import ip_int, ip_text, net_range
 
 MAC_PREFIX = (0x0A, 0x58)
 
 
 def derive_vxlan_ip(node_ip, subnet):
     """The derived address, or None when it would be the network or broadcast address."""
-    offset = int(node_ip) % subnet.size
-    if offset == 0 or offset == subnet.size - 1:
+    first, last = net_range(subnet)
+    size = last - first + 1
+    offset = ip_int(node_ip) % size
+    if offset == 0 or offset == size - 1:
         return None
-    return IPAddress(int(subnet.network) + offset)
+    return ip_text(first + offset)
 
 
 def derive_vxlan_mac(vxlan_ip):
-    octets = list(MAC_PREFIX) + list(vxlan_ip.packed)
-    return EUI(":".join("%02x" % o for o in octets))
-
-
-def format_mac(mac):
-    """Lower-case colon form, as iproute2 prints it."""
-    return ":".join("%02x" % b for b in mac.packed)
+    value = ip_int(vxlan_ip)
+    octets = list(MAC_PREFIX) + [(value >> shift) & 255 for shift in (24, 16, 8, 0)]
+    return ":".join("%02x" % o for o in octets)

@@ -15,6 +15,7 @@ class FabricError:
     node: str
     variable: str
     message: str
+    facet: str = "core"  # which feature's validation found it (core, vxlan_mesh, flannel_hostgw)
 
     def __str__(self):
         where = []

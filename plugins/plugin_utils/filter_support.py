@@ -1,20 +1,35 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one way filters load the fabric: every problem becomes one AnsibleFilterError."""
+"""The one way filters get the fabric: from the model document, every problem as one error."""
 
 from __future__ import annotations
 
+import json
+
 from ansible.errors import AnsibleFilterError
 
+from . import model
 from .errors import FabricInvalid
-from .validate import load
 
 
-def fabric_or_fail(hostvars, groups, mesh_group="vxlan_mesh", host=None):
+def fabric_of(document, facets=None, host=None, facet=None):
+    """The typed model of `document` (``nodenet_fabric``), valid for the core and `facets`."""
     try:
-        fabric = load(hostvars, groups, mesh_group)
+        fabric = model.require_valid(model.loads(document), facets)
     except FabricInvalid as exc:
+        raise AnsibleFilterError(str(exc))
+    except ValueError as exc:
         raise AnsibleFilterError(str(exc))
     if host is not None and host not in fabric.nodes:
         raise AnsibleFilterError("%s is not a node of the fabric (it has no cluster_name)" % host)
+    if facet is not None and host is not None and host not in fabric.facets.get(facet, {}):
+        raise AnsibleFilterError("%s is not in group %s" % (host, fabric.groups[facet]))
     return fabric
+
+
+def plan_result(plan):
+    """A node plan as the roles use it: the reconcile module's desired state travels as one JSON
+    string, which Ansible copies per host far more cheaply than thousands of dicts."""
+    result = dict(plan)
+    result["reconcile"] = json.dumps(plan["reconcile"], separators=(",", ":"))
+    return result

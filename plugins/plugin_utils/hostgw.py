@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""flannel/canal host-gw (seed 000): one route per other node of the cluster, via its node_ip.
+"""The flannel_hostgw facet (seed 000): one route per other node of the cluster, via its node_ip.
 
 host-gw needs every node of the cluster on one L2 segment, and platforms that bind MAC and
 IP to a port (clouds, OpenStack port security) drop its frames; both are checked here, before
@@ -10,20 +10,20 @@ any node is touched.
 from __future__ import annotations
 
 import json
-
-from netaddr import IPAddress
+from dataclasses import dataclass
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols import ROUTE_PROTOCOLS
 
+from .addresses import ip_int, ip_text
 from .errors import FabricError
-from .mesh import by_destination
 
+NAME = "flannel_hostgw"
 HOSTGW_CNIS = ("flannel", "canal")
 PLATFORMS = ("baremetal", "vm", "cloud", "openstack")
 GUARDED_PLATFORMS = ("cloud", "openstack")
 ACK_VARIABLE = "flannel_hostgw_accept_platform_risk"
-DEFAULTS = {"cluster_platform": "baremetal", "flannel_vni": 1, "flannel_namespace": "kube-flannel",
-            ACK_VARIABLE: False}
+VARIABLES = {"cluster_platform": "baremetal", "flannel_vni": 1, "flannel_namespace": "kube-flannel",
+             ACK_VARIABLE: False}
 HOSTGW_ROUTE_PROTOCOL = ROUTE_PROTOCOLS["nodenet_hostgw"]
 
 PLATFORM_RISK = (
@@ -35,125 +35,150 @@ PLATFORM_RISK = (
     "source/dest check off, IP forwarding on) and set %s: true for this cluster, or keep vxlan.")
 
 
-def setting(hostvars, host, name):
-    value = hostvars[host].get(name)
-    return DEFAULTS.get(name) if value in (None, "") else value
+@dataclass(frozen=True)
+class HostgwSettings:
+    platform: str
+    accept_platform_risk: bool
+    vni: int
+    namespace: str
+    netconf_extra: dict
+
+    @property
+    def device(self):
+        """flanneld's vxlan device, which host-gw replaces."""
+        return "flannel.%d" % self.vni
 
 
-def as_bool(value):
-    return value is True or str(value).strip().lower() in ("true", "yes", "on", "1")
+SETTINGS = HostgwSettings
 
 
-def device_name(hostvars, host):
-    return "flannel.%d" % int(setting(hostvars, host, "flannel_vni"))
+def read(reader, node_mtu):
+    platform = reader.choice("cluster_platform", PLATFORMS)
+    accept = reader.boolean(ACK_VARIABLE)
+    vni = reader.integer("flannel_vni", 0, 16777215)
+    namespace = reader.raw("flannel_namespace")
+    extra = reader.mapping("flannel_netconf_extra")
+    if platform in GUARDED_PLATFORMS and not accept:
+        reader.error("cluster_platform", "is %s: refusing host-gw. " % platform
+                     + PLATFORM_RISK % (platform, ACK_VARIABLE))
+    if None in (platform, vni, namespace):
+        return None
+    return HostgwSettings(platform, accept, vni, str(namespace), extra)
 
 
-def problems(fabric, hostvars, groups, group="flannel_hostgw"):
-    """Every reason host-gw cannot be switched on for the clusters of `group`."""
-    errors = []
-    members = set(groups.get(group) or [])
-    clusters = sorted({fabric.nodes[h].cluster for h in members if h in fabric.nodes})
-    for name in clusters:
+def prepare(fabric):
+    """Nothing to share: a host-gw plan only lists the node's own cluster."""
+
+
+def clusters(fabric):
+    """Clusters with a node in the facet's group."""
+    return sorted({fabric.nodes[h].cluster for h in fabric.members.get(NAME, []) if h in fabric.nodes})
+
+
+def check(fabric):
+    """Every reason host-gw cannot be switched on for the clusters of the group."""
+    group = fabric.groups.get(NAME, NAME)
+    members = set(fabric.members.get(NAME, []))
+    for name in clusters(fabric):
         cluster = fabric.clusters[name]
         nodes = fabric.cluster_nodes(name)
-        first = nodes[0].host
         if cluster.cni not in HOSTGW_CNIS:
-            errors.append(FabricError(name, first, "cluster_cni", "is %s; host-gw is a flannel backend "
-                                      "(flannel or canal)" % cluster.cni))
+            fabric.errors.append(FabricError(name, nodes[0].host, "cluster_cni", "is %s; host-gw is a flannel "
+                                             "backend (flannel or canal)" % cluster.cni, NAME))
         left_out = [n.host for n in nodes if n.host not in members]
         if left_out:
-            errors.append(FabricError(name, left_out[0], group, "nodes %s of the cluster are not in group "
-                                      "%s; host-gw needs a route on every node" % (", ".join(left_out), group)))
+            fabric.errors.append(FabricError(name, left_out[0], group, "nodes %s of the cluster are not in group "
+                                             "%s; host-gw needs a route on every node" % (", ".join(left_out), group),
+                                             NAME))
         subnets = {}
         for node in nodes:
-            subnets.setdefault(str(node.subnet), []).append(node.host)
+            subnets.setdefault(node.subnet, []).append(node.host)
         if len(subnets) > 1:
             main = max(sorted(subnets), key=lambda s: len(subnets[s]))
+            by_subnet = "; ".join("%s: %s" % (s, ", ".join(h)) for s, h in sorted(subnets.items()))
             for subnet, hosts in sorted(subnets.items()):
                 if subnet == main:
                     continue
                 for host in hosts:
-                    errors.append(FabricError(
+                    fabric.errors.append(FabricError(
                         name, host, "node_subnet",
                         "%s is not %s, the L2 segment of %s; host-gw needs every node of the cluster on "
                         "one L2 subnet (nodes by subnet: %s). Keep flannel's vxlan backend, or join the "
                         "nodes with vxlan_mesh and vxlan_mesh_direct_routing, which routes peers on the "
                         "same subnet directly and the rest over vxlan"
-                        % (subnet, main, ", ".join(subnets[main]),
-                           "; ".join("%s: %s" % (s, ", ".join(h)) for s, h in sorted(subnets.items())))))
-        for node in nodes:
-            platform = setting(hostvars, node.host, "cluster_platform")
-            if platform not in PLATFORMS:
-                errors.append(FabricError(name, node.host, "cluster_platform", "%r is not one of %s"
-                                          % (platform, ", ".join(PLATFORMS))))
-            elif platform in GUARDED_PLATFORMS and not as_bool(setting(hostvars, node.host, ACK_VARIABLE)):
-                errors.append(FabricError(name, node.host, "cluster_platform",
-                                          "is %s: refusing host-gw. " % platform
-                                          + PLATFORM_RISK % (platform, ACK_VARIABLE)))
-            try:
-                vni = int(setting(hostvars, node.host, "flannel_vni"))
-            except (TypeError, ValueError):
-                vni = -1
-            if not 0 <= vni <= 16777215:
-                errors.append(FabricError(name, node.host, "flannel_vni", "%r is not a VNI"
-                                          % setting(hostvars, node.host, "flannel_vni")))
-    return errors
+                        % (subnet, main, ", ".join(subnets[main]), by_subnet), NAME))
 
 
-def node_state(fabric, hostvars, host, retire=False):
+# --- one node's plan --------------------------------------------------------------------
+
+def node_state(fabric, host, retire=False):
     """Reconcile arguments for one node: the host-gw routes, replacing flannel.N's."""
     node = fabric.nodes[host]
-    flannel = device_name(hostvars, host)
-    routes = []
-    for peer in fabric.cluster_nodes(node.cluster):
-        if peer.host != host:
-            routes += [{"dst": str(cidr), "via": str(peer.ip), "dev": node.interface, "onlink": False}
-                       for cidr in peer.pod_cidrs]
+    flannel = fabric.settings(NAME, host).device
+    routes = [{"dst": cidr, "via": peer.ip, "dev": node.interface, "onlink": False}
+              for peer in peers(fabric, node) for cidr in peer.pod_cidrs]
     return {
-        "routes": by_destination(routes),
+        "routes": sorted(routes, key=lambda r: fabric.pod_rank()[r["dst"]]),
         "route_protocol": HOSTGW_ROUTE_PROTOCOL,
         # flanneld's vxlan routes to the same destinations are replaced; once flanneld itself runs
         # host-gw, its identical routes count as ours, so nothing fights it.
         "replace_foreign_on": [flannel],
         "foreign_identical_satisfies": True,
         "retire_devices": [flannel] if retire else [],
-        # No encapsulation: pods can use the underlay's full MTU.
-        "pod_mtu": node.mtu,
-        # flannel puts each node's cni0 on the first address of its pod CIDR (the lab's pod too).
-        "probe_targets": [str(IPAddress(cidr.first + 1)) for peer in fabric.cluster_nodes(node.cluster)
-                          if peer.host != host for cidr in peer.pod_cidrs],
     }
 
 
-def netconf(fabric, hostvars, cluster):
+def node_plan(fabric, host, retire=False):
+    """{reconcile, verify, report} for one node."""
+    node = fabric.nodes[host]
+    return {
+        "reconcile": node_state(fabric, host, retire),
+        # flannel puts each node's cni0 on the first address of its pod CIDR (the lab's pod too).
+        "verify": {"targets": ",".join(first_address(cidr) for peer in peers(fabric, node) for cidr in peer.pod_cidrs)},
+        # No encapsulation: pods can use the underlay's full MTU.
+        "report": {"pod_mtu": node.mtu},
+    }
+
+
+def peers(fabric, node):
+    return [p for p in fabric.cluster_nodes(node.cluster) if p.host != node.host]
+
+
+def first_address(cidr):
+    return ip_text(ip_int(cidr.partition("/")[0]) + 1)
+
+
+def cluster_settings(fabric, cluster):
+    """The cluster's settings, as its first node in the group has them."""
+    return next(fabric.facets[NAME][n.host] for n in fabric.cluster_nodes(cluster) if n.host in fabric.facets[NAME])
+
+
+def netconf(fabric, cluster):
     """flannel's net-conf.json with the host-gw backend."""
-    host = fabric.cluster_nodes(cluster)[0].host
-    conf = {"Network": str(fabric.clusters[cluster].pod_cidr), "Backend": {"Type": "host-gw"}}
-    extra = hostvars[host].get("flannel_netconf_extra") or {}
+    conf = {"Network": fabric.clusters[cluster].pod_cidr, "Backend": {"Type": "host-gw"}}
+    extra = cluster_settings(fabric, cluster).netconf_extra
     conf.update(dict((k, v) for k, v in extra.items() if k not in ("Network", "Backend")))
     return json.dumps(conf, sort_keys=True)
 
 
-def configmaps(fabric, hostvars, groups, group="flannel_hostgw"):
+def configmaps(fabric):
     """[{cluster, kubeconfig, manifests, daemonset}]: kube-flannel-cfg (flannel) or canal-config
     (canal), and the DaemonSet whose flanneld reads it.
 
     Only the net-conf.json key is rendered: server-side apply then takes over that one field
     and keeps the ConfigMap's other keys (cni-conf.json, canal_iface, ...)."""
-    members = set(groups.get(group) or [])
     result = []
-    for name in sorted({fabric.nodes[h].cluster for h in members if h in fabric.nodes}):
+    for name in clusters(fabric):
         cluster = fabric.clusters[name]
-        host = fabric.cluster_nodes(name)[0].host
         if cluster.cni == "canal":
             meta = {"name": "canal-config", "namespace": "kube-system"}
             daemonset = {"name": "canal", "namespace": "kube-system"}
         else:
-            meta = {"name": "kube-flannel-cfg", "namespace": setting(hostvars, host, "flannel_namespace")}
+            meta = {"name": "kube-flannel-cfg", "namespace": cluster_settings(fabric, name).namespace}
             daemonset = {"name": "kube-flannel-ds", "namespace": meta["namespace"]}
         meta["labels"] = {"app.kubernetes.io/managed-by": "nodenet.fabric"}
         manifest = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta,
-                    "data": {"net-conf.json": netconf(fabric, hostvars, name)}}
+                    "data": {"net-conf.json": netconf(fabric, name)}}
         result.append({"cluster": name, "kubeconfig": cluster.kubeconfig, "manifests": [manifest],
                        "daemonset": daemonset})
     return result

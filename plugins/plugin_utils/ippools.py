@@ -8,12 +8,14 @@ pools included, so a disabled pool per remote pod and service CIDR is enough.
 
 from __future__ import annotations
 
+from .mesh import NAME as MESH
+
 MANAGED_BY = "nodenet.fabric"
 
 
 def remote_ippools(fabric):
     """[{cluster, kubeconfig, manifests}] for every calico cluster in the mesh."""
-    clusters = sorted({n.cluster for n in fabric.mesh_nodes()})
+    clusters = sorted({n.cluster for n in fabric.facet_nodes(MESH)})
     result = []
     for name in clusters:
         if fabric.clusters[name].cni != "calico":

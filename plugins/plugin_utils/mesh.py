@@ -1,66 +1,245 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One node's desired vxlan mesh state (seed 002), in the reconcile module's terms."""
+"""The vxlan_mesh facet (seed 002): its variables, checks, and one node's desired state."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, replace
+from typing import Optional
+
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols import ROUTE_PROTOCOLS
 
-from netaddr import IPNetwork
+from .addresses import contains, ip_int, net_range, overlaps
+from .allocate import derive_vxlan_ip, derive_vxlan_mac
+from .errors import FabricError
+from .fabric import MIN_IPV4_MTU, report_disagreement, report_duplicates
 
-from .allocate import format_mac
-
+NAME = "vxlan_mesh"
+VXLAN_OVERHEAD = 50
+VARIABLES = {
+    "vxlan_mesh_device": "vxlan-mesh",
+    "vxlan_mesh_vni": 10001,
+    "vxlan_mesh_port": 4789,
+    "vxlan_mesh_direct_routing": False,
+}
 MESH_ROUTE_PROTOCOL = ROUTE_PROTOCOLS["nodenet_mesh"]
 
 
+@dataclass(frozen=True)
+class MeshSettings:
+    device: str
+    vni: int
+    port: int
+    subnet: str
+    mtu: int
+    direct_routing: bool
+    ip: Optional[str] = None   # the node's address on the device (explicit, or derived in check)
+    mac: Optional[str] = None
+
+
+SETTINGS = MeshSettings
+
+
+def read(reader, node_mtu):
+    """One mesh node's settings, or None when a value is bad (the reader has the errors).
+    `node_mtu` is what the core facet read (None when it was bad)."""
+    device = reader.ifname("vxlan_mesh_device")
+    vni = reader.integer("vxlan_mesh_vni", 1, 16777215)
+    port = reader.integer("vxlan_mesh_port", 1, 65535)
+    subnet = reader.network("vxlan_mesh_subnet")
+    direct = reader.boolean("vxlan_mesh_direct_routing")
+    mtu = None
+    if node_mtu is not None:
+        room = node_mtu - VXLAN_OVERHEAD
+        if room < MIN_IPV4_MTU:
+            reader.error("node_mtu", "%d leaves no room for the %d-byte vxlan overhead (needs >= %d)"
+                         % (node_mtu, VXLAN_OVERHEAD, MIN_IPV4_MTU + VXLAN_OVERHEAD))
+        elif not reader.is_set("vxlan_mesh_mtu"):
+            mtu = room  # unset (or set empty): the largest that fits
+        else:
+            mtu = reader.integer("vxlan_mesh_mtu", MIN_IPV4_MTU, 65535, required=False)
+            if mtu is not None and mtu > room:
+                reader.error("vxlan_mesh_mtu", "%d leaves no room for the %d-byte vxlan overhead "
+                             "on node_mtu %d (at most %d)" % (mtu, VXLAN_OVERHEAD, node_mtu, room))
+                mtu = None
+    before = len(reader.errors)
+    ip = reader.address("vxlan_mesh_ip", required=False)
+    mac = reader.mac("vxlan_mesh_mac")
+    if None in (device, vni, port, subnet, mtu) or len(reader.errors) > before:
+        return None  # a bad explicit vxlan value must not fall back to a derived one
+    first, last = net_range(subnet)
+    if last - first < 3:
+        reader.error("vxlan_mesh_subnet", "%s is too small for a mesh" % subnet)
+        return None
+    return MeshSettings(device, vni, port, subnet, mtu, direct, ip, mac)
+
+
+def check(fabric):
+    """Derive missing vxlan IPs and MACs (explicit values win), then check across nodes."""
+    settings = fabric.facets.get(NAME, {})
+    for node in fabric.facet_nodes(NAME):
+        mesh = settings[node.host]
+        ip = mesh.ip or derive_vxlan_ip(node.ip, mesh.subnet)
+        if ip is None:
+            fabric.errors.append(FabricError(
+                node.cluster, node.host, "vxlan_mesh_ip",
+                "deriving it from node_ip %s gives the network or broadcast address of "
+                "vxlan_mesh_subnet %s; set vxlan_mesh_ip explicitly" % (node.ip, mesh.subnet), NAME))
+            del settings[node.host]
+            continue
+        settings[node.host] = replace(mesh, ip=ip, mac=mesh.mac or derive_vxlan_mac(ip))
+    nodes = fabric.facet_nodes(NAME)
+    for node in nodes:
+        mesh = settings[node.host]
+        first, last = net_range(mesh.subnet)
+        if not contains(mesh.subnet, mesh.ip):
+            fabric.errors.append(FabricError(node.cluster, node.host, "vxlan_mesh_ip", "%s is outside "
+                                             "vxlan_mesh_subnet %s" % (mesh.ip, mesh.subnet), NAME))
+        elif ip_int(mesh.ip) in (first, last):
+            fabric.errors.append(FabricError(node.cluster, node.host, "vxlan_mesh_ip", "%s is the network or "
+                                             "broadcast address of %s" % (mesh.ip, mesh.subnet), NAME))
+    for node in nodes[:1]:  # the subnet is the same on every node (checked below)
+        subnet = settings[node.host].subnet
+        for cluster in fabric.clusters.values():
+            for variable, net in (("cluster_pod_cidr", cluster.pod_cidr),
+                                  ("cluster_service_cidr", cluster.service_cidr)):
+                if overlaps(subnet, net):
+                    fabric.errors.append(FabricError(
+                        node.cluster, node.host, "vxlan_mesh_subnet", "%s overlaps %s %s of cluster %s"
+                        % (subnet, variable, net, cluster.name), NAME))
+    report_duplicates(fabric, nodes, "vxlan_mesh_ip", lambda n: settings[n.host].ip, NAME)
+    report_duplicates(fabric, nodes, "vxlan_mesh_mac", lambda n: settings[n.host].mac, NAME)
+    # Every endpoint must agree on what goes on the wire.
+    for variable, attr in (("vxlan_mesh_vni", "vni"), ("vxlan_mesh_port", "port"),
+                           ("vxlan_mesh_subnet", "subnet")):
+        report_disagreement(fabric, nodes, variable, lambda n, a=attr: getattr(settings[n.host], a), NAME)
+
+
+# --- one node's plan --------------------------------------------------------------------
+
 def node_state(fabric, host):
-    """Device, neighbors, FDB entries and routes for one mesh node."""
+    """The reconcile arguments for one mesh node: device, ARP, FDB and routes."""
     node = fabric.nodes.get(host)
-    if node is None or node.mesh is None:
+    mesh = fabric.settings(NAME, host) if node is not None else None
+    if mesh is None:
         raise KeyError("%s is not a node of the vxlan mesh" % host)
-    peers = [p for p in fabric.mesh_nodes() if p.host != host]
+    settings = fabric.facets[NAME]
+    peers = [(p, settings[p.host]) for p in fabric.facet_nodes(NAME) if p.host != host]
     return {
-        "device": device(node),
-        "neighbors": [{"ip": str(p.vxlan_ip), "mac": format_mac(p.vxlan_mac)} for p in peers],
-        "fdb": [{"mac": format_mac(p.vxlan_mac), "dst": str(p.ip)} for p in peers],
-        "routes": routes(node, peers),
+        "device": device(node, mesh),
+        "neighbors": [{"ip": s.ip, "mac": s.mac} for _, s in peers],
+        "fdb": [{"mac": s.mac, "dst": p.ip} for p, s in peers],
+        "routes": routes(node, mesh, peers, fabric.pod_rank()),
         "route_protocol": MESH_ROUTE_PROTOCOL,
     }
 
 
-def device(node):
-    mesh = node.mesh
+def node_plan(fabric, host):
+    """{reconcile, verify, report} for one mesh node."""
+    state = node_state(fabric, host)
+    return {
+        "reconcile": state,
+        # One comma-separated string, which a list option accepts: Ansible handles one string per
+        # host far faster than a list of a thousand.
+        "verify": {"targets": ",".join(n["ip"] for n in state["neighbors"])},
+        "report": {"device": state["device"]["name"], "peers": len(state["neighbors"]),
+                   "routes": len(state["routes"])},
+    }
+
+
+# --- the same state as JSON text, fast ----------------------------------------------------
+# A plan holds an entry per peer, and a peer's entries are the same text in every node's plan,
+# so they are rendered once per loaded model and joined per node (json.loads of the result
+# equals node_state; a unit test holds them together).
+
+JSON = json.JSONEncoder(separators=(",", ":"))
+
+
+def prepare(fabric):
+    peer_texts(fabric)
+
+
+def peer_texts(fabric):
+    """[(host, cluster, node_ip as int, vxlan IP, neighbor, fdb, route heads via vxlan, direct route
+    heads)] for every mesh node, in host order; route heads are (rank, text) pairs."""
+    texts = fabric.__dict__.get("_mesh_texts")
+    if texts is None:
+        settings, rank = fabric.facets.get(NAME, {}), fabric.pod_rank()
+        texts = []
+        for peer in fabric.facet_nodes(NAME):
+            mesh = settings[peer.host]
+            texts.append((
+                peer.host, peer.cluster, ip_int(peer.ip), mesh.ip,
+                JSON.encode({"ip": mesh.ip, "mac": mesh.mac}),
+                JSON.encode({"mac": mesh.mac, "dst": peer.ip}),
+                [(rank[c], '{"dst":%s,"via":%s,"dev":' % (JSON.encode(c), JSON.encode(mesh.ip))) for c in peer.pod_cidrs],
+                [(rank[c], '{"dst":%s,"via":%s,"dev":' % (JSON.encode(c), JSON.encode(peer.ip))) for c in peer.pod_cidrs]))
+        fabric.__dict__["_mesh_texts"] = texts
+    return texts
+
+
+def node_state_text(fabric, host):
+    """(node_state(fabric, host) as compact JSON text, the peers' vxlan IPs, the route count)."""
+    node = fabric.nodes.get(host)
+    mesh = fabric.settings(NAME, host) if node is not None else None
+    if mesh is None:
+        raise KeyError("%s is not a node of the vxlan mesh" % host)
+    peers = [p for p in peer_texts(fabric) if p[0] != host]
+    first, last = net_range(node.subnet)
+    vxlan_tail = JSON.encode(mesh.device) + ',"onlink":true}'
+    direct_tail = JSON.encode(node.interface) + ',"onlink":false}'
+    direct = mesh.direct_routing
+    routes = []
+    for _, cluster, ip, _, _, _, via_vxlan, via_node in peers:
+        if cluster == node.cluster:
+            continue
+        if direct and first <= ip <= last:
+            routes += [(r, head + direct_tail) for r, head in via_node]
+        else:
+            routes += [(r, head + vxlan_tail) for r, head in via_vxlan]
+    routes.sort()
+    return '{"device":%s,"neighbors":[%s],"fdb":[%s],"routes":[%s],"route_protocol":%d}' % (
+        JSON.encode(device(node, mesh)), ",".join(p[4] for p in peers), ",".join(p[5] for p in peers),
+        ",".join(text for _, text in routes), MESH_ROUTE_PROTOCOL), [p[3] for p in peers], len(routes)
+
+
+def node_plan_text(fabric, host):
+    """node_plan with `reconcile` as JSON text, as the filter returns it."""
+    text, targets, routes = node_state_text(fabric, host)
+    return {
+        "reconcile": text,
+        "verify": {"targets": ",".join(targets)},
+        "report": {"device": fabric.settings(NAME, host).device, "peers": len(targets), "routes": routes},
+    }
+
+
+def device(node, mesh):
     return {
         "name": mesh.device,
         "kind": "vxlan",
         "vni": mesh.vni,
         "port": mesh.port,
-        "local": str(node.ip),
+        "local": node.ip,
         "underlay": node.interface,
         "learning": False,
         "mtu": mesh.mtu,
-        "mac": format_mac(node.vxlan_mac),
-        "address": "%s/%d" % (node.vxlan_ip, mesh.subnet.prefixlen),
+        "mac": mesh.mac,
+        "address": "%s/%s" % (mesh.ip, mesh.subnet.partition("/")[2]),
     }
 
 
-def routes(node, peers):
+def routes(node, mesh, peers, rank):
     """Other clusters' node pod CIDRs: via the peer's vxlan IP, or directly when allowed."""
     result = []
-    for peer in peers:
+    first, last = net_range(node.subnet)
+    for peer, peer_mesh in peers:
         if peer.cluster == node.cluster:
             continue  # the cluster's own CNI routes its own pods
-        direct = node.mesh.direct_routing and peer.ip in node.subnet
-        for cidr in peer.pod_cidrs:
-            if direct:
-                result.append({"dst": str(cidr), "via": str(peer.ip), "dev": node.interface,
-                               "onlink": False})
-            else:
-                result.append({"dst": str(cidr), "via": str(peer.vxlan_ip), "dev": node.mesh.device,
-                               "onlink": True})
-    return by_destination(result)
-
-
-def by_destination(routes):
-    """Routes in address order (not string order: 10.9.0.0 before 10.10.0.0)."""
-    return sorted(routes, key=lambda r: (IPNetwork(r["dst"]).first, IPNetwork(r["dst"]).prefixlen))
+        if mesh.direct_routing and first <= ip_int(peer.ip) <= last:
+            result += [{"dst": cidr, "via": peer.ip, "dev": node.interface, "onlink": False}
+                       for cidr in peer.pod_cidrs]
+        else:
+            result += [{"dst": cidr, "via": peer_mesh.ip, "dev": mesh.device, "onlink": True}
+                       for cidr in peer.pod_cidrs]
+    return sorted(result, key=lambda r: rank[r["dst"]])

@@ -98,3 +98,50 @@ def test_boot_unit_restores_the_state_after_a_simulated_reboot(fresh_lab):
     assert restored[0]["routes"] == applied[0]["routes"]
     ping = subprocess.run(["ip", "netns", "exec", host + "-pod", "ping", "-c", "1", "-W", "2", "10.234.111.1"])
     assert ping.returncode == 0
+
+
+def plugin_inventory(tmp_path, replace=None):
+    """The seed inventory with the nodenet.fabric.fabric inventory plugin loaded after it."""
+    folder = tmp_path / "inventory"
+    shutil.copytree(ROOT / SEED, folder)
+    if replace:
+        text = (folder / "hosts.yml").read_text()
+        (folder / "hosts.yml").write_text(text.replace(*replace))
+    (folder / "zz-fabric.yml").write_text("plugin: nodenet.fabric.fabric\n")
+    return folder
+
+
+def without_ifindex(state):
+    """Kernel state with the mesh device's ifindex dropped: it is re-created between the runs."""
+    return dict((host, ({**owned, "links": [dict((k, v) for k, v in link.items() if k != "ifindex")
+                                            for link in owned["links"]]}, foreign))
+                for host, (owned, foreign) in state.items())
+
+
+def test_the_inventory_plugin_gives_every_node_what_the_static_inventory_gives(fresh_lab, tmp_path):
+    rc, out = playbook(SEED)
+    assert rc == 0, out
+    static = without_ifindex(kernel_state())
+    playbook(SEED, "-e", "vxlan_mesh_state=absent")
+    inventory = plugin_inventory(tmp_path)
+    rc, out = playbook(inventory, "--limit", "multicluster-test-002", "-e", "vxlan_mesh_verify=false")
+    assert rc == 0, out
+    assert without_ifindex(kernel_state())["multicluster-test-002"] == static["multicluster-test-002"]
+    assert kernel_state()["multicluster-test-001"][0]["links"] == []
+    rc, out = playbook(inventory)
+    assert rc == 0, out
+    assert "Read the fabric model from the whole inventory, once" in out
+    assert without_ifindex(kernel_state()) == static
+    rc, out = playbook(inventory)
+    assert rc == 0 and all(recap(out)[h]["changed"] == 0 for h in NODES), out
+
+
+def test_the_inventory_plugin_refuses_a_bad_inventory_before_any_change(fresh_lab, tmp_path):
+    inventory = plugin_inventory(tmp_path, ("node_ip: 192.168.0.44", "node_ip: 192.168.0.21"))
+    before = kernel_state()
+    rc, out = playbook(inventory)
+    assert rc != 0
+    assert "problem(s) in the fabric inventory" in out  # the plugin's warning at load time
+    assert "node multicluster-test-004, node_ip: 192.168.0.21 is also used by node multicluster-test-001" in out
+    assert kernel_state() == before
+    assert all(r["changed"] == 0 for r in recap(out).values())

@@ -201,12 +201,12 @@ def seed_from_yaml(path=SEED_FILE):
 
 
 def load_errors(hostvars, groups):
-    """Every FabricError that validate.load raises for the inventory (fails if it loads)."""
-    from ansible_collections.nodenet.fabric.plugins.plugin_utils import validate
+    """Every FabricError that model.load raises for the inventory (fails if it loads)."""
+    from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
     from ansible_collections.nodenet.fabric.plugins.plugin_utils.errors import FabricInvalid
 
     try:
-        fabric = validate.load(hostvars, groups)
+        fabric = model.load(hostvars, groups)
     except FabricInvalid as exc:
         return exc.errors
     raise AssertionError("the inventory loaded without problems; nodes: %s" % sorted(fabric.nodes))

@@ -7,7 +7,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / ".collections"))
 
 import pytest  # noqa: E402
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import allocate, mesh, validate  # noqa: E402
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import allocate, mesh, model  # noqa: E402
 
 try:
     from . import fabric_inventory as inv
@@ -22,8 +22,8 @@ N1, N3, N4 = "multicluster-test-001", "multicluster-test-003", "multicluster-tes
 
 
 def states(hostvars, groups):
-    fabric = validate.load(hostvars, groups)
-    return {host: mesh.node_state(fabric, host) for host in fabric.mesh_hosts}
+    fabric = model.load(hostvars, groups)
+    return {host: mesh.node_state(fabric, host) for host in fabric.members["vxlan_mesh"]}
 
 
 def devices(hostvars, groups):
@@ -164,7 +164,7 @@ def test_derived_network_or_broadcast_address_is_an_error(node_ip):
 def test_explicit_vxlan_ip_fixes_a_derived_network_or_broadcast_address(node_ip):
     hostvars, groups = build(explicit=False, mesh={"node_subnet": "192.168.0.0/23"},
                              hosts={N4: {"node_ip": node_ip, "vxlan_mesh_ip": "179.17.1.200"}})
-    assert validate.problems(hostvars, groups) == []
+    assert model.problems(hostvars, groups) == []
     got = devices(hostvars, groups)[N4]
     assert got["address"] == "179.17.1.200/24"
     assert got["mac"] == "0a:58:b3:11:01:c8"  # derived from the explicit IP
@@ -172,13 +172,11 @@ def test_explicit_vxlan_ip_fixes_a_derived_network_or_broadcast_address(node_ip)
 
 
 def test_derive_vxlan_ip_refuses_network_and_broadcast():
-    from netaddr import IPAddress, IPNetwork
-
-    subnet = IPNetwork("179.17.1.0/24")
-    assert allocate.derive_vxlan_ip(IPAddress("192.168.1.0"), subnet) is None
-    assert allocate.derive_vxlan_ip(IPAddress("192.168.0.255"), subnet) is None
-    assert allocate.derive_vxlan_ip(IPAddress("192.168.0.1"), subnet) == IPAddress("179.17.1.1")
-    assert allocate.derive_vxlan_ip(IPAddress("192.168.0.254"), subnet) == IPAddress("179.17.1.254")
+    subnet = "179.17.1.0/24"
+    assert allocate.derive_vxlan_ip("192.168.1.0", subnet) is None
+    assert allocate.derive_vxlan_ip("192.168.0.255", subnet) is None
+    assert allocate.derive_vxlan_ip("192.168.0.1", subnet) == "179.17.1.1"
+    assert allocate.derive_vxlan_ip("192.168.0.254", subnet) == "179.17.1.254"
 
 
 # --- explicit values win ----------------------------------------------------------------

@@ -15,8 +15,8 @@ from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-PLUGINS = sorted(p for kind in ("filter", "modules", "connection") for p in (ROOT / "plugins" / kind).glob("*.py"))
-DOC_TYPES = {"filter": "filter", "modules": "module", "connection": "connection"}
+PLUGINS = sorted(p for kind in ("filter", "modules", "connection", "inventory") for p in (ROOT / "plugins" / kind).glob("*.py"))
+DOC_TYPES = {"filter": "filter", "modules": "module", "connection": "connection", "inventory": "inventory"}
 
 
 def doc_strings(path):
@@ -78,4 +78,5 @@ def test_collection_builds(tmp_path):
     artifact = next(tmp_path.glob("nodenet-fabric-*.tar.gz"))
     names = tarfile.open(artifact).getnames()
     assert "plugins/modules/reconcile.py" in names and "roles/vxlan_mesh/tasks/main.yml" in names
-    assert not any(n.startswith((".venv", ".collections", ".lab")) for n in names)
+    assert not any(n.startswith((".venv", ".collections", ".lab", ".bench", "tools")) for n in names)
+    assert "plugins/inventory/fabric.py" in names

@@ -9,7 +9,7 @@ import yaml
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import core, kernel
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.plan import make_plan
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import hostgw, validate
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import hostgw, model
 from helpers import captured_dumps, inventory_of
 
 
@@ -27,21 +27,23 @@ def edited(inventory, **hosts):
 
 
 def problems(hostvars, groups):
-    return hostgw.problems(validate.load(hostvars, groups), hostvars, groups)
+    return [e for e in model.read(hostvars, groups).problems([hostgw.NAME]) if e.facet == hostgw.NAME]
 
 
 def test_each_node_routes_its_cluster_peers_via_their_node_ip(inventory):
     hostvars, groups = inventory
-    fabric = validate.load(hostvars, groups)
-    state = hostgw.node_state(fabric, hostvars, "edge-1")
+    fabric = model.load(hostvars, groups)
+    plan = hostgw.node_plan(fabric, "edge-1")
+    state = plan["reconcile"]
+    assert state == hostgw.node_state(fabric, "edge-1")
     assert state["routes"] == [
         {"dst": "10.244.2.0/24", "via": "10.30.1.12", "dev": "eth0", "onlink": False},
         {"dst": "10.244.3.0/24", "via": "10.30.1.13", "dev": "eth0", "onlink": False}]
     assert state["route_protocol"] == 202
     assert state["replace_foreign_on"] == ["flannel.1"] and state["foreign_identical_satisfies"] is True
-    assert state["retire_devices"] == [] and state["pod_mtu"] == 1500
-    assert state["probe_targets"] == ["10.244.2.1", "10.244.3.1"]
-    core_state = hostgw.node_state(fabric, hostvars, "core-2", retire=True)
+    assert state["retire_devices"] == [] and plan["report"]["pod_mtu"] == 1500
+    assert plan["verify"]["targets"] == "10.244.2.1,10.244.3.1"
+    core_state = hostgw.node_state(fabric, "core-2", retire=True)
     assert core_state["routes"] == [{"dst": "10.245.1.0/24", "via": "10.30.2.21", "dev": "ens4", "onlink": False}]
     assert core_state["retire_devices"] == ["flannel.1"]
 
@@ -49,9 +51,10 @@ def test_each_node_routes_its_cluster_peers_via_their_node_ip(inventory):
 def test_vni_names_the_flannel_device_and_mtu_is_the_underlays(inventory):
     hostvars, groups = edited(inventory, **{h: {"flannel_vni": 4, "node_mtu": 9000}
                                             for h in ("edge-1", "edge-2", "edge-3")})
-    state = hostgw.node_state(validate.load(hostvars, groups), hostvars, "edge-2", retire=True)
+    plan = hostgw.node_plan(model.load(hostvars, groups), "edge-2", retire=True)
+    state = plan["reconcile"]
     assert state["retire_devices"] == ["flannel.4"] and state["replace_foreign_on"] == ["flannel.4"]
-    assert state["pod_mtu"] == 9000
+    assert plan["report"]["pod_mtu"] == 9000
 
 
 def test_valid_inventory_has_no_problems(inventory):
@@ -101,7 +104,7 @@ def test_unknown_platform_and_bad_vni(inventory):
 def test_configmaps_per_cni_validate_against_kubernetes(inventory):
     hostvars, groups = edited(inventory, core_1={"flannel_netconf_extra": {"EnableIPv6": False}},
                               core_2={"flannel_netconf_extra": {"EnableIPv6": False}})
-    items = {i["cluster"]: i for i in hostgw.configmaps(validate.load(hostvars, groups), hostvars, groups)}
+    items = {i["cluster"]: i for i in hostgw.configmaps(model.load(hostvars, groups))}
     canal, flannel = items["edge"]["manifests"][0], items["core"]["manifests"][0]
     assert (canal["metadata"]["name"], canal["metadata"]["namespace"]) == ("canal-config", "kube-system")
     assert (flannel["metadata"]["name"], flannel["metadata"]["namespace"]) == ("kube-flannel-cfg", "kube-flannel")
@@ -126,14 +129,14 @@ def test_kubernetes_validate_rejects_a_broken_configmap():
 @pytest.fixture
 def flannel_node(inventory):
     hostvars, groups = inventory
-    fabric = validate.load(hostvars, groups)
+    fabric = model.load(hostvars, groups)
     addr, neigh, route, fdb = captured_dumps("flannel-edge-1")
-    return fabric, hostvars, (addr, neigh, route, {"flannel.1": fdb})
+    return fabric, (addr, neigh, route, {"flannel.1": fdb})
 
 
 def test_hostgw_routes_replace_flannels_and_the_device_goes_last(flannel_node):
-    fabric, hostvars, dumps = flannel_node
-    state = core.normalise(hostgw.node_state(fabric, hostvars, "edge-1", retire=True))
+    fabric, dumps = flannel_node
+    state = core.normalise(hostgw.node_state(fabric, "edge-1", retire=True))
     plan = make_plan(state, kernel.parse(*dumps))
     assert plan.errors == [] and plan.link_cmds == [] and plan.fdb_cmds == []
     assert plan.route_cmds == [
@@ -143,15 +146,15 @@ def test_hostgw_routes_replace_flannels_and_the_device_goes_last(flannel_node):
 
 
 def test_without_permission_flannels_routes_are_a_conflict(flannel_node):
-    fabric, hostvars, dumps = flannel_node
-    state = core.normalise(dict(hostgw.node_state(fabric, hostvars, "edge-1"), replace_foreign_on=[]))
+    fabric, dumps = flannel_node
+    state = core.normalise(dict(hostgw.node_state(fabric, "edge-1"), replace_foreign_on=[]))
     plan = make_plan(state, kernel.parse(*dumps))
     assert len(plan.errors) == 2 and "protocol 3 (via 10.244.2.0 dev flannel.1)" in plan.errors[0]
 
 
 def test_flanneld_running_host_gw_itself_satisfies_the_plan(flannel_node):
-    fabric, hostvars, (addr, neigh, route, fdb) = flannel_node
-    state = core.normalise(hostgw.node_state(fabric, hostvars, "edge-1"))
+    fabric, (addr, neigh, route, fdb) = flannel_node
+    state = core.normalise(hostgw.node_state(fabric, "edge-1"))
     for entry in route:  # flanneld after its restart: same routes, its own protocol (boot)
         if entry.get("dev") == "flannel.1":
             entry.update(gateway="10.30.1.1" + entry["dst"].split(".")[2], dev="eth0", flags=[])
@@ -160,7 +163,7 @@ def test_flanneld_running_host_gw_itself_satisfies_the_plan(flannel_node):
 
 
 def test_retiring_refuses_a_device_that_is_not_vxlan(flannel_node):
-    fabric, hostvars, dumps = flannel_node
-    state = core.normalise(dict(hostgw.node_state(fabric, hostvars, "edge-1"), retire_devices=["eth0"]))
+    fabric, dumps = flannel_node
+    state = core.normalise(dict(hostgw.node_state(fabric, "edge-1"), retire_devices=["eth0"]))
     plan = make_plan(state, kernel.parse(*dumps))
     assert plan.errors == ["device eth0 is of kind veth, not vxlan; refusing to delete it"]

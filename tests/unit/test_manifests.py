@@ -5,7 +5,7 @@ import jsonschema
 import pytest
 import yaml
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import ippools, validate
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import ippools, model
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD = ROOT.parent / "shared" / "schemas" / "calico" / "crd.projectcalico.org_ippools.yaml"
@@ -26,7 +26,7 @@ def check(manifest, schema):
 
 
 def test_every_rendered_ippool_matches_the_crd(seed_inventory, ippool_schema):
-    items = ippools.remote_ippools(validate.load(*seed_inventory))
+    items = ippools.remote_ippools(model.load(*seed_inventory))
     manifests = [m for item in items for m in item["manifests"]]
     assert len(manifests) == 12
     for manifest in manifests:

@@ -8,7 +8,7 @@ import pytest
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import core, kernel
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.plan import make_plan
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import mesh, validate
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import mesh, model
 
 from helpers import captured_dumps
 
@@ -18,7 +18,7 @@ FOREIGN_WORDS = ("vxlan.calico", "10.99.0.0/24", "10.98.0.0/24", "10.234.118.192
 
 @pytest.fixture(scope="module")
 def desired(seed_inventory):
-    return core.normalise(mesh.node_state(validate.load(*seed_inventory), HOST))
+    return core.normalise(mesh.node_state(model.load(*seed_inventory), HOST))
 
 
 @pytest.fixture

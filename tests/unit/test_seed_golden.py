@@ -1,7 +1,7 @@
 """Seed 002 is the golden table: the plan must reproduce its commands exactly."""
 import pytest
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import ippools, mesh, validate
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import ippools, mesh, model
 
 # Transcribed from seed 002's tables and commands (ip link add / arp -s / bridge fdb append / route add).
 SEED_NODES = {
@@ -37,7 +37,7 @@ SEED_POOLS = {  # IPPool name -> cidr, per cluster
 
 @pytest.fixture(scope="module")
 def fabric(seed_inventory):
-    return validate.load(*seed_inventory)
+    return model.load(*seed_inventory)
 
 
 @pytest.mark.parametrize("host", sorted(SEED_NODES))
@@ -83,7 +83,7 @@ def test_direct_routing_uses_node_ip_for_peers_on_the_same_subnet(seed_inventory
         hostvars[host]["vxlan_mesh_direct_routing"] = True
     # Move node 005 into another subnet: it stays behind vxlan.
     hostvars["multicluster-test-005"].update(node_subnet="192.168.1.0/24", node_ip="192.168.1.15")
-    state = mesh.node_state(validate.load(hostvars, groups), "multicluster-test-001")
+    state = mesh.node_state(model.load(hostvars, groups), "multicluster-test-001")
     routes = {r["dst"]: (r["via"], r["dev"], r["onlink"]) for r in state["routes"]}
     assert routes["10.235.88.0/24"] == ("192.168.0.16", "eth0", False)
     assert routes["10.236.106.0/24"] == ("192.168.0.13", "eth0", False)
@@ -91,13 +91,13 @@ def test_direct_routing_uses_node_ip_for_peers_on_the_same_subnet(seed_inventory
     # The overlay stays fully meshed, so every peer still has ARP and FDB entries.
     assert len(state["neighbors"]) == len(state["fdb"]) == 5
     # Node 002 did not ask for direct routing: it keeps the seed's vxlan routes.
-    other = mesh.node_state(validate.load(hostvars, groups), "multicluster-test-002")
+    other = mesh.node_state(model.load(hostvars, groups), "multicluster-test-002")
     assert {r["dev"] for r in other["routes"]} == {"vxlan-test"}
 
 
 def test_a_node_state_depends_only_on_inventory(seed_inventory):
     """--limit cannot change a node's plan: hostvars of every host, not the play's, feed it."""
     hostvars, groups = seed_inventory
-    full = mesh.node_state(validate.load(hostvars, groups), "multicluster-test-003")
+    full = mesh.node_state(model.load(hostvars, groups), "multicluster-test-003")
     reordered = dict(reversed(list(hostvars.items())))
-    assert mesh.node_state(validate.load(reordered, groups), "multicluster-test-003") == full
+    assert mesh.node_state(model.load(reordered, groups), "multicluster-test-003") == full

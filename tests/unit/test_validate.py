@@ -7,7 +7,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / ".collections"))
 
 import pytest  # noqa: E402
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import mesh, validate  # noqa: E402
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import mesh, model  # noqa: E402
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.errors import FabricInvalid  # noqa: E402
 
 try:
@@ -25,7 +25,7 @@ CLUSTER_OF = {N1: C1, N2: C1, N3: C2, N4: C2, N5: C3, N6: C3}
 
 
 def device(hostvars, groups, host=N1):
-    return mesh.node_state(validate.load(hostvars, groups), host)["device"]
+    return mesh.node_state(model.load(hostvars, groups), host)["device"]
 
 
 # --- a valid inventory ------------------------------------------------------------
@@ -36,23 +36,23 @@ def test_builder_reproduces_the_seed_file():
 
 def test_valid_seed_inventory_has_no_problems():
     hostvars, groups = build()
-    assert validate.problems(hostvars, groups) == []
-    fabric = validate.load(hostvars, groups)
+    assert model.problems(hostvars, groups) == []
+    fabric = model.load(hostvars, groups)
     assert sorted(fabric.clusters) == [C1, C2, C3]
     assert sorted(fabric.nodes) == sorted(CLUSTER_OF)
-    assert fabric.mesh_hosts == sorted(CLUSTER_OF)
+    assert fabric.members["vxlan_mesh"] == sorted(CLUSTER_OF)
     assert {h: n.cluster for h, n in fabric.nodes.items()} == CLUSTER_OF
 
 
 def test_valid_larger_generated_inventory_has_no_problems():
     hostvars, groups = build(clusters=5, nodes=4)
-    assert validate.problems(hostvars, groups) == []
-    assert len(validate.load(hostvars, groups).nodes) == 20
+    assert model.problems(hostvars, groups) == []
+    assert len(model.load(hostvars, groups).nodes) == 20
 
 
 def test_problems_returns_the_errors_as_strings():
     hostvars, groups = build(hosts={N4: {"node_ip": "192.168.0.21"}})
-    assert validate.problems(hostvars, groups) == [
+    assert model.problems(hostvars, groups) == [
         "cluster test-cluster2, node multicluster-test-004, node_ip: "
         "192.168.0.21 is also used by node multicluster-test-001 (cluster test-cluster1)"]
 
@@ -202,7 +202,7 @@ def test_vni_and_port_out_of_range(variable, value, limits):
 ])
 def test_vni_and_port_limits_are_accepted(variable, value, key):
     hostvars, groups = build(mesh={variable: value})
-    assert validate.problems(hostvars, groups) == []
+    assert model.problems(hostvars, groups) == []
     assert device(hostvars, groups, N6)[key] == value
 
 
@@ -229,7 +229,7 @@ def test_interface_name_the_kernel_refuses(variable, name, fragment):
 @pytest.mark.parametrize("variable, key", [("vxlan_mesh_device", "name"), ("node_interface", "underlay")])
 def test_fifteen_character_interface_name_is_accepted(variable, key):
     hostvars, groups = build(mesh={variable: "abcdefghijklmno"})
-    assert validate.problems(hostvars, groups) == []
+    assert model.problems(hostvars, groups) == []
     assert device(hostvars, groups, N4)[key] == "abcdefghijklmno"
 
 
@@ -269,7 +269,7 @@ def test_default_vxlan_mtu_is_node_mtu_minus_overhead(node_mtu):
 def test_empty_vxlan_mtu_is_an_error_or_the_default(value):
     hostvars, groups = build(hosts={N3: {"vxlan_mesh_mtu": value}})
     try:
-        fabric = validate.load(hostvars, groups)
+        fabric = model.load(hostvars, groups)
     except FabricInvalid as exc:
         assert (C2, N3, "vxlan_mesh_mtu") in triples(exc.errors)
     else:
@@ -318,7 +318,7 @@ def test_unknown_cni(cni):
 @pytest.mark.parametrize("cni", ["calico", "canal", "flannel", "kube-router"])
 def test_known_cni_is_accepted(cni):
     hostvars, groups = build(cluster={"test_cluster2": {"cluster_cni": cni}})
-    assert validate.load(hostvars, groups).clusters[C2].cni == cni
+    assert model.load(hostvars, groups).clusters[C2].cni == cni
 
 
 # --- cluster variables disagreeing inside a cluster -----------------------------------
@@ -345,7 +345,7 @@ def test_every_problem_is_reported_at_once():
             N6: {"node_pod_cidrs": "10.236.106.0/24"},
         })
     with pytest.raises(FabricInvalid) as exc:
-        validate.load(hostvars, groups)
+        model.load(hostvars, groups)
     expected = [
         (C1, N1, "vxlan_mesh_mac"),
         (C1, N2, "vxlan_mesh_vni"),
@@ -364,7 +364,7 @@ def test_every_problem_is_reported_at_once():
         assert "  - %s" % error in message
     for host in (N1, N2, N3, N4, N5, N6):
         assert "node %s" % host in message
-    assert len(validate.problems(hostvars, groups)) == 7
+    assert len(model.problems(hostvars, groups)) == 7
 
 
 def test_cluster_cni_disagreeing_inside_a_cluster():

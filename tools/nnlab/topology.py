@@ -13,15 +13,15 @@
   programs it (flanneld_vxlan_state), so a switch to host-gw can be rehearsed.
 The lab's own routes carry protocol static, so they never mix with the boot
 routes flanneld's netlink library writes.
-This module only computes the commands; tools/lab runs them.
+This module only computes the commands; tools/lab runs them. It is lab code: it ships
+with the checkout, not in the collection.
 """
 
 from __future__ import annotations
 
-from netaddr import IPAddress
-
-from .allocate import derive_vxlan_mac, format_mac
-from .hostgw import HOSTGW_CNIS, device_name
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import hostgw, mesh
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.addresses import ip_int, ip_text, net_range
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.allocate import derive_vxlan_mac
 
 ROUTER = "nnlab-router"
 POD_GATEWAY = "169.254.1.1"
@@ -33,18 +33,22 @@ def pod_namespace(host):
 
 
 def pod_ips(node):
-    return [str(IPAddress(cidr.first + 1)) for cidr in node.pod_cidrs]
+    return [hostgw.first_address(cidr) for cidr in node.pod_cidrs]
 
 
 def gateway(subnet):
     """The router's address in an underlay subnet: its last usable address."""
-    return IPAddress(subnet.last - 1)
+    return ip_text(net_range(subnet)[1] - 1)
+
+
+def prefix(subnet):
+    return int(subnet.partition("/")[2])
 
 
 def topology(fabric):
     """{"namespaces": [...], "commands": {namespace: [ip -batch lines]}, "sysctls": {...}, "errors": [...]}."""
     nodes = sorted(fabric.nodes.values(), key=lambda n: n.host)
-    subnets = sorted({n.subnet for n in nodes})
+    subnets = sorted({n.subnet for n in nodes}, key=net_range)
     errors = []
     used = {n.ip: n.host for n in nodes}
     router = []
@@ -53,7 +57,7 @@ def topology(fabric):
         if gw in used:
             errors.append("node %s uses %s, the lab router's address in %s" % (used[gw], gw, subnet))
         router += ["link add nnbr%d type bridge" % index,
-                   "address add %s/%d dev nnbr%d" % (gw, subnet.prefixlen, index),
+                   "address add %s/%d dev nnbr%d" % (gw, prefix(subnet), index),
                    "link set dev nnbr%d up" % index]
     commands = {ROUTER: router}
     outside = []  # links created in the router namespace and moved into a node namespace
@@ -70,7 +74,7 @@ def topology(fabric):
         commands[node.host] = [
             "link set dev lo up",
             "link set dev nnup%d name %s" % (index, node.interface),
-            "address add %s/%d dev %s" % (node.ip, node.subnet.prefixlen, node.interface),
+            "address add %s/%d dev %s" % (node.ip, prefix(node.subnet), node.interface),
             "link set dev %s up" % node.interface,
             "route add default via %s dev %s proto static" % (gateway(node.subnet), node.interface),
             "link add %s type veth peer name eth0 netns %s" % (NODE_POD_LINK, pod_namespace(node.host)),
@@ -91,21 +95,27 @@ def topology(fabric):
             "errors": errors}
 
 
-def flanneld_vxlan_state(fabric, hostvars, host):
+def flannel_device(fabric, host):
+    """flannel.<flannel_vni> for nodes of the flannel_hostgw group, else flanneld's default."""
+    settings = fabric.facets.get(hostgw.NAME, {}).get(host)
+    return settings.device if settings else "flannel.%d" % hostgw.VARIABLES["flannel_vni"]
+
+
+def flanneld_vxlan_state(fabric, host):
     """What flanneld's vxlan backend programs on a node, as reconcile arguments: flannel.<VNI>
     (port 8472) holding the network address of the node's pod CIDR, and per peer one ARP entry,
     one FDB entry and one onlink route via the peer's flannel.<VNI> address, protocol boot."""
     node = fabric.nodes[host]
-    vtep = lambda n: IPAddress(n.pod_cidrs[0].first)  # noqa: E731
+    vtep = lambda n: ip_text(ip_int(n.pod_cidrs[0].partition("/")[0]))  # noqa: E731
     peers = [p for p in fabric.cluster_nodes(node.cluster) if p.host != host]
-    name = device_name(hostvars, host)
+    name = flannel_device(fabric, host)
     return {
-        "device": {"name": name, "vni": int(name.split(".")[1]), "port": 8472, "local": str(node.ip),
+        "device": {"name": name, "vni": int(name.split(".")[1]), "port": 8472, "local": node.ip,
                    "underlay": node.interface, "learning": False, "mtu": node.mtu - 50,
-                   "mac": format_mac(derive_vxlan_mac(vtep(node))), "address": "%s/32" % vtep(node)},
-        "neighbors": [{"ip": str(vtep(p)), "mac": format_mac(derive_vxlan_mac(vtep(p)))} for p in peers],
-        "fdb": [{"mac": format_mac(derive_vxlan_mac(vtep(p))), "dst": str(p.ip)} for p in peers],
-        "routes": [{"dst": str(cidr), "via": str(vtep(p)), "dev": name, "onlink": True}
+                   "mac": derive_vxlan_mac(vtep(node)), "address": "%s/32" % vtep(node)},
+        "neighbors": [{"ip": vtep(p), "mac": derive_vxlan_mac(vtep(p))} for p in peers],
+        "fdb": [{"mac": derive_vxlan_mac(vtep(p)), "dst": p.ip} for p in peers],
+        "routes": [{"dst": cidr, "via": vtep(p), "dev": name, "onlink": True}
                    for p in peers for cidr in p.pod_cidrs],
         "route_protocol": 3,
     }
@@ -113,13 +123,13 @@ def flanneld_vxlan_state(fabric, hostvars, host):
 
 def flannel_nodes(fabric):
     return [n.host for n in sorted(fabric.nodes.values(), key=lambda n: n.host)
-            if fabric.clusters[n.cluster].cni in HOSTGW_CNIS]
+            if fabric.clusters[n.cluster].cni in hostgw.HOSTGW_CNIS]
 
 
-def expected_paths(fabric, groups):
+def expected_paths(fabric):
     """Pod pairs that must answer: (from host, to host, to IP, what provides the path)."""
-    mesh = set(fabric.mesh_hosts)
-    hostgw = set(groups.get("flannel_hostgw") or [])
+    meshed = set(fabric.members.get(mesh.NAME, []))
+    switched = set(fabric.members.get(hostgw.NAME, []))
     flannel = set(flannel_nodes(fabric))
     nodes = sorted(fabric.nodes.values(), key=lambda n: n.host)
     paths = []
@@ -128,9 +138,9 @@ def expected_paths(fabric, groups):
             if src.host == dst.host:
                 continue
             role = None
-            if src.cluster != dst.cluster and src.host in mesh and dst.host in mesh:
+            if src.cluster != dst.cluster and src.host in meshed and dst.host in meshed:
                 role = "vxlan_mesh"
-            elif src.cluster == dst.cluster and src.host in hostgw and dst.host in hostgw:
+            elif src.cluster == dst.cluster and src.host in switched and dst.host in switched:
                 role = "flannel_hostgw"
             elif src.cluster == dst.cluster and src.host in flannel:
                 role = "flannel vxlan (lab stand-in)"

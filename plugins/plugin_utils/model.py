@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fabric model, read once per run: inventory -> Fabric (every facet) -> one JSON document.
+
+- read(): every cluster, node and facet of the inventory; problems are collected, never raised.
+- load(): read() that raises FabricInvalid with every problem of the core and the given facets.
+- dumps()/loads(): the document that travels through Ansible as one string (``nodenet_fabric``).
+  Ansible copies one string per host cheaply, while it walks every value of a nested structure;
+  loads() keeps the typed model per digest, so a model loaded in the controller process (by the
+  nodenet.fabric.fabric inventory plugin) is inherited, already typed, by every forked worker.
+
+A facet is a module with NAME (also its default inventory group), VARIABLES (defaults),
+SETTINGS (its per-node dataclass), read(reader, node_mtu), check(fabric) and prepare(fabric),
+which computes once per loaded model what every node's plan shares.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from . import fabric as core
+from . import hostgw, mesh
+from .errors import FabricInvalid
+from .reader import VarReader
+
+FACETS = (mesh, hostgw)
+FACET_NAMES = tuple(f.NAME for f in FACETS)
+DEFAULTS = dict(core.VARIABLES)
+for _facet in FACETS:
+    DEFAULTS.update(_facet.VARIABLES)
+SETTINGS = dict((f.NAME, f.SETTINGS) for f in FACETS)
+
+FORMAT = 1
+HEADER = re.compile(r'^\{"nodenet_fabric":(\d+),"digest":"([0-9a-f]+)",')
+_LOADED = {}  # digest -> Fabric
+_LOADED_MAX = 8
+
+
+def group_names(names=None):
+    """{facet: inventory group} with the defaults filled in; unknown facets are refused."""
+    names = dict(names or {})
+    unknown = sorted(set(names) - set(FACET_NAMES))
+    if unknown:
+        raise ValueError("unknown facet(s) %s; the facets are %s" % (", ".join(unknown), ", ".join(FACET_NAMES)))
+    return dict((f, str(names.get(f) or f)) for f in FACET_NAMES)
+
+
+def read(hostvars, groups, names=None):
+    """Every cluster, node and facet of the inventory, with every problem collected."""
+    fabric = core.Fabric(groups=group_names(names))
+    known = set(hostvars)
+    members = dict((f, set(groups.get(g) or []) & known) for f, g in fabric.groups.items())
+    fabric.members = dict((f, sorted(hosts)) for f, hosts in members.items())
+    fabric.facets = dict((f, {}) for f in FACET_NAMES)
+    in_any = set().union(*members.values())
+    seen_clusters = {}
+    for host in sorted(hostvars):
+        values = hostvars[host]
+        if "cluster_name" not in values and host not in in_any:
+            continue  # not a Kubernetes node: localhost, routers, ...
+        reader = VarReader(host, values, fabric.errors, DEFAULTS)
+        mtu = core.add_host(fabric, reader, seen_clusters)
+        for facet in FACETS:
+            if host in members[facet.NAME]:
+                reader.facet = facet.NAME
+                settings = facet.read(reader, mtu)
+                if settings is not None:
+                    fabric.facets[facet.NAME][host] = settings
+    core.check(fabric)
+    for facet in FACETS:
+        facet.check(fabric)
+    prepare(fabric)
+    return fabric
+
+
+def prepare(fabric):
+    """What every node's plan shares, computed once per loaded model: in the controller process
+    when the inventory plugin read it, so every forked worker inherits it."""
+    fabric.pod_rank()
+    for facet in FACETS:
+        facet.prepare(fabric)
+
+
+def load(hostvars, groups, names=None, facets=None):
+    """read(), raising FabricInvalid with every problem of the core and `facets` (None: all)."""
+    fabric = read(hostvars, groups, names)
+    require_valid(fabric, facets)
+    return fabric
+
+
+def problems(hostvars, groups, names=None, facets=None):
+    """Every problem of the core and `facets` (None: all) as a line; empty when valid."""
+    return [str(e) for e in read(hostvars, groups, names).problems(facets)]
+
+
+def require_valid(fabric, facets=None):
+    problems = fabric.problems(facets)
+    if problems:
+        raise FabricInvalid(problems)
+    return fabric
+
+
+# --- the document ---------------------------------------------------------------------
+
+def dumps(fabric):
+    """The model as one JSON string; its digest names it in the process cache."""
+    body = json.dumps(core.to_document(fabric, lambda facet, s: list(s.__dict__.values())),
+                      separators=(",", ":"), sort_keys=True)
+    digest = hashlib.sha256(body.encode()).hexdigest()[:20]
+    remember(digest, fabric)
+    return '{"nodenet_fabric":%d,"digest":"%s","model":%s}' % (FORMAT, digest, body)
+
+
+def loads(text):
+    """The typed model of a document made by dumps(), from the process cache when it is there."""
+    match = HEADER.match(text[:80]) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError("not a nodenet.fabric model document (make one with the fabric_model filter "
+                         "or the nodenet.fabric.fabric inventory plugin)")
+    if int(match.group(1)) != FORMAT:
+        raise ValueError("model document format %s; this collection reads format %d: rebuild it"
+                         % (match.group(1), FORMAT))
+    cached = _LOADED.get(match.group(2))
+    if cached is not None:
+        return cached
+    doc = json.loads(text)["model"]
+    fabric = core.from_document(doc, lambda facet, values: SETTINGS[facet](*values))
+    prepare(fabric)
+    remember(match.group(2), fabric)
+    return fabric
+
+
+def remember(digest, fabric):
+    if len(_LOADED) >= _LOADED_MAX:
+        _LOADED.pop(next(iter(_LOADED)))
+    _LOADED[digest] = fabric
+
+
+def is_document(value):
+    return isinstance(value, str) and HEADER.match(value[:80]) is not None

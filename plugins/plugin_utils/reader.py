@@ -1,0 +1,191 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one typed reader of inventory variables, shared by every facet of the model.
+
+Each facet declares its variables and their defaults (``VARIABLES``); values are read,
+defaulted and checked here, and every bad value becomes a FabricError naming the cluster,
+node and variable. Read values come out canonical (strings as iproute2 prints them, ints,
+bools), so the loaded model is plain data.
+"""
+
+from __future__ import annotations
+
+from .errors import FabricError
+
+# netaddr is imported where a value is parsed, not here: planning from a loaded model (in every
+# forked Ansible worker) never parses, and importing netaddr costs ~20 ms per process.
+
+MISSING = object()
+
+
+class VarReader:
+    """Reads one host's variables, recording a FabricError for each bad value."""
+
+    def __init__(self, host, hostvars, errors, defaults, cluster=None, facet="core"):
+        self.host = host
+        self.facet = facet
+        self.vars = hostvars
+        self.errors = errors
+        self.defaults = defaults
+        self.cluster = cluster if cluster is not None else str(hostvars.get("cluster_name") or "")
+
+    def error(self, variable, message):
+        self.errors.append(FabricError(self.cluster, self.host, variable, message, self.facet))
+
+    def is_set(self, name):
+        return self.vars.get(name) not in (None, "")
+
+    def raw(self, name, required=True):
+        value = self.vars.get(name)
+        if value is None or value == "":
+            value = self.defaults.get(name)
+        if value is None or value == "":
+            if required:
+                self.error(name, "is required but not set")
+            return None
+        return value
+
+    def network(self, name, required=True, value=MISSING):
+        """`a.b.c.d/len` with no host bits, or None."""
+        net = self._network(name, required, value)
+        return None if net is None else str(net)
+
+    def _network(self, name, required=True, value=MISSING):
+        from netaddr import AddrFormatError, IPNetwork
+        value = self.raw(name, required) if value is MISSING else value
+        if value is None:
+            return None
+        try:
+            net = IPNetwork(str(value), flags=0)
+        except (AddrFormatError, ValueError, TypeError):
+            self.error(name, "%r is not a CIDR" % (value,))
+            return None
+        if net.version != 4 or "/" not in str(value):
+            self.error(name, "%r is not an IPv4 CIDR (address/prefix)" % (value,))
+            return None
+        if net.ip != net.network:
+            self.error(name, "%s has host bits set; did you mean %s?" % (value, net.cidr))
+            return None
+        return net
+
+    def address(self, name, required=True):
+        from netaddr import AddrFormatError, IPAddress
+        value = self.raw(name, required)
+        if value is None:
+            return None
+        try:
+            ip = IPAddress(str(value), flags=0)
+        except (AddrFormatError, ValueError, TypeError):
+            ip = None
+        if ip is None or ip.version != 4 or str(ip) != str(value).strip():
+            self.error(name, "%r is not an IPv4 address" % (value,))
+            return None
+        return str(ip)
+
+    def integer(self, name, low, high, required=True):
+        value = self.raw(name, required)
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            self.error(name, "%r is not an integer" % (value,))
+            return None
+        try:
+            number = int(str(value).strip(), 10)
+        except ValueError:
+            self.error(name, "%r is not an integer" % (value,))
+            return None
+        if not low <= number <= high:
+            self.error(name, "%d is outside %d..%d" % (number, low, high))
+            return None
+        return number
+
+    def boolean(self, name):
+        value = self.raw(name, required=False)
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "yes", "on", "1"):
+            return True
+        if text in ("false", "no", "off", "0", "none"):
+            return False
+        self.error(name, "%r is not a boolean" % (value,))
+        return False
+
+    def choice(self, name, choices, required=True):
+        value = self.raw(name, required)
+        if value is None:
+            return None
+        if value not in choices:
+            self.error(name, "%r is not one of %s" % (value, ", ".join(choices)))
+            return None
+        return value
+
+    def mapping(self, name):
+        value = self.raw(name, required=False)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.error(name, "must be a mapping, got %r" % (value,))
+            return {}
+        return dict(value)
+
+    def mac(self, name):
+        from netaddr import EUI, AddrFormatError
+        value = self.raw(name, required=False)
+        if value is None:
+            return None
+        text = str(value).strip()
+        try:
+            mac = EUI(text)
+        except (AddrFormatError, ValueError, TypeError):
+            mac = None
+        if mac is None or mac.version != 48 or len(text) != 17:
+            self.error(name, "%r is not a MAC address like 0a:58:b3:11:01:15" % (value,))
+            return None
+        problem = mac_problem(mac)
+        if problem:
+            self.error(name, "%s is %s; a unicast address is required" % (text, problem))
+            return None
+        return ":".join("%02x" % b for b in mac.packed)
+
+    def ifname(self, name):
+        value = self.raw(name)
+        if value is None:
+            return None
+        problem = ifname_problem(value)
+        if problem:
+            self.error(name, "%r %s" % (value, problem))
+            return None
+        return str(value)
+
+
+def mac_problem(mac):
+    """Why a MAC cannot be a vxlan endpoint address, or None."""
+    value = int(mac)
+    if value == 0:
+        return "all-zero"
+    if value == 0xFFFFFFFFFFFF:
+        return "the broadcast address"
+    if (value >> 40) & 1:
+        return "a multicast address"
+    return None
+
+
+def ifname_problem(name):
+    """Why the kernel would refuse an interface name (dev_valid_name), or None."""
+    if not isinstance(name, str):
+        return "is not a string"
+    if name in ("", ".", ".."):
+        return "is not a valid interface name"
+    if len(name.encode()) > 15:
+        return "is longer than 15 characters, the kernel limit (IFNAMSIZ)"
+    if "/" in name or ":" in name:
+        return "contains '/' or ':', which the kernel refuses"
+    if any(c.isspace() for c in name):
+        return "contains whitespace or a newline, which the kernel refuses"
+    return None
+
+
+def is_dns_label(text):
+    return (0 < len(text) <= 50 and text[0].isalnum() and text[-1].isalnum()
+            and all(c.islower() or c.isdigit() or c == "-" for c in text))

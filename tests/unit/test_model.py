@@ -1,0 +1,134 @@
+"""The model read once: its document round-trips, a cold load plans exactly what the typed model
+plans, group names are honoured, and the inventory plugin builds the same document as the filter."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import hostgw, mesh, model
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import plan_result
+from helpers import ROOT, inventory_of
+
+
+@pytest.fixture(scope="module")
+def seed():
+    return inventory_of("inventories/seed")
+
+
+def cold(text):
+    model._LOADED.clear()
+    return model.loads(text)
+
+
+def test_document_round_trips_and_plans_the_same(seed):
+    fabric = model.load(*seed)
+    text = model.dumps(fabric)
+    again = cold(text)
+    assert again is not fabric
+    assert again.nodes == fabric.nodes and again.clusters == fabric.clusters
+    assert again.facets == fabric.facets and again.members == fabric.members
+    for host in fabric.nodes:
+        assert mesh.node_plan(again, host) == mesh.node_plan(fabric, host)
+    assert model.dumps(again) == text  # same content, same digest
+
+
+def test_a_loaded_document_is_cached_by_digest(seed):
+    text = model.dumps(model.load(*seed))
+    first = cold(text)
+    assert model.loads(text) is first
+
+
+def test_problems_travel_in_the_document(seed):
+    hostvars, groups = seed
+    hostvars = dict(hostvars, **{"multicluster-test-003": dict(hostvars["multicluster-test-003"],
+                                                               vxlan_mesh_mac="01:00:5e:00:00:01")})
+    fabric = cold(model.dumps(model.read(hostvars, groups)))
+    assert [str(e) for e in fabric.problems(["vxlan_mesh"])] == [
+        "cluster test-cluster2, node multicluster-test-003, vxlan_mesh_mac: 01:00:5e:00:00:01 is a multicast "
+        "address; a unicast address is required"]
+    assert fabric.problems(["flannel_hostgw"]) == []  # a mesh problem does not block host-gw
+    with pytest.raises(model.FabricInvalid):
+        model.require_valid(fabric, ["vxlan_mesh"])
+
+
+def test_a_document_of_another_format_or_not_a_model_is_refused(seed):
+    text = model.dumps(model.load(*seed))
+    with pytest.raises(ValueError, match="format 9"):
+        model.loads(text.replace('{"nodenet_fabric":1,', '{"nodenet_fabric":9,', 1))
+    with pytest.raises(ValueError, match="not a nodenet.fabric model"):
+        model.loads('{"nodes": {}}')
+
+
+def test_renamed_mesh_group_is_honoured(seed):
+    hostvars, groups = seed
+    groups = dict(groups, dc1_mesh=groups["vxlan_mesh"])
+    del groups["vxlan_mesh"]
+    assert model.read(hostvars, groups).members["vxlan_mesh"] == []
+    fabric = model.load(hostvars, groups, {"vxlan_mesh": "dc1_mesh"})
+    assert len(fabric.members["vxlan_mesh"]) == 6
+    assert fabric.groups == {"vxlan_mesh": "dc1_mesh", "flannel_hostgw": "flannel_hostgw"}
+    with pytest.raises(ValueError, match="unknown facet"):
+        model.read(hostvars, groups, {"vxlan_mash": "dc1_mesh"})
+
+
+def test_plan_result_carries_the_desired_state_as_one_json_string(seed):
+    fabric = model.load(*seed)
+    plan = plan_result(mesh.node_plan(fabric, "multicluster-test-001"))
+    assert isinstance(plan["reconcile"], str)
+    assert json.loads(plan["reconcile"]) == mesh.node_state(fabric, "multicluster-test-001")
+    neighbors = mesh.node_state(fabric, "multicluster-test-001")["neighbors"]
+    assert plan["verify"]["targets"] == ",".join(n["ip"] for n in neighbors)
+
+
+def test_hostgw_plan_from_a_cold_document():
+    hostvars, groups = inventory_of("inventories/flannel-hostgw")
+    fabric = model.load(hostvars, groups)
+    again = cold(model.dumps(fabric))
+    assert hostgw.node_plan(again, "edge-1", retire=True) == hostgw.node_plan(fabric, "edge-1", retire=True)
+    assert hostgw.configmaps(again) == hostgw.configmaps(fabric)
+
+
+def ansible_inventory(*sources):
+    exe = Path(sys.executable).parent / "ansible-inventory"
+    argv = [str(exe)]
+    for source in sources:
+        argv += ["-i", str(source)]
+    proc = subprocess.run(argv + ["--list", "--export"], capture_output=True, text=True, cwd=ROOT,
+                          env={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout), proc.stderr
+
+
+def model_var(data):
+    """nodenet_fabric on `all`; the plugin marks it unsafe, so Ansible never templates it."""
+    value = data["all"]["vars"]["nodenet_fabric"]
+    assert isinstance(value, dict) and list(value) == ["__ansible_unsafe"]
+    return value["__ansible_unsafe"]
+
+
+def test_inventory_plugin_sets_the_same_model_on_all(tmp_path, seed):
+    (tmp_path / "fabric.yml").write_text("plugin: nodenet.fabric.fabric\n")
+    data, _ = ansible_inventory(ROOT / "inventories" / "seed", tmp_path / "fabric.yml")
+    assert model_var(data) == model.dumps(model.read(*seed))
+
+
+def test_inventory_plugin_reports_problems_as_a_warning_and_keeps_them(tmp_path):
+    hosts = (ROOT / "inventories" / "seed" / "hosts.yml").read_text()
+    (tmp_path / "hosts.yml").write_text(hosts.replace("vxlan_mesh_vni: 10001", "vxlan_mesh_vni: 16777216"))
+    (tmp_path / "zz-fabric.yml").write_text("plugin: nodenet.fabric.fabric\ngroup_names: {vxlan_mesh: vxlan_mesh}\n")
+    data, stderr = ansible_inventory(tmp_path)
+    assert "problem(s) in the fabric inventory" in stderr and "16777216 is outside 1..16777215" in stderr
+    fabric = cold(model_var(data))
+    assert len(fabric.problems(["vxlan_mesh"])) == 6  # every mesh node carries the bad VNI
+
+
+@pytest.mark.parametrize("path", ["inventories/seed", "inventories/routed"])
+def test_the_fast_json_plan_equals_the_plan(path):
+    fabric = cold(model.dumps(model.load(*inventory_of(path))))
+    for host in fabric.members["vxlan_mesh"]:
+        fast = mesh.node_plan_text(fabric, host)
+        plan = mesh.node_plan(fabric, host)
+        assert json.loads(fast["reconcile"]) == plan["reconcile"]
+        assert fast == plan_result(plan)
