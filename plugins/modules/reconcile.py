@@ -93,12 +93,13 @@ options:
     default: false
   retire_devices:
     description:
-      - vxlan devices another agent left behind that must go once the desired routes are in
-        place, for example C(flannel.1) after a switch to host-gw. They are deleted last, with the
-        neighbors, FDB entries and routes the kernel keeps on them. A device of another kind is
-        refused.
+      - Devices another agent left behind that must go once the desired routes are in place, for
+        example C(flannel.1) after a switch to host-gw, or C(tunl0) and C(kube-dummy-if). They are
+        deleted last, with the neighbors, FDB entries and routes the kernel keeps on them.
+      - Each is a name (a vxlan device) or C({name, kind}) with kind one of vxlan, bridge, dummy,
+        ipip, veth, macvlan. A device that exists with another kind is refused before any change.
     type: list
-    elements: str
+    elements: raw
     default: []
   state:
     description: C(absent) removes every route this call owns and the device.
@@ -193,7 +194,7 @@ def argument_spec():
         route_table=dict(type="str", default="main"),
         replace_foreign_on=dict(type="list", elements="str", default=[]),
         foreign_identical_satisfies=dict(type="bool", default=False),
-        retire_devices=dict(type="list", elements="str", default=[]),
+        retire_devices=dict(type="list", elements="raw", default=[]),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         persist=dict(type="dict", options=dict(
             state_file=dict(type="path", required=True),

@@ -108,3 +108,20 @@ def test_recreate_when_vni_differs_keeps_foreign_state(namespace):
     assert owned["links"][0]["linkinfo"]["info_data"]["id"] == 10001
     assert len(owned["neigh"]) == 3 and len(owned["fdb"]) == 3 and len(owned["routes"]) == 4
     assert core.reconcile(DESIRED, runner)["changed"] is False
+
+
+def test_a_bridge_is_retired_by_kind_and_a_wrong_kind_changes_nothing(namespace):
+    runner = core.Runner(["ip", "netns", "exec", namespace])
+    ip("-n", namespace, "link", "add", "kube-bridge", "type", "bridge")
+    core.reconcile(DESIRED, runner)
+    before = snapshot(namespace, DEVICE, PROTO)
+    with pytest.raises(core.ReconcileError, match="vxlan.calico is of kind vxlan, not bridge"):
+        core.reconcile(dict(DESIRED, retire_devices=[{"name": "kube-bridge", "kind": "bridge"},
+                                                     {"name": "vxlan.calico", "kind": "bridge"}]), runner)
+    assert snapshot(namespace, DEVICE, PROTO) == before  # nothing, not even the bridge, went
+    result = core.reconcile(dict(DESIRED, retire_devices=[{"name": "kube-bridge", "kind": "bridge"}]), runner)
+    assert result["changes"] == ["remove device kube-bridge with its neighbors, fdb entries and routes"]
+    owned, foreign = snapshot(namespace, DEVICE, PROTO)
+    assert [l["ifname"] for l in before[1]["links"] if l["ifname"] != "kube-bridge"] == \
+        [l["ifname"] for l in foreign["links"]]
+    assert owned == before[0] and foreign["routes"] == before[1]["routes"]

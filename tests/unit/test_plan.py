@@ -250,3 +250,28 @@ def test_the_fast_path_falls_back_on_any_drift(desired, dumps, drift):
     slow = make_plan(desired, kernel.parse(addr, neigh, route, {"vxlan-test": fdb}))
     assert fast.changed and (fast.link_cmds, fast.fdb_cmds, fast.route_cmds) == (
         slow.link_cmds, slow.fdb_cmds, slow.route_cmds)
+
+
+def test_a_device_of_any_kind_is_retired_when_named_with_its_kind(desired, dumps):
+    plan = plan_for(desired, dumps, retire_devices=[{"name": "nnlab-pod", "kind": "veth"}])
+    assert plan.errors == [] and plan.route_cmds == ["link delete dev nnlab-pod"]
+    assert plan.changes == ["remove device nnlab-pod with its neighbors, fdb entries and routes"]
+
+
+def test_retiring_a_device_of_another_kind_is_refused(desired, dumps):
+    plan = plan_for(desired, dumps, retire_devices=["nnlab-pod", {"name": "vxlan-test", "kind": "dummy"}])
+    assert plan.errors == ["device nnlab-pod is of kind veth, not vxlan; refusing to delete it",
+                           "device vxlan-test is of kind vxlan, not dummy; refusing to delete it"]
+    with pytest.raises(ValueError, match="kind 'tunnel' is not one of"):
+        core.normalise(dict(desired, retire_devices=[{"name": "tunl0", "kind": "tunnel"}]))
+
+
+def test_batches_follow_the_phases_one_process_per_tool_run(desired, dumps):
+    dumps[0] = [e for e in dumps[0] if e["ifname"] != "vxlan-test"]
+    addr, neigh, route, _ = dumps
+    plan = make_plan(desired, kernel.parse(addr, neigh, route, {}))
+    batches = plan.batches()
+    assert [tool for tool, _ in batches] == ["ip", "bridge", "ip"]
+    assert batches[0][1] == plan.link_cmds and batches[1][1] == plan.fdb_cmds and batches[2][1] == plan.route_cmds
+    assert batches[0][1][:3] == [batches[0][1][0], "address replace 179.17.1.21/24 dev vxlan-test",
+                                 "link set dev vxlan-test up"]

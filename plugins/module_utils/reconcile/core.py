@@ -8,6 +8,7 @@ import os
 import subprocess
 
 from . import kernel
+from .kinds import ENTRY_KINDS, LINK, Ownership, retire_entries
 from .plan import make_plan
 
 __metaclass__ = type
@@ -100,6 +101,7 @@ def normalise(desired):
                        for n, v, r in zip(nets, vias, routes)]
     state["replace_foreign_on"] = list(state.get("replace_foreign_on") or [])
     state["retire_devices"] = list(state.get("retire_devices") or [])
+    retire_entries(state["retire_devices"])  # refuses an unknown kind now, before any read
     state["foreign_identical_satisfies"] = bool(state.get("foreign_identical_satisfies", False))
     check_unique(state)
     return state
@@ -111,41 +113,32 @@ def table_id(table):
 
 
 def check_unique(state):
-    for key, field in (("neighbors", "ip"), ("fdb", "mac"), ("routes", "dst")):
+    for key, kind in ENTRY_KINDS:
         seen = set()
         for entry in state[key]:
-            if entry[field] in seen:
-                raise ReconcileError("%s lists %s %s twice" % (key, field, entry[field]))
-            seen.add(entry[field])
+            if kind.key(entry) in seen:
+                raise ReconcileError("%s lists %s twice" % (key, kind.describe(entry)))
+            seen.add(kind.key(entry))
 
 
 def owned_lines(state, dataplane=None):
     """Readable lines of what we own: from the dataplane (before) or the desired state (after)."""
-    proto = state["route_protocol"]
-    device = state.get("device")
-    name = device["name"] if device else None
+    owner = Ownership(state)
+    kinds = dict(ENTRY_KINDS)
     lines = []
     if dataplane is None:
-        if device and state["state"] == "present":
-            lines.append("device %(name)s vxlan id %(vni)d dstport %(port)d local %(local)s dev "
-                         "%(underlay)s mtu %(mtu)d address %(mac)s inet %(address)s" % device)
         if state["state"] == "present":
-            lines += ["neighbor %s lladdr %s" % (n["ip"], n["mac"]) for n in state["neighbors"]]
-            lines += ["fdb %s dst %s" % (f["mac"], f["dst"]) for f in state["fdb"]]
-            lines += ["route %s via %s dev %s" % (r["dst"], r["via"], r["dev"]) for r in state["routes"]]
+            if state.get("device"):
+                lines.append(LINK.describe(state["device"]))
+            for key, kind in ENTRY_KINDS:
+                lines += [kind.describe(entry) for entry in state[key]]
     else:
-        link = dataplane.link(name) if name else None
+        link = dataplane.link(owner.device) if owner.device else None
         if link:
-            lines.append("device %s %s id %s dstport %s local %s dev %s mtu %s address %s inet %s%s"
-                         % (name, link["kind"], link["vni"], link["port"], link["local"], link["underlay"],
-                            link["mtu"], link["mac"], ",".join(link["addresses"]) or "-",
-                            "" if link["up"] else " (down)"))
-            lines += ["neighbor %s lladdr %s" % (n["ip"], n["mac"])
-                      for n in dataplane.neighbors if n["dev"] == name and n["permanent"]]
-            lines += ["fdb %s dst %s" % (f["mac"], f["dst"])
-                      for f in dataplane.fdb if f["dev"] == name and f["permanent"]]
-        lines += ["route %s via %s dev %s" % (r["dst"], r["via"], r["dev"])
-                  for r in dataplane.routes if r["protocol"] == proto]
+            lines.append(LINK.describe(link))
+            lines += [kinds["neighbors"].describe(n) for n in dataplane.neighbors if owner.device_entry(n)]
+            lines += [kinds["fdb"].describe(f) for f in dataplane.fdb if owner.device_entry(f)]
+        lines += [kinds["routes"].describe(r) for r in dataplane.routes if owner.route(r)]
     return sorted(lines)
 
 
@@ -177,10 +170,7 @@ def reconcile(desired, runner=None, check_mode=False, want_diff=False):
         raise ReconcileError("nothing was changed: " + "; ".join(plan.errors), result)
     if check_mode or not plan.changed:
         return result
-    # ARP (with the device) -> FDB -> routes, each phase one batch process.
-    for argv, cmds in ((["ip", "-batch", "-"], plan.link_cmds),
-                       (["bridge", "-batch", "-"], plan.fdb_cmds),
-                       (["ip", "-batch", "-"], plan.route_cmds)):
-        if cmds:
-            runner.run(argv, "\n".join(cmds) + "\n")
+    # One batch process per run of consecutive phases of one tool (kinds.PHASES).
+    for tool, lines in plan.batches():
+        runner.run([tool, "-batch", "-"], "\n".join(lines) + "\n")
     return result

@@ -1,36 +1,61 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Desired state vs dataplane: the one decision function (felix-style).
+"""Desired state vs dataplane: the one decision function (felix-style), over the kinds table.
 
-Ownership, and so what may be deleted:
-- the managed device, with every permanent neighbor and FDB entry on it;
-- routes in the managed table whose protocol is `route_protocol`.
-Nothing else is ever changed or removed.
+What may be changed or removed is decided by one Ownership policy (kinds.py): the managed
+device with every permanent neighbor and FDB entry on it, and routes in the managed table whose
+protocol is `route_protocol`. Nothing else is ever changed or removed.
 
-Commands come in three phases so that a route is only added once its ARP and
-FDB entries exist: ip (device, ARP adds) -> bridge (FDB adds, then FDB stale)
--> ip (routes, then stale routes, then stale ARP).
+Every change is a step in a phase (kinds.PHASES); an apply runs the phases in order, each run of
+consecutive phases of one tool as one batch process: ip (device, addresses, ARP adds) -> bridge
+(FDB adds, then stale FDB) -> ip (routes, stale routes, stale ARP, retired devices).
 """
 
 from __future__ import absolute_import, division, print_function
 
 import operator
 
+from .kinds import FDB, LINK, NEIGHBOR, PHASES, RECREATE_ON, ROUTE, ADDRESS, Ownership, retire_entries
+
 __metaclass__ = type
+
+FDB_PHASE = FDB.add_phase
 
 
 class Plan:
     def __init__(self):
-        self.link_cmds = []   # `ip -batch`: device, addresses, neighbor adds
-        self.fdb_cmds = []    # `bridge -batch`: FDB adds then removals
-        self.route_cmds = []  # `ip -batch`: route adds, route removals, neighbor removals
+        self.steps = []       # (phase, batch line), in the order they were planned
         self.changes = []     # one readable line per change
         self.errors = []      # conflicts that stop the run before any change
         self.recreate_reasons = []
 
+    def add(self, phase, line, change=None):
+        self.steps.append((phase, line))
+        if change:
+            self.changes.append(change)
+
+    def lines(self, phases):
+        return [line for phase, line in sorted(self.steps, key=operator.itemgetter(0)) if phase in phases]
+
+    def batches(self):
+        """[(tool, [lines])] in apply order: consecutive phases of one tool form one batch."""
+        result = []
+        for phase, line in sorted(self.steps, key=operator.itemgetter(0)):
+            tool = PHASES[phase][0]
+            if result and result[-1][0] == tool:
+                result[-1][1].append(line)
+            else:
+                result.append((tool, [line]))
+        return result
+
+    # The three batches of a plan, as tests and the result's `commands` read them.
+    link_cmds = property(lambda self: self.lines(range(0, FDB_PHASE)))
+    fdb_cmds = property(lambda self: self.lines([FDB_PHASE]))
+    route_cmds = property(lambda self: self.lines(range(FDB_PHASE + 1, len(PHASES))))
+
     @property
     def changed(self):
-        return bool(self.link_cmds or self.fdb_cmds or self.route_cmds)
+        return bool(self.steps)
 
     def as_dict(self):
         return {
@@ -43,12 +68,13 @@ class Plan:
 
 def make_plan(desired, dataplane):
     plan = Plan()
+    owner = Ownership(desired)
     device = desired.get("device")
-    name = device["name"] if device else None
+    name = owner.device
     link = dataplane.link(name) if name else None
     fresh = False  # the device is (re)created: nothing on it survives
     if desired["state"] == "absent":
-        plan_absent(plan, desired, dataplane, link)
+        plan_absent(plan, desired, dataplane, link, owner)
         return plan
     if device:
         fresh = plan_device(plan, device, link)
@@ -64,26 +90,27 @@ def make_plan(desired, dataplane):
             fdb = [] if fresh else on_dev(dataplane.fdb, name)
             if not same(desired["fdb"], fdb, ("mac", "dst")):
                 plan_fdb(plan, name, desired["fdb"], fdb)
-    plan_routes(plan, desired, dataplane, name if fresh else None)
+    plan_routes(plan, desired, dataplane, owner, name if fresh else None)
     if name and not neighbors_ok:
-        plan_stale_neighbors(plan, name, desired["neighbors"], neighbors)
-    plan_retired(plan, desired.get("retire_devices") or [], dataplane)
+        plan_stale_neighbors(plan, name, desired["neighbors"], neighbors, owner)
+    plan_retired(plan, retire_entries(desired.get("retire_devices")), dataplane)
     return plan
 
 
-def plan_retired(plan, names, dataplane):
-    """Delete devices another agent left behind (flannel.1 after host-gw), last of all:
-    the routes that replace theirs are in place by then."""
-    for name in names:
+def plan_retired(plan, entries, dataplane):
+    """Delete devices another agent left behind (flannel.1 after host-gw, tunl0, kube-dummy-if),
+    last of all: the routes that replace theirs are in place by then. Each must be of the kind
+    named, or the run is refused."""
+    for name, kind in entries:
         link = dataplane.link(name)
         if link is None:
             continue
-        if link["kind"] != "vxlan":
-            plan.errors.append("device %s is of kind %s, not vxlan; refusing to delete it"
-                               % (name, link["kind"] or "unknown"))
+        conflict = Ownership.retire_conflict(name, link, kind)
+        if conflict:
+            plan.errors.append(conflict)
             continue
-        plan.route_cmds.append("link delete dev %s" % name)
-        plan.changes.append("remove device %s with its neighbors, fdb entries and routes" % name)
+        plan.add(LINK.delete_phase, LINK.delete(link),
+                 "remove device %s with its neighbors, fdb entries and routes" % name)
 
 
 def as_dumped(dataplane, kind, wanted, fields):
@@ -109,48 +136,42 @@ def on_dev(entries, dev):
 
 def plan_device(plan, want, link):
     """Create, recreate or adjust the device. True when it is (re)created."""
-    name = want["name"]
-    if link is not None and link["kind"] != "vxlan":
-        plan.errors.append("device %s exists and is of kind %s, not vxlan: it is not ours; "
-                           "refusing to touch it" % (name, link["kind"] or "unknown"))
+    name, kind = want["name"], want.get("kind", "vxlan")
+    conflict = Ownership.device_conflict(name, link, kind)
+    if conflict:
+        plan.errors.append(conflict)
         return False
     fresh = link is None
     if link is not None:
-        for key, label in (("vni", "VNI"), ("port", "port"), ("local", "local IP"),
-                           ("underlay", "underlay device"), ("learning", "learning")):
+        for key, label in RECREATE_ON.get(kind, ()):
             if link[key] != want[key]:
                 plan.recreate_reasons.append("%s is %s, want %s" % (label, link[key], want[key]))
         if plan.recreate_reasons:
-            plan.link_cmds.append("link delete dev %s" % name)
-            plan.changes.append("recreate device %s: %s" % (name, "; ".join(plan.recreate_reasons)))
+            plan.add(LINK.add_phase, LINK.delete(want),
+                     "recreate device %s: %s" % (name, "; ".join(plan.recreate_reasons)))
             fresh = True
+    address = {"dev": name, "address": want["address"]}
     if fresh:
-        plan.link_cmds.append(
-            "link add %s mtu %d address %s type vxlan id %d dstport %d local %s dev %s %s"
-            % (name, want["mtu"], want["mac"], want["vni"], want["port"], want["local"],
-               want["underlay"], "learning" if want["learning"] else "nolearning"))
-        if link is None:
-            plan.changes.append("create device %s (vni %d, port %d, local %s, dev %s)"
-                                % (name, want["vni"], want["port"], want["local"], want["underlay"]))
-        plan.link_cmds.append("address replace %s dev %s" % (want["address"], name))
-        plan.link_cmds.append("link set dev %s up" % name)
+        plan.add(LINK.add_phase, LINK.add(want), None if link is not None else
+                 "create device %s (vni %d, port %d, local %s, dev %s)"
+                 % (name, want["vni"], want["port"], want["local"], want["underlay"]))
+        plan.add(ADDRESS.add_phase, ADDRESS.add(address))
+        plan.add(2, "link set dev %s up" % name)
         return True
     if link["mtu"] != want["mtu"]:
-        plan.link_cmds.append("link set dev %s mtu %d" % (name, want["mtu"]))
-        plan.changes.append("set %s mtu %s -> %d" % (name, link["mtu"], want["mtu"]))
+        plan.add(LINK.add_phase, "link set dev %s mtu %d" % (name, want["mtu"]),
+                 "set %s mtu %s -> %d" % (name, link["mtu"], want["mtu"]))
     if link["mac"] != want["mac"]:
-        plan.link_cmds.append("link set dev %s address %s" % (name, want["mac"]))
-        plan.changes.append("set %s address %s -> %s" % (name, link["mac"], want["mac"]))
+        plan.add(LINK.add_phase, "link set dev %s address %s" % (name, want["mac"]),
+                 "set %s address %s -> %s" % (name, link["mac"], want["mac"]))
     if want["address"] not in link["addresses"]:
-        plan.link_cmds.append("address replace %s dev %s" % (want["address"], name))
-        plan.changes.append("add address %s to %s" % (want["address"], name))
-    for address in link["addresses"]:
-        if address != want["address"]:
-            plan.link_cmds.append("address delete %s dev %s" % (address, name))
-            plan.changes.append("remove address %s from %s" % (address, name))
+        plan.add(ADDRESS.add_phase, ADDRESS.add(address), "add address %s to %s" % (want["address"], name))
+    for other in link["addresses"]:
+        if other != want["address"]:
+            plan.add(ADDRESS.delete_phase, ADDRESS.delete({"dev": name, "address": other}),
+                     "remove address %s from %s" % (other, name))
     if not link["up"]:
-        plan.link_cmds.append("link set dev %s up" % name)
-        plan.changes.append("set %s up" % name)
+        plan.add(2, "link set dev %s up" % name, "set %s up" % name)
     return False
 
 
@@ -160,18 +181,16 @@ def plan_neighbors(plan, dev, wanted, actual):
         cur = have.get(entry["ip"])
         if cur and cur["permanent"] and cur["mac"] == entry["mac"]:
             continue
-        plan.link_cmds.append("neighbor replace %s lladdr %s dev %s nud permanent"
-                              % (entry["ip"], entry["mac"], dev))
-        plan.changes.append("%s neighbor %s lladdr %s on %s"
-                            % ("replace" if cur else "add", entry["ip"], entry["mac"], dev))
+        plan.add(NEIGHBOR.add_phase, NEIGHBOR.add(dict(entry, dev=dev)), "%s neighbor %s lladdr %s on %s"
+                 % ("replace" if cur else "add", entry["ip"], entry["mac"], dev))
 
 
-def plan_stale_neighbors(plan, dev, wanted, actual):
+def plan_stale_neighbors(plan, dev, wanted, actual, owner):
     keep = set(n["ip"] for n in wanted)
     for cur in actual:
-        if cur["permanent"] and cur["ip"] not in keep:
-            plan.route_cmds.append("neighbor delete %s dev %s" % (cur["ip"], dev))
-            plan.changes.append("remove neighbor %s lladdr %s on %s" % (cur["ip"], cur["mac"], dev))
+        if owner.device_entry(cur) and cur["ip"] not in keep:
+            plan.add(NEIGHBOR.delete_phase, NEIGHBOR.delete(cur),
+                     "remove neighbor %s lladdr %s on %s" % (cur["ip"], cur["mac"], dev))
 
 
 def plan_fdb(plan, dev, wanted, actual):
@@ -186,18 +205,16 @@ def plan_fdb(plan, dev, wanted, actual):
         dsts = [c["dst"] for c in have]
         ok = [c for c in have if c["dst"] == entry["dst"] and c["permanent"]]
         if not ok:
-            plan.fdb_cmds.append("fdb replace %s dev %s dst %s self permanent"
-                                 % (entry["mac"], dev, entry["dst"]))
-            plan.changes.append("%s fdb %s dst %s on %s"
-                                % ("replace" if have else "add", entry["mac"], entry["dst"], dev))
+            plan.add(FDB.add_phase, FDB.add(dict(entry, dev=dev)), "%s fdb %s dst %s on %s"
+                     % ("replace" if have else "add", entry["mac"], entry["dst"], dev))
             if entry["dst"] not in dsts and have:
                 have = have[1:]  # the first remote is the one replace rewrote
         stale += [c for c in have if c["dst"] != entry["dst"]]
     for extra in remotes.values():
         stale += [c for c in extra if c["permanent"]]
     for cur in stale:
-        plan.fdb_cmds.append("fdb delete %s dev %s dst %s self" % (cur["mac"], dev, cur["dst"]))
-        plan.changes.append("remove fdb %s dst %s on %s" % (cur["mac"], cur["dst"], dev))
+        plan.add(FDB.delete_phase, FDB.delete(dict(cur, dev=dev)),
+                 "remove fdb %s dst %s on %s" % (cur["mac"], cur["dst"], dev))
 
 
 def route_matches(route, want):
@@ -205,18 +222,17 @@ def route_matches(route, want):
             and route["onlink"] == want["onlink"])
 
 
-def plan_routes(plan, desired, dataplane, flushed_dev):
-    """Routes we own carry our protocol; a foreign route to the same destination
-    and metric is a conflict (or, when allowed, satisfies or is replaced)."""
-    proto, table = desired["route_protocol"], desired["route_table"]
+def plan_routes(plan, desired, dataplane, owner, flushed_dev):
+    """Routes we own carry our protocol; a foreign route to the same destination and metric is
+    a conflict, or, as the ownership policy allows, satisfies the wanted route or is replaced."""
     if flushed_dev is None and (as_dumped(dataplane, "routes", desired["routes"], ("dst", "via", "dev", "onlink"))
-                                or routes_match(desired["routes"], dataplane.routes, proto)):
+                                or routes_match(desired["routes"], dataplane.routes, owner)):
         return
     ours, foreign = {}, {}
     for route in dataplane.routes:
         if route["dev"] == flushed_dev and flushed_dev is not None:
             continue  # gone with the device
-        target = ours if route["protocol"] == proto else foreign
+        target = ours if owner.route(route) else foreign
         target.setdefault((route["dst"], route["metric"]), route)
     wanted = set()
     for want in desired["routes"]:
@@ -227,49 +243,41 @@ def plan_routes(plan, desired, dataplane, flushed_dev):
             continue
         other = foreign.get(key)
         if cur is None and other is not None:
-            if desired.get("foreign_identical_satisfies") and route_matches(other, want):
+            verdict = owner.foreign_route(other, want, route_matches)
+            if verdict == "satisfied":
                 continue
-            if other["dev"] not in desired.get("replace_foreign_on", []):
-                plan.errors.append(
-                    "route %s exists with protocol %d (via %s dev %s), which is not ours; "
-                    "refusing to replace it" % (want["dst"], other["protocol"], other["via"], other["dev"]))
+            if verdict != "replace":
+                plan.errors.append(verdict)
                 continue
-        plan.route_cmds.append("route replace %s via %s dev %s proto %d table %d%s"
-                               % (want["dst"], want["via"], want["dev"], proto, table,
-                                  " onlink" if want["onlink"] else ""))
-        plan.changes.append("%s route %s via %s dev %s" % (
+        plan.add(ROUTE.add_phase, ROUTE.add(want, owner), "%s route %s via %s dev %s" % (
             "replace" if (cur or other) else "add", want["dst"], want["via"], want["dev"]))
     for key, cur in sorted(ours.items()):
         if key not in wanted:
-            plan.route_cmds.append(route_delete(cur, proto, table))
-            plan.changes.append("remove route %s via %s dev %s" % (cur["dst"], cur["via"], cur["dev"]))
+            plan.add(ROUTE.delete_phase, ROUTE.delete(cur, owner),
+                     "remove route %s via %s dev %s" % (cur["dst"], cur["via"], cur["dev"]))
 
 
-def routes_match(wanted, routes, proto):
+def routes_match(wanted, routes, owner):
     """Fast no-op test: our routes are exactly the wanted ones."""
-    ours = [r for r in routes if r["protocol"] == proto]
+    ours = [r for r in routes if owner.route(r)]
     if len(ours) != len(wanted):
         return False
     key = lambda r: (r["dst"], r["via"], r["dev"], r["onlink"])  # noqa: E731
     return all(r["metric"] == 0 for r in ours) and set(map(key, ours)) == set(map(key, wanted))
 
 
-def route_delete(route, proto, table):
-    return "route delete %s proto %d table %d metric %d" % (route["dst"], proto, table, route["metric"])
-
-
-def plan_absent(plan, desired, dataplane, link):
+def plan_absent(plan, desired, dataplane, link, owner):
     """Remove every route we own, then the device (the kernel drops its entries)."""
-    proto, table = desired["route_protocol"], desired["route_table"]
-    device = desired.get("device")
     for route in dataplane.routes:
-        if route["protocol"] == proto:
-            plan.route_cmds.append(route_delete(route, proto, table))
-            plan.changes.append("remove route %s via %s dev %s" % (route["dst"], route["via"], route["dev"]))
+        if owner.route(route):
+            plan.add(ROUTE.delete_phase, ROUTE.delete(route, owner),
+                     "remove route %s via %s dev %s" % (route["dst"], route["via"], route["dev"]))
+    device = desired.get("device")
     if device and link is not None:
-        if link["kind"] != "vxlan":
-            plan.errors.append("device %s is of kind %s, not vxlan: not ours, left alone"
-                               % (device["name"], link["kind"]))
+        kind = device.get("kind", "vxlan")
+        if link["kind"] != kind:
+            plan.errors.append("device %s is of kind %s, not %s: not ours, left alone"
+                               % (device["name"], link["kind"], kind))
         else:
-            plan.route_cmds.append("link delete dev %s" % device["name"])
-            plan.changes.append("remove device %s with its neighbors and fdb entries" % device["name"])
+            plan.add(LINK.delete_phase, LINK.delete(device),
+                     "remove device %s with its neighbors and fdb entries" % device["name"])

@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The kinds of kernel object the engine reconciles, in one table, and the one ownership policy.
+
+Each kind has its identity key, the canonical form of a desired entry, how an entry is added,
+removed and described, the tool whose batch applies it and the phase it is applied in. Phases
+order one apply: a route is only added once the neighbor and FDB entries it needs exist, and
+what goes away goes after what replaces it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+from collections import namedtuple
+
+__metaclass__ = type
+
+# phase: (tool, what). Consecutive phases of one tool run as one batch process.
+PHASES = (
+    ("ip", "link add or adjust"),         # 0
+    ("ip", "address"),                    # 1
+    ("ip", "link up"),                    # 2
+    ("ip", "neighbor add"),               # 3
+    ("bridge", "fdb add, then stale fdb"),  # 4
+    ("ip", "nexthop add"),                # 5
+    ("ip", "route add"),                  # 6
+    ("ip", "stale route"),                # 7
+    ("ip", "stale nexthop"),              # 8
+    ("ip", "stale neighbor"),             # 9
+    ("ip", "retired or removed link"),    # 10
+)
+
+Kind = namedtuple("Kind", "name key add_phase delete_phase add delete describe")
+
+# Link attributes that cannot change in place: a difference recreates the device.
+RECREATE_ON = {
+    "vxlan": (("vni", "VNI"), ("port", "port"), ("local", "local IP"), ("underlay", "underlay device"),
+              ("learning", "learning")),
+}
+LINK_KINDS = ("vxlan", "bridge", "dummy", "ipip", "veth", "macvlan")
+
+
+def link_add(want):
+    return ("link add %s mtu %d address %s type vxlan id %d dstport %d local %s dev %s %s"
+            % (want["name"], want["mtu"], want["mac"], want["vni"], want["port"], want["local"],
+               want["underlay"], "learning" if want["learning"] else "nolearning"))
+
+
+def describe_link(link):
+    """The same line for a desired device (one `address`) and a kernel link (`addresses`, `up`)."""
+    addresses = link["addresses"] if "addresses" in link else [link["address"]]
+    if link.get("kind", "vxlan") == "vxlan":
+        return ("device %s vxlan id %s dstport %s local %s dev %s mtu %s address %s inet %s%s"
+                % (link["name"], link["vni"], link["port"], link["local"], link["underlay"], link["mtu"],
+                   link["mac"], ",".join(addresses) or "-", "" if link.get("up", True) else " (down)"))
+    return "device %s %s" % (link["name"], link.get("kind") or "unknown")
+
+
+def route_add(route, owner):
+    return ("route replace %s via %s dev %s proto %d table %d%s"
+            % (route["dst"], route["via"], route["dev"], owner.protocol, owner.table,
+               " onlink" if route["onlink"] else ""))
+
+
+LINK = Kind("link", lambda l: l["name"], 0, 10, link_add,
+            lambda l, owner=None: "link delete dev %s" % l["name"], describe_link)
+ADDRESS = Kind("address", lambda a: (a["dev"], a["address"]), 1, 1,
+               lambda a, owner=None: "address replace %s dev %s" % (a["address"], a["dev"]),
+               lambda a, owner=None: "address delete %s dev %s" % (a["address"], a["dev"]),
+               lambda a: "address %s on %s" % (a["address"], a["dev"]))
+NEIGHBOR = Kind("neighbor", lambda n: n["ip"], 3, 9,
+                lambda n, owner=None: "neighbor replace %s lladdr %s dev %s nud permanent" % (n["ip"], n["mac"], n["dev"]),
+                lambda n, owner=None: "neighbor delete %s dev %s" % (n["ip"], n["dev"]),
+                lambda n: "neighbor %s lladdr %s" % (n["ip"], n["mac"]))
+FDB = Kind("fdb", lambda f: f["mac"], 4, 4,
+           lambda f, owner=None: "fdb replace %s dev %s dst %s self permanent" % (f["mac"], f["dev"], f["dst"]),
+           lambda f, owner=None: "fdb delete %s dev %s dst %s self" % (f["mac"], f["dev"], f["dst"]),
+           lambda f: "fdb %s dst %s" % (f["mac"], f["dst"]))
+ROUTE = Kind("route", lambda r: r["dst"], 6, 7, route_add,
+             lambda r, owner: "route delete %s proto %d table %d metric %d" % (r["dst"], owner.protocol, owner.table,
+                                                                              r["metric"]),
+             lambda r: "route %s via %s dev %s" % (r["dst"], r["via"], r["dev"]))
+
+# Entries of the desired state, by kind, with the field that must be unique.
+ENTRY_KINDS = (("neighbors", NEIGHBOR), ("fdb", FDB), ("routes", ROUTE))
+
+
+class Ownership:
+    """What this call owns, and so may change or remove (felix's route ownership policy, and its
+    interface policy): the managed device with every permanent neighbor and FDB entry on it, and
+    routes in the managed table with the managed protocol. Foreign routes to a wanted destination
+    are a conflict, unless they sit on a device the call may take over, or (when allowed) are
+    identical to the wanted route. Devices to retire must be of the kind named."""
+
+    def __init__(self, state):
+        device = state.get("device")
+        self.device = device["name"] if device else None
+        self.protocol = state["route_protocol"]
+        self.table = state["route_table"]
+        self.replace_foreign_on = set(state.get("replace_foreign_on") or [])
+        self.identical_satisfies = bool(state.get("foreign_identical_satisfies"))
+
+    def device_entry(self, entry):
+        """A neighbor or FDB entry: ours when it is permanent on the managed device."""
+        return entry["dev"] == self.device and entry["permanent"]
+
+    def route(self, route):
+        return route["protocol"] == self.protocol
+
+    def foreign_route(self, route, want, matches):
+        """'satisfied', 'replace' or a conflict message for a foreign route to a wanted destination."""
+        if self.identical_satisfies and matches(route, want):
+            return "satisfied"
+        if route["dev"] in self.replace_foreign_on:
+            return "replace"
+        return ("route %s exists with protocol %d (via %s dev %s), which is not ours; refusing to replace it"
+                % (want["dst"], route["protocol"], route["via"], route["dev"]))
+
+    @staticmethod
+    def device_conflict(name, link, kind):
+        """Why an existing link named like ours is not ours (another kind), or None."""
+        if link is not None and link["kind"] != kind:
+            return ("device %s exists and is of kind %s, not %s: it is not ours; refusing to touch it"
+                    % (name, link["kind"] or "unknown", kind))
+        return None
+
+    @staticmethod
+    def retire_conflict(name, link, kind):
+        if link["kind"] != kind:
+            return "device %s is of kind %s, not %s; refusing to delete it" % (name, link["kind"] or "unknown", kind)
+        return None
+
+
+def retire_entries(values):
+    """retire_devices as [(name, kind)]: a name alone is a vxlan device (flannel.N)."""
+    result = []
+    for value in values or []:
+        if isinstance(value, dict):
+            kind = value.get("kind") or "vxlan"
+            if kind not in LINK_KINDS:
+                raise ValueError("retire_devices: kind %r is not one of %s" % (kind, ", ".join(LINK_KINDS)))
+            result.append((str(value["name"]), kind))
+        else:
+            result.append((str(value), "vxlan"))
+    return result
