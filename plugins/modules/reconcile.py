@@ -17,7 +17,8 @@ description:
   - Entries are added in the order ARP, FDB, route, with replace semantics; stale entries are
     removed after the adds.
   - "Ownership: the managed device with every permanent neighbor and FDB entry on it, and routes
-    in O(route_table) whose protocol is O(route_protocol). Nothing else is changed or removed."
+    in O(route_table) and nexthop objects whose protocol is O(route_protocol). Nothing else is
+    changed or removed."
   - The device is recreated only when its VNI, port, local IP, underlay device or learning flag
     differ; RV(device_recreated) says why.
   - Needs only python3's standard library and iproute2 on the node.
@@ -91,6 +92,15 @@ options:
         satisfied, so nothing fights the daemon that owns it.
     type: bool
     default: false
+  use_nexthops:
+    description:
+      - Route through nexthop objects the call owns (one per gateway, same protocol as the routes,
+        ids in the range C(route_protocol << 24)) where the kernel has them; routes then point at
+        them by C(nhid). The kernel inserts such routes far faster than routes with their own
+        gateway. Where C(ip nexthop show) fails (no nexthop objects), plain routes are used.
+      - C(false) uses plain routes and removes the nexthops the call owns.
+    type: bool
+    default: true
   retire_devices:
     description:
       - Devices another agent left behind that must go once the desired routes are in place, for
@@ -195,6 +205,7 @@ def argument_spec():
         replace_foreign_on=dict(type="list", elements="str", default=[]),
         foreign_identical_satisfies=dict(type="bool", default=False),
         retire_devices=dict(type="list", elements="raw", default=[]),
+        use_nexthops=dict(type="bool", default=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         persist=dict(type="dict", options=dict(
             state_file=dict(type="path", required=True),
@@ -204,7 +215,7 @@ def argument_spec():
 
 
 ENTRY_OPTIONS = ("device", "neighbors", "fdb", "routes", "route_protocol", "route_table", "replace_foreign_on",
-                 "foreign_identical_satisfies", "retire_devices")
+                 "foreign_identical_satisfies", "retire_devices", "use_nexthops")
 
 
 def desired_params(module):

@@ -1,6 +1,7 @@
 """Foreign state is identical before and after apply and teardown: routes of the
-kernel, boot, static and bird protocols, and a second vxlan device with its own
-neighbors, FDB entries and routes (as Calico's vxlan.calico would have)."""
+kernel, boot, static and bird protocols, FRR's nexthop object and its route, and a
+second vxlan device with its own neighbors, FDB entries and routes (as Calico's
+vxlan.calico would have)."""
 import subprocess
 
 import pytest
@@ -20,6 +21,8 @@ route add default via 192.168.50.1 proto boot
 route add 10.90.0.0/24 via 192.168.50.2 proto static
 route add 10.91.0.0/24 via 192.168.50.3 proto bird
 route add 10.92.0.0/24 via 192.168.50.4 proto 80
+nexthop add id 7 via 192.168.50.5 dev eth0 proto zebra
+route add 10.93.0.0/24 nhid 7 proto zebra
 link add vxlan.calico type vxlan id 4096 dstport 4789 local 192.168.50.10 dev eth0 nolearning
 address add 10.244.0.128/32 dev vxlan.calico
 link set dev vxlan.calico up
@@ -57,7 +60,8 @@ def namespace():
 def test_foreign_state_survives_apply_and_teardown(namespace):
     runner = core.Runner(["ip", "netns", "exec", namespace])
     owned0, foreign0 = snapshot(namespace, DEVICE, PROTO)
-    assert owned0 == {"links": [], "routes": [], "neigh": [], "fdb": []}
+    assert owned0 == {"links": [], "routes": [], "neigh": [], "fdb": [], "nexthops": []}
+    assert foreign0["nexthops"] and any("nhid" in r for r in foreign0["routes"])
     assert len(foreign0["routes"]) >= 6 and foreign0["fdb"] and foreign0["neigh"]
 
     result = core.reconcile(DESIRED, runner)
@@ -73,7 +77,7 @@ def test_foreign_state_survives_apply_and_teardown(namespace):
     result = core.reconcile(dict(DESIRED, state="absent"), runner)
     assert result["changed"]
     owned2, foreign2 = snapshot(namespace, DEVICE, PROTO)
-    assert owned2 == {"links": [], "routes": [], "neigh": [], "fdb": []}
+    assert owned2 == {"links": [], "routes": [], "neigh": [], "fdb": [], "nexthops": []}
     assert foreign2 == foreign0
 
 
@@ -81,7 +85,8 @@ def test_check_mode_changes_nothing_and_reports_truly(namespace):
     runner = core.Runner(["ip", "netns", "exec", namespace])
     before = snapshot(namespace, DEVICE, PROTO)
     result = core.reconcile(DESIRED, runner, check_mode=True, want_diff=True)
-    assert result["changed"] and len(result["changes"]) == 1 + 3 + 3 + 4
+    assert result["changed"] and len(result["changes"]) == 1 + 3 + 3 + 4 + 4  # device, ARP, FDB, nexthops, routes
+    assert "add nexthop %d via 192.168.50.14 dev eth0" % ((PROTO << 24) + 4) in result["changes"]  # gateway order
     assert snapshot(namespace, DEVICE, PROTO) == before
     assert "route 10.14.0.0/24 via 192.168.50.14 dev eth0" in result["diff"]["after"]
     assert "route 10.14.0.0/24" not in result["diff"]["before"]
@@ -125,3 +130,37 @@ def test_a_bridge_is_retired_by_kind_and_a_wrong_kind_changes_nothing(namespace)
     assert [l["ifname"] for l in before[1]["links"] if l["ifname"] != "kube-bridge"] == \
         [l["ifname"] for l in foreign["links"]]
     assert owned == before[0] and foreign["routes"] == before[1]["routes"]
+
+
+def routes_by(namespace):
+    out = subprocess.run(["ip", "-n", namespace, "-N", "-j", "route", "show", "proto", str(PROTO)],
+                         check=True, capture_output=True, text=True).stdout
+    return dict((r["dst"], r.get("nhid")) for r in __import__("json").loads(out or "[]"))
+
+
+def test_routes_go_over_our_nexthops_and_back_to_plain_routes(namespace):
+    runner = core.Runner(["ip", "netns", "exec", namespace])
+    first = (PROTO << 24) + 1
+    core.reconcile(DESIRED, runner)
+    nhids = routes_by(namespace)
+    assert len(nhids) == 4 and set(nhids.values()) == set(range(first, first + 4))
+    owned, _ = snapshot(namespace, DEVICE, PROTO)
+    assert sorted(n["gateway"] for n in owned["nexthops"]) == sorted(r["via"] for r in DESIRED["routes"])
+    assert core.reconcile(DESIRED, runner)["changed"] is False
+
+    # A peer leaves: its route goes, then its nexthop; the others keep their ids.
+    fewer = dict(DESIRED, routes=DESIRED["routes"][1:])
+    result = core.reconcile(fewer, runner)
+    assert [c.split()[0:2] for c in result["changes"] if "10.11.0.0" in c or "nexthop" in c] == [
+        ["remove", "route"], ["remove", "nexthop"]]
+    assert routes_by(namespace) == dict((k, v) for k, v in nhids.items() if k != "10.11.0.0/24")
+
+    # Without nexthops: plain routes, and our nexthops are gone; the foreign one stays.
+    _, foreign = snapshot(namespace, DEVICE, PROTO)
+    core.reconcile(dict(fewer, use_nexthops=False), runner)
+    assert set(routes_by(namespace).values()) == {None}
+    owned, after = snapshot(namespace, DEVICE, PROTO)
+    assert owned["nexthops"] == [] and after["nexthops"] == foreign["nexthops"]
+    # And back: the plain routes move onto nexthops again, with the same ids as on a fresh node.
+    core.reconcile(fewer, runner)
+    assert set(routes_by(namespace).values()) == set(range(first, first + 3))

@@ -92,10 +92,11 @@ def test_boot_unit_restores_the_state_after_a_simulated_reboot(fresh_lab):
     assert snapshot(host, DEVICE, PROTO)[0]["links"] == []
     proc = subprocess.run(["ip", "netns", "exec", host] + exec_start.split(), capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    assert "15 change(s)" in proc.stdout
+    assert "19 change(s)" in proc.stdout  # device, 5 ARP, 5 FDB, 4 nexthops (gone with the device), 4 routes
     restored = snapshot(host, DEVICE, PROTO)
     assert restored[0]["neigh"] == applied[0]["neigh"] and restored[0]["fdb"] == applied[0]["fdb"]
-    assert restored[0]["routes"] == applied[0]["routes"]
+    assert restored[0]["routes"] == applied[0]["routes"]  # by the same nexthop ids
+    assert restored[0]["nexthops"] == applied[0]["nexthops"]
     ping = subprocess.run(["ip", "netns", "exec", host + "-pod", "ping", "-c", "1", "-W", "2", "10.234.111.1"])
     assert ping.returncode == 0
 

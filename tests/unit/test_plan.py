@@ -275,3 +275,44 @@ def test_batches_follow_the_phases_one_process_per_tool_run(desired, dumps):
     assert batches[0][1] == plan.link_cmds and batches[1][1] == plan.fdb_cmds and batches[2][1] == plan.route_cmds
     assert batches[0][1][:3] == [batches[0][1][0], "address replace 179.17.1.21/24 dev vxlan-test",
                                  "link set dev vxlan-test up"]
+
+
+def nexthop_dumps(desired, dumps, first=(201 << 24) + 1):
+    """The captured node after a run with nexthops: one nexthop per gateway, routes by nhid."""
+    gateways = sorted(set((r["via"], r["dev"], r["onlink"]) for r in desired["routes"]))
+    ids = dict((g, first + i) for i, g in enumerate(gateways))
+    nexthops = [{"id": ids[g], "gateway": g[0], "dev": g[1], "flags": ["onlink"] if g[2] else [],
+                 "protocol": "201"} for g in gateways]
+    for route in dumps[2]:
+        if route.get("protocol") == "201":
+            route["nhid"] = ids[(route["gateway"], route["dev"], "onlink" in route.get("flags", []))]
+    return nexthops
+
+
+def test_plain_routes_move_onto_nexthop_objects_once(desired, dumps):
+    addr, neigh, route, fdb = dumps
+    plan = make_plan(desired, kernel.parse(addr, neigh, route, {"vxlan-test": fdb}, nexthop_json=[]))
+    first = (201 << 24) + 1
+    assert plan.route_cmds[:4] == ["nexthop replace id %d via %s dev vxlan-test onlink proto 201" % (first + i, via)
+                                   for i, via in enumerate(sorted(r["via"] for r in desired["routes"]))]
+    assert all(c.startswith("route replace ") and " nhid " in c for c in plan.route_cmds[4:])
+    assert len(plan.route_cmds) == 8 and plan.link_cmds == [] and plan.fdb_cmds == []
+    assert_foreign_untouched(plan)
+    nexthops = nexthop_dumps(desired, dumps)
+    converged = make_plan(desired, kernel.parse(*dumps[:3], {"vxlan-test": dumps[3]}, nexthop_json=nexthops))
+    assert not converged.changed and converged.errors == []
+
+
+def test_new_nexthop_ids_skip_ids_another_agent_uses(desired, dumps):
+    foreign = [{"id": (201 << 24) + 1, "gateway": "192.168.0.1", "dev": "eth0", "flags": [], "protocol": "11"}]
+    plan = make_plan(desired, kernel.parse(*dumps[:3], {"vxlan-test": dumps[3]}, nexthop_json=foreign))
+    assert plan.route_cmds[0].startswith("nexthop replace id %d " % ((201 << 24) + 2))
+    assert not any("delete id %d" % ((201 << 24) + 1) in c for c in plan.route_cmds)
+
+
+def test_absent_removes_our_nexthops_after_our_routes(desired, dumps):
+    nexthops = nexthop_dumps(desired, dumps)
+    plan = make_plan(dict(desired, state="absent"),
+                     kernel.parse(*dumps[:3], {"vxlan-test": dumps[3]}, nexthop_json=nexthops))
+    kinds = [c.split()[0] for c in plan.route_cmds]
+    assert kinds == ["route"] * 4 + ["nexthop"] * len(nexthops) + ["link"]

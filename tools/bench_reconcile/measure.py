@@ -45,6 +45,7 @@ def raw_dumps():
     run(["ip", "-n", NS, "-j", "neigh", "show", "dev", DEV])
     run(["bridge", "-n", NS, "-j", "fdb", "show", "dev", DEV])
     run(["ip", "-n", NS, "-j", "route", "show"])
+    run(["ip", "-n", NS, "-j", "nexthop", "show"])
 
 
 def per_entry(desired, sample, last=False):

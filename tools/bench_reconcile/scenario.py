@@ -23,9 +23,8 @@ PROTO = 201
 NSEXEC = ["ip", "netns", "exec", NS]
 SYS_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 
-TARGET_APPLY = 1.5   # module first apply / raw batch, at most
+TARGET_APPLY = 0.5   # module first apply (routes over nexthop objects) / raw batch with plain routes, at most
 TARGET_NOOP = 1.5    # module no-op / raw dumps, at most
-TARGET_SPEEDUP = 40  # per-entry processes / module first apply, at least
 
 
 # ---------------------------------------------------------------- helpers

@@ -22,6 +22,7 @@ def kernel_state(ns):
         "addrs": [[a["ifname"], [stable(i) for i in a.get("addr_info", [])]] for a in dump(ns, "ip", "-j", "addr", "show")],
         "neighbors": [n for n in dump(ns, "ip", "-j", "neigh", "show") if "PERMANENT" in n.get("state", [])],
         "fdb": [f for f in dump(ns, "bridge", "-j", "fdb", "show") if f.get("state") == "permanent"],
+        "nexthops": dump(ns, "ip", "-N", "-j", "nexthop", "show"),
     }
 
 
@@ -32,6 +33,7 @@ def split(state, device, protocol):
         "routes": ordered(r for r in state["routes"] if r.get("protocol") == str(protocol)),
         "neigh": ordered(n for n in state["neighbors"] if n.get("dev") == device),
         "fdb": ordered(f for f in state["fdb"] if f.get("ifname") == device),
+        "nexthops": ordered(n for n in state["nexthops"] if n.get("protocol") == str(protocol)),
     }
     foreign = {
         "links": [l for l in state["links"] if l["ifname"] != device],
@@ -39,6 +41,7 @@ def split(state, device, protocol):
         "neigh": [n for n in state["neighbors"] if n.get("dev") != device],
         "fdb": [f for f in state["fdb"] if f.get("ifname") != device],
         "addrs": [a for a in state["addrs"] if a[0] != device],
+        "nexthops": [n for n in state["nexthops"] if n.get("protocol") != str(protocol)],
     }
     return owned, foreign
 

@@ -118,6 +118,7 @@ def flanneld_vxlan_state(fabric, host):
         "routes": [{"dst": cidr, "via": vtep(p), "dev": name, "onlink": True}
                    for p in peers for cidr in p.pod_cidrs],
         "route_protocol": 3,
+        "use_nexthops": False,  # flanneld writes plain routes
     }
 
 

@@ -103,6 +103,7 @@ def normalise(desired):
     state["retire_devices"] = list(state.get("retire_devices") or [])
     retire_entries(state["retire_devices"])  # refuses an unknown kind now, before any read
     state["foreign_identical_satisfies"] = bool(state.get("foreign_identical_satisfies", False))
+    state["use_nexthops"] = bool(state.get("use_nexthops", True))
     check_unique(state)
     return state
 

@@ -29,8 +29,10 @@ class Dataplane:
 
     KINDS = ("neighbors", "fdb", "routes")
 
-    def __init__(self, links, neighbors, fdb, routes, raw=None):
+    def __init__(self, links, neighbors, fdb, routes, raw=None, nexthops=None):
         self.links = links  # {name: link dict}
+        # [{"id", "via", "dev", "onlink", "protocol"}], or None where the kernel has no nexthop objects
+        self.nexthops = nexthops
         # neighbors: [{"ip", "mac", "dev", "permanent"}]; fdb: [{"mac", "dst", "dev", "permanent"}]
         # in kernel order; routes: [{"dst", "via", "dev", "onlink", "protocol", "metric", "table"}]
         self._parsed = {"neighbors": neighbors, "fdb": fdb, "routes": routes}
@@ -77,6 +79,12 @@ class Dataplane:
         except KeyError:
             return None
         return keys, len(dump)
+
+    def route_nhids(self):
+        """The nexthop ids our routes point at (None for a route with its own gateway)."""
+        if "routes" in self._raw:
+            return [e.get("nhid") for e in self._raw["routes"][0] or []]
+        return [r["nhid"] for r in self.routes]
 
     def own_route_destinations(self):
         """Destinations (metric 0) that already have a route of ours."""
@@ -230,29 +238,40 @@ def parse_routes(route_json, table=MAIN_TABLE, protocol=0):
             "protocol": int(entry.get("protocol", protocol)),
             "metric": int(entry.get("metric", 0)),
             "table": table,
+            "nhid": entry.get("nhid"),
         })
     return result
 
 
-def parse(addr_json, neigh_json, route_json, fdb_by_dev, table=MAIN_TABLE):
-    """A Dataplane from the JSON dumps; fdb_by_dev is {device: fdb dump}."""
+def parse_nexthops(nexthop_json):
+    """`ip -N -j nexthop show`: single-gateway nexthops (groups and blackholes are never ours)."""
+    return [{"id": int(e["id"]), "via": e.get("gateway"), "dev": e.get("dev"),
+             "onlink": "onlink" in e.get("flags", []), "protocol": int(e.get("protocol", 0))}
+            for e in nexthop_json or [] if "id" in e]
+
+
+def parse(addr_json, neigh_json, route_json, fdb_by_dev, table=MAIN_TABLE, nexthop_json=None):
+    """A Dataplane from the JSON dumps; fdb_by_dev is {device: fdb dump}; no nexthop dump means a
+    kernel without nexthop objects."""
     fdb = []
     for dev, dump in sorted(fdb_by_dev.items()):
         fdb += parse_fdb(dump, dev)
-    return Dataplane(parse_links(addr_json), parse_neighbors(neigh_json),
-                     fdb, parse_routes(route_json, table))
+    return Dataplane(parse_links(addr_json), parse_neighbors(neigh_json), fdb, parse_routes(route_json, table),
+                     nexthops=None if nexthop_json is None else parse_nexthops(nexthop_json))
 
 
 def start_read(runner, device, table, protocol):
     """Start the dumps at once, in parallel, and return a function that collects the Dataplane.
 
     Only what a plan needs: links with details and addresses, permanent neighbors and the FDB of
-    the managed device, and the routes carrying our protocol. Foreign routes are only needed when
+    the managed device, the routes carrying our protocol, and every nexthop object (their ids are
+    one space; the dump fails where the kernel has none). Foreign routes are only needed when
     a desired destination has no route of ours (see read_foreign_routes). `ip -N` prints
     protocol numbers, not names, so ownership compares numbers.
     """
     argvs = {"links": ["ip", "-d", "-j", "address", "show"],
-             "routes": ["ip", "-N", "-j", "route", "show", "table", str(table), "proto", str(protocol)]}
+             "routes": ["ip", "-N", "-j", "route", "show", "table", str(table), "proto", str(protocol)],
+             "nexthops": ["ip", "-N", "-j", "nexthop", "show"]}
     if device:
         argvs["neigh"] = ["ip", "-j", "neighbor", "show", "dev", device, "nud", "permanent"]
         argvs["fdb"] = ["bridge", "-j", "fdb", "show", "dev", device]
@@ -270,7 +289,9 @@ def start_read(runner, device, table, protocol):
             raw["fdb"] = (json_stream(outputs["fdb"][1])[0], lambda d: parse_fdb(d, device))
         else:
             raw["neighbors"] = raw["fdb"] = ([], lambda d: [])
-        return Dataplane(links, None, None, None, raw)
+        rc, out, _ = outputs["nexthops"]  # fails where the kernel has no nexthop objects
+        nexthops = parse_nexthops(json_stream(out)[0] if json_stream(out) else []) if rc == 0 else None
+        return Dataplane(links, None, None, None, raw, nexthops)
     return collect
 
 

@@ -56,9 +56,17 @@ def describe_link(link):
 
 
 def route_add(route, owner):
+    """By nexthop object when the route has an `nhid`, else with its own gateway."""
+    if route.get("nhid") is not None:
+        return "route replace %s nhid %d proto %d table %d" % (route["dst"], route["nhid"], owner.protocol, owner.table)
     return ("route replace %s via %s dev %s proto %d table %d%s"
             % (route["dst"], route["via"], route["dev"], owner.protocol, owner.table,
                " onlink" if route["onlink"] else ""))
+
+
+def nexthop_add(nexthop, owner):
+    return ("nexthop replace id %d via %s dev %s%s proto %d"
+            % (nexthop["id"], nexthop["via"], nexthop["dev"], " onlink" if nexthop["onlink"] else "", owner.protocol))
 
 
 LINK = Kind("link", lambda l: l["name"], 0, 10, link_add,
@@ -80,6 +88,10 @@ ROUTE = Kind("route", lambda r: r["dst"], 6, 7, route_add,
                                                                               r["metric"]),
              lambda r: "route %s via %s dev %s" % (r["dst"], r["via"], r["dev"]))
 
+NEXTHOP = Kind("nexthop", lambda n: (n["via"], n["dev"], n["onlink"]), 5, 8, nexthop_add,
+               lambda n, owner=None: "nexthop delete id %d" % n["id"],
+               lambda n: "nexthop %s via %s dev %s%s" % (n["id"], n["via"], n["dev"], " onlink" if n["onlink"] else ""))
+
 # Entries of the desired state, by kind, with the field that must be unique.
 ENTRY_KINDS = (("neighbors", NEIGHBOR), ("fdb", FDB), ("routes", ROUTE))
 
@@ -98,6 +110,7 @@ class Ownership:
         self.table = state["route_table"]
         self.replace_foreign_on = set(state.get("replace_foreign_on") or [])
         self.identical_satisfies = bool(state.get("foreign_identical_satisfies"))
+        self.use_nexthops = bool(state.get("use_nexthops", True))
 
     def device_entry(self, entry):
         """A neighbor or FDB entry: ours when it is permanent on the managed device."""
@@ -105,6 +118,18 @@ class Ownership:
 
     def route(self, route):
         return route["protocol"] == self.protocol
+
+    def nexthop(self, nexthop):
+        """Nexthop objects are owned by protocol, as routes are."""
+        return nexthop["protocol"] == self.protocol
+
+    def nexthop_ids(self, used):
+        """Free ids in this protocol's own range (protocol << 24), lowest first, so that
+        another agent's nexthop ids and another role's never meet ours."""
+        first = (self.protocol << 24) + 1
+        for nhid in range(first, first + 0xFFFFFF - 1):
+            if nhid not in used:
+                yield nhid
 
     def foreign_route(self, route, want, matches):
         """'satisfied', 'replace' or a conflict message for a foreign route to a wanted destination."""

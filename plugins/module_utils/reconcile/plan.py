@@ -15,7 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 import operator
 
-from .kinds import FDB, LINK, NEIGHBOR, PHASES, RECREATE_ON, ROUTE, ADDRESS, Ownership, retire_entries
+from .kinds import ADDRESS, FDB, LINK, NEIGHBOR, NEXTHOP, PHASES, RECREATE_ON, ROUTE, Ownership, retire_entries
 
 __metaclass__ = type
 
@@ -90,7 +90,11 @@ def make_plan(desired, dataplane):
             fdb = [] if fresh else on_dev(dataplane.fdb, name)
             if not same(desired["fdb"], fdb, ("mac", "dst")):
                 plan_fdb(plan, name, desired["fdb"], fdb)
-    plan_routes(plan, desired, dataplane, owner, name if fresh else None)
+    flushed = name if fresh else None
+    nexthops = plan_nexthops(plan, desired, dataplane, owner, flushed)
+    plan_routes(plan, desired, dataplane, owner, flushed, nexthops)
+    if dataplane.nexthops is not None:  # with use_nexthops off, ours all go once the routes moved
+        plan_stale_nexthops(plan, dataplane, owner, flushed, nexthops or {})
     if name and not neighbors_ok:
         plan_stale_neighbors(plan, name, desired["neighbors"], neighbors, owner)
     plan_retired(plan, retire_entries(desired.get("retire_devices")), dataplane)
@@ -217,16 +221,59 @@ def plan_fdb(plan, dev, wanted, actual):
                  "remove fdb %s dst %s on %s" % (cur["mac"], cur["dst"], dev))
 
 
+def gateway(route):
+    return (route["via"], route["dev"], route["onlink"])
+
+
+def plan_nexthops(plan, desired, dataplane, owner, flushed_dev):
+    """{(via, dev, onlink): nexthop id} for the desired routes, or None for plain routes (the
+    kernel has no nexthop objects, or use_nexthops is off). Our nexthops with the same gateway are
+    reused; new ones take the lowest free ids of our range, in gateway order, so applying the same
+    state on an empty node always gives the same ids."""
+    if dataplane.nexthops is None or not owner.use_nexthops:
+        return None
+    ours, used = {}, set()
+    for nexthop in dataplane.nexthops:
+        if nexthop["dev"] == flushed_dev and flushed_dev is not None:
+            continue  # gone with the device
+        used.add(nexthop["id"])
+        if owner.nexthop(nexthop):
+            ours.setdefault(gateway(nexthop), nexthop["id"])
+    ids = {}
+    free = owner.nexthop_ids(used)
+    for key in sorted(set(gateway(r) for r in desired["routes"])):
+        if key in ours:
+            ids[key] = ours[key]
+            continue
+        ids[key] = next(free)
+        via, dev, onlink = key
+        plan.add(NEXTHOP.add_phase, NEXTHOP.add({"id": ids[key], "via": via, "dev": dev, "onlink": onlink}, owner),
+                 "add nexthop %d via %s dev %s" % (ids[key], via, dev))
+    return ids
+
+
+def plan_stale_nexthops(plan, dataplane, owner, flushed_dev, ids):
+    """Our nexthops no route wants any more, after the routes moved off them (deleting a nexthop
+    deletes the routes that use it)."""
+    keep = set(ids.values())
+    for nexthop in dataplane.nexthops:
+        if owner.nexthop(nexthop) and nexthop["id"] not in keep and nexthop["dev"] != flushed_dev:
+            plan.add(NEXTHOP.delete_phase, NEXTHOP.delete(nexthop),
+                     "remove nexthop %d via %s dev %s" % (nexthop["id"], nexthop["via"], nexthop["dev"]))
+
+
 def route_matches(route, want):
     return (route["via"] == want["via"] and route["dev"] == want["dev"]
             and route["onlink"] == want["onlink"])
 
 
-def plan_routes(plan, desired, dataplane, owner, flushed_dev):
+def plan_routes(plan, desired, dataplane, owner, flushed_dev, nexthops=None):
     """Routes we own carry our protocol; a foreign route to the same destination and metric is
-    a conflict, or, as the ownership policy allows, satisfies the wanted route or is replaced."""
-    if flushed_dev is None and (as_dumped(dataplane, "routes", desired["routes"], ("dst", "via", "dev", "onlink"))
-                                or routes_match(desired["routes"], dataplane.routes, owner)):
+    a conflict, or, as the ownership policy allows, satisfies the wanted route or is replaced.
+    With `nexthops`, each route points at the nexthop of its gateway."""
+    if flushed_dev is None and by_wanted_nexthops(dataplane, nexthops) and (
+            as_dumped(dataplane, "routes", desired["routes"], ("dst", "via", "dev", "onlink"))
+            or routes_match(desired["routes"], dataplane.routes, owner)):
         return
     ours, foreign = {}, {}
     for route in dataplane.routes:
@@ -239,7 +286,8 @@ def plan_routes(plan, desired, dataplane, owner, flushed_dev):
         key = (want["dst"], 0)
         wanted.add(key)
         cur = ours.get(key)
-        if cur is not None and route_matches(cur, want):
+        nhid = None if nexthops is None else nexthops[gateway(want)]
+        if cur is not None and route_matches(cur, want) and cur.get("nhid") == nhid:
             continue
         other = foreign.get(key)
         if cur is None and other is not None:
@@ -249,12 +297,18 @@ def plan_routes(plan, desired, dataplane, owner, flushed_dev):
             if verdict != "replace":
                 plan.errors.append(verdict)
                 continue
-        plan.add(ROUTE.add_phase, ROUTE.add(want, owner), "%s route %s via %s dev %s" % (
+        plan.add(ROUTE.add_phase, ROUTE.add(dict(want, nhid=nhid), owner), "%s route %s via %s dev %s" % (
             "replace" if (cur or other) else "add", want["dst"], want["via"], want["dev"]))
     for key, cur in sorted(ours.items()):
         if key not in wanted:
             plan.add(ROUTE.delete_phase, ROUTE.delete(cur, owner),
                      "remove route %s via %s dev %s" % (cur["dst"], cur["via"], cur["dev"]))
+
+
+def by_wanted_nexthops(dataplane, nexthops):
+    """Our routes point at our nexthops (with nexthops), or at none (without)."""
+    nhids = set(dataplane.route_nhids())
+    return nhids <= set(nexthops.values()) if nexthops is not None else nhids <= {None}
 
 
 def routes_match(wanted, routes, owner):
@@ -272,6 +326,10 @@ def plan_absent(plan, desired, dataplane, link, owner):
         if owner.route(route):
             plan.add(ROUTE.delete_phase, ROUTE.delete(route, owner),
                      "remove route %s via %s dev %s" % (route["dst"], route["via"], route["dev"]))
+    for nexthop in dataplane.nexthops or []:
+        if owner.nexthop(nexthop):
+            plan.add(NEXTHOP.delete_phase, NEXTHOP.delete(nexthop),
+                     "remove nexthop %d via %s dev %s" % (nexthop["id"], nexthop["via"], nexthop["dev"]))
     device = desired.get("device")
     if device and link is not None:
         kind = device.get("kind", "vxlan")
