@@ -134,6 +134,13 @@ def flannel_node(inventory):
     return fabric, (addr, neigh, route, {"flannel.1": fdb})
 
 
+def flanneld_on_hostgw(route):
+    """The route dump after flanneld's restart: same routes, via node IPs, its own protocol (boot)."""
+    for entry in route:
+        if entry.get("dev") == "flannel.1":
+            entry.update(gateway="10.30.1.1" + entry["dst"].split(".")[2], dev="eth0", flags=[])
+
+
 def test_hostgw_routes_replace_flannels_and_the_device_goes_last(flannel_node):
     fabric, dumps = flannel_node
     state = core.normalise(hostgw.node_state(fabric, "edge-1", retire=True))
@@ -155,9 +162,7 @@ def test_without_permission_flannels_routes_are_a_conflict(flannel_node):
 def test_flanneld_running_host_gw_itself_satisfies_the_plan(flannel_node):
     fabric, (addr, neigh, route, fdb) = flannel_node
     state = core.normalise(hostgw.node_state(fabric, "edge-1"))
-    for entry in route:  # flanneld after its restart: same routes, its own protocol (boot)
-        if entry.get("dev") == "flannel.1":
-            entry.update(gateway="10.30.1.1" + entry["dst"].split(".")[2], dev="eth0", flags=[])
+    flanneld_on_hostgw(route)
     plan = make_plan(state, kernel.parse(addr, neigh, route, fdb))
     assert not plan.changed and plan.errors == []
 
@@ -167,3 +172,13 @@ def test_retiring_refuses_a_device_that_is_not_vxlan(flannel_node):
     state = core.normalise(dict(hostgw.node_state(fabric, "edge-1"), retire_devices=["eth0"]))
     plan = make_plan(state, kernel.parse(*dumps))
     assert plan.errors == ["device eth0 is of kind veth, not vxlan; refusing to delete it"]
+
+
+def test_routes_flanneld_satisfies_need_no_nexthop_of_ours(flannel_node):
+    fabric, (addr, neigh, route, fdb) = flannel_node
+    state = core.normalise(hostgw.node_state(fabric, "edge-1"))
+    flanneld_on_hostgw(route)
+    orphan = [{"id": (202 << 24) + 1, "gateway": "10.30.1.12", "dev": "eth0", "flags": [], "protocol": "202"}]
+    plan = make_plan(state, kernel.parse(addr, neigh, route, fdb, nexthop_json=orphan))
+    assert plan.errors == [] and plan.route_cmds == ["nexthop delete id %d" % ((202 << 24) + 1)]
+    assert make_plan(state, kernel.parse(addr, neigh, route, fdb, nexthop_json=[])).changed is False

@@ -91,10 +91,15 @@ def make_plan(desired, dataplane):
             if not same(desired["fdb"], fdb, ("mac", "dst")):
                 plan_fdb(plan, name, desired["fdb"], fdb)
     flushed = name if fresh else None
-    nexthops = plan_nexthops(plan, desired, dataplane, owner, flushed)
-    plan_routes(plan, desired, dataplane, owner, flushed, nexthops)
+    nexthops, created = plan_nexthops(desired, dataplane, owner, flushed)
+    used = plan_routes(plan, desired, dataplane, owner, flushed, nexthops)
+    if nexthops is not None:
+        for key in sorted(created & used):
+            via, dev, onlink = key
+            plan.add(NEXTHOP.add_phase, NEXTHOP.add({"id": nexthops[key], "via": via, "dev": dev, "onlink": onlink},
+                                                    owner), "add nexthop %d via %s dev %s" % (nexthops[key], via, dev))
     if dataplane.nexthops is not None:  # with use_nexthops off, ours all go once the routes moved
-        plan_stale_nexthops(plan, dataplane, owner, flushed, nexthops or {})
+        plan_stale_nexthops(plan, dataplane, owner, flushed, dict((k, nexthops[k]) for k in used) if nexthops else {})
     if name and not neighbors_ok:
         plan_stale_neighbors(plan, name, desired["neighbors"], neighbors, owner)
     plan_retired(plan, retire_entries(desired.get("retire_devices")), dataplane)
@@ -225,13 +230,14 @@ def gateway(route):
     return (route["via"], route["dev"], route["onlink"])
 
 
-def plan_nexthops(plan, desired, dataplane, owner, flushed_dev):
-    """{(via, dev, onlink): nexthop id} for the desired routes, or None for plain routes (the
-    kernel has no nexthop objects, or use_nexthops is off). Our nexthops with the same gateway are
-    reused; new ones take the lowest free ids of our range, in gateway order, so applying the same
-    state on an empty node always gives the same ids."""
+def plan_nexthops(desired, dataplane, owner, flushed_dev):
+    """({(via, dev, onlink): nexthop id} for the desired routes, the gateways whose nexthop is new),
+    or (None, set()) for plain routes (the kernel has no nexthop objects, or use_nexthops is off).
+    Our nexthops with the same gateway are reused; new ones take the lowest free ids of our range,
+    in gateway order, so applying the same state on an empty node always gives the same ids. Only
+    those our routes use are added (a route another agent satisfies needs none)."""
     if dataplane.nexthops is None or not owner.use_nexthops:
-        return None
+        return None, set()
     ours, used = {}, set()
     for nexthop in dataplane.nexthops:
         if nexthop["dev"] == flushed_dev and flushed_dev is not None:
@@ -239,17 +245,15 @@ def plan_nexthops(plan, desired, dataplane, owner, flushed_dev):
         used.add(nexthop["id"])
         if owner.nexthop(nexthop):
             ours.setdefault(gateway(nexthop), nexthop["id"])
-    ids = {}
+    ids, created = {}, set()
     free = owner.nexthop_ids(used)
     for key in sorted(set(gateway(r) for r in desired["routes"])):
         if key in ours:
             ids[key] = ours[key]
-            continue
-        ids[key] = next(free)
-        via, dev, onlink = key
-        plan.add(NEXTHOP.add_phase, NEXTHOP.add({"id": ids[key], "via": via, "dev": dev, "onlink": onlink}, owner),
-                 "add nexthop %d via %s dev %s" % (ids[key], via, dev))
-    return ids
+        else:
+            ids[key] = next(free)
+            created.add(key)
+    return ids, created
 
 
 def plan_stale_nexthops(plan, dataplane, owner, flushed_dev, ids):
@@ -270,24 +274,26 @@ def route_matches(route, want):
 def plan_routes(plan, desired, dataplane, owner, flushed_dev, nexthops=None):
     """Routes we own carry our protocol; a foreign route to the same destination and metric is
     a conflict, or, as the ownership policy allows, satisfies the wanted route or is replaced.
-    With `nexthops`, each route points at the nexthop of its gateway."""
+    With `nexthops`, each route points at the nexthop of its gateway. Returns the gateways our
+    routes use once the plan is applied."""
     if flushed_dev is None and by_wanted_nexthops(dataplane, nexthops) and (
             as_dumped(dataplane, "routes", desired["routes"], ("dst", "via", "dev", "onlink"))
             or routes_match(desired["routes"], dataplane.routes, owner)):
-        return
+        return set(gateway(r) for r in desired["routes"])
     ours, foreign = {}, {}
     for route in dataplane.routes:
         if route["dev"] == flushed_dev and flushed_dev is not None:
             continue  # gone with the device
         target = ours if owner.route(route) else foreign
         target.setdefault((route["dst"], route["metric"]), route)
-    wanted = set()
+    wanted, used = set(), set()
     for want in desired["routes"]:
         key = (want["dst"], 0)
         wanted.add(key)
         cur = ours.get(key)
         nhid = None if nexthops is None else nexthops[gateway(want)]
         if cur is not None and route_matches(cur, want) and cur.get("nhid") == nhid:
+            used.add(gateway(want))
             continue
         other = foreign.get(key)
         if cur is None and other is not None:
@@ -297,12 +303,14 @@ def plan_routes(plan, desired, dataplane, owner, flushed_dev, nexthops=None):
             if verdict != "replace":
                 plan.errors.append(verdict)
                 continue
+        used.add(gateway(want))
         plan.add(ROUTE.add_phase, ROUTE.add(dict(want, nhid=nhid), owner), "%s route %s via %s dev %s" % (
             "replace" if (cur or other) else "add", want["dst"], want["via"], want["dev"]))
     for key, cur in sorted(ours.items()):
         if key not in wanted:
             plan.add(ROUTE.delete_phase, ROUTE.delete(cur, owner),
                      "remove route %s via %s dev %s" % (cur["dst"], cur["via"], cur["dev"]))
+    return used
 
 
 def by_wanted_nexthops(dataplane, nexthops):
