@@ -91,15 +91,17 @@ def make_plan(desired, dataplane):
             if not same(desired["fdb"], fdb, ("mac", "dst")):
                 plan_fdb(plan, name, desired["fdb"], fdb)
     flushed = name if fresh else None
-    nexthops, created = plan_nexthops(desired, dataplane, owner, flushed)
-    used = plan_routes(plan, desired, dataplane, owner, flushed, nexthops)
+    gateways = set(map(gateway, desired["routes"]))
+    nexthops, created = plan_nexthops(gateways, dataplane, owner, flushed)
+    used = plan_routes(plan, desired, dataplane, owner, flushed, nexthops, gateways)
     if nexthops is not None:
         for key in sorted(created & used):
             via, dev, onlink = key
             plan.add(NEXTHOP.add_phase, NEXTHOP.add({"id": nexthops[key], "via": via, "dev": dev, "onlink": onlink},
                                                     owner), "add nexthop %d via %s dev %s" % (nexthops[key], via, dev))
     if dataplane.nexthops is not None:  # with use_nexthops off, ours all go once the routes moved
-        plan_stale_nexthops(plan, dataplane, owner, flushed, dict((k, nexthops[k]) for k in used) if nexthops else {})
+        keep = {} if not nexthops else nexthops if used == gateways else dict((k, nexthops[k]) for k in used)
+        plan_stale_nexthops(plan, dataplane, owner, flushed, keep)
     if name and not neighbors_ok:
         plan_stale_neighbors(plan, name, desired["neighbors"], neighbors, owner)
     plan_retired(plan, retire_entries(desired.get("retire_devices")), dataplane)
@@ -226,11 +228,10 @@ def plan_fdb(plan, dev, wanted, actual):
                  "remove fdb %s dst %s on %s" % (cur["mac"], cur["dst"], dev))
 
 
-def gateway(route):
-    return (route["via"], route["dev"], route["onlink"])
+gateway = operator.itemgetter("via", "dev", "onlink")  # a route's or a nexthop's (via, dev, onlink)
 
 
-def plan_nexthops(desired, dataplane, owner, flushed_dev):
+def plan_nexthops(gateways, dataplane, owner, flushed_dev):
     """({(via, dev, onlink): nexthop id} for the desired routes, the gateways whose nexthop is new),
     or (None, set()) for plain routes (the kernel has no nexthop objects, or use_nexthops is off).
     Our nexthops with the same gateway are reused; new ones take the lowest free ids of our range,
@@ -247,7 +248,7 @@ def plan_nexthops(desired, dataplane, owner, flushed_dev):
             ours.setdefault(gateway(nexthop), nexthop["id"])
     ids, created = {}, set()
     free = owner.nexthop_ids(used)
-    for key in sorted(set(gateway(r) for r in desired["routes"])):
+    for key in sorted(gateways):
         if key in ours:
             ids[key] = ours[key]
         else:
@@ -271,7 +272,7 @@ def route_matches(route, want):
             and route["onlink"] == want["onlink"])
 
 
-def plan_routes(plan, desired, dataplane, owner, flushed_dev, nexthops=None):
+def plan_routes(plan, desired, dataplane, owner, flushed_dev, nexthops=None, gateways=None):
     """Routes we own carry our protocol; a foreign route to the same destination and metric is
     a conflict, or, as the ownership policy allows, satisfies the wanted route or is replaced.
     With `nexthops`, each route points at the nexthop of its gateway. Returns the gateways our
@@ -279,7 +280,7 @@ def plan_routes(plan, desired, dataplane, owner, flushed_dev, nexthops=None):
     if flushed_dev is None and by_wanted_nexthops(dataplane, nexthops) and (
             as_dumped(dataplane, "routes", desired["routes"], ("dst", "via", "dev", "onlink"))
             or routes_match(desired["routes"], dataplane.routes, owner)):
-        return set(gateway(r) for r in desired["routes"])
+        return gateways if gateways is not None else set(map(gateway, desired["routes"]))
     ours, foreign = {}, {}
     for route in dataplane.routes:
         if route["dev"] == flushed_dev and flushed_dev is not None:
