@@ -181,7 +181,7 @@ def in_process(nodes=10000, samples=5):
     hosts = sorted(fabric.nodes)
     for host in hosts[:: max(1, len(hosts) // samples)][:samples]:
         start = time.perf_counter()
-        plan = mesh.node_plan_text(fabric, host)
+        plan = mesh.node_plan(fabric, host)
         slices.append(time.perf_counter() - start)
     entries = plan["verify"]["targets"].count(",") + 1
     return {"nodes": nodes, "read": statistics.median(reads), "dumps": statistics.median(dumps),

@@ -61,7 +61,7 @@ from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support impo
 
 
 def mesh_node_state(document, host):
-    return mesh.node_plan_text(fabric_of(document, [mesh.NAME], host, mesh.NAME), host)
+    return mesh.node_plan(fabric_of(document, [mesh.NAME], host, mesh.NAME), host)
 
 
 class FilterModule:

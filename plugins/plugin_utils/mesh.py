@@ -119,39 +119,15 @@ def check(fabric):
 # --- one node's plan --------------------------------------------------------------------
 
 def node_state(fabric, host):
-    """The reconcile arguments for one mesh node: device, ARP, FDB and routes."""
-    node = fabric.nodes.get(host)
-    mesh = fabric.settings(NAME, host) if node is not None else None
-    if mesh is None:
-        raise KeyError("%s is not a node of the vxlan mesh" % host)
-    settings = fabric.facets[NAME]
-    peers = [(p, settings[p.host]) for p in fabric.facet_nodes(NAME) if p.host != host]
-    return {
-        "device": device(node, mesh),
-        "neighbors": [{"ip": s.ip, "mac": s.mac} for _, s in peers],
-        "fdb": [{"mac": s.mac, "dst": p.ip} for p, s in peers],
-        "routes": routes(node, mesh, peers, fabric.pod_rank()),
-        "route_protocol": MESH_ROUTE_PROTOCOL,
-    }
+    """The reconcile arguments for one mesh node: device, ARP, FDB and routes (node_plan's
+    `reconcile`, decoded)."""
+    return json.loads(node_plan(fabric, host)["reconcile"])
 
 
-def node_plan(fabric, host):
-    """{reconcile, verify, report} for one mesh node."""
-    state = node_state(fabric, host)
-    return {
-        "reconcile": state,
-        # One comma-separated string, which a list option accepts: Ansible handles one string per
-        # host far faster than a list of a thousand.
-        "verify": {"targets": ",".join(n["ip"] for n in state["neighbors"])},
-        "report": {"device": state["device"]["name"], "peers": len(state["neighbors"]),
-                   "routes": len(state["routes"])},
-    }
-
-
-# --- the same state as JSON text, fast ----------------------------------------------------
+# --- the plan as JSON text ----------------------------------------------------------------
 # A plan holds an entry per peer, and a peer's entries are the same text in every node's plan,
-# so they are rendered once per loaded model and joined per node (json.loads of the result
-# equals node_state; a unit test holds them together).
+# so they are rendered once per loaded model and joined per node. A unit test holds the result
+# against a plain reference built entry by entry.
 
 JSON = json.JSONEncoder(separators=(",", ":"))
 
@@ -179,8 +155,8 @@ def peer_texts(fabric):
     return texts
 
 
-def node_state_text(fabric, host):
-    """(node_state(fabric, host) as compact JSON text, the peers' vxlan IPs, the route count)."""
+def state_text(fabric, host):
+    """(the node's desired state as compact JSON text, the peers' vxlan IPs, the route count)."""
     node = fabric.nodes.get(host)
     mesh = fabric.settings(NAME, host) if node is not None else None
     if mesh is None:
@@ -204,9 +180,11 @@ def node_state_text(fabric, host):
         ",".join(text for _, text in routes), MESH_ROUTE_PROTOCOL), [p[3] for p in peers], len(routes)
 
 
-def node_plan_text(fabric, host):
-    """node_plan with `reconcile` as JSON text, as the filter returns it."""
-    text, targets, routes = node_state_text(fabric, host)
+def node_plan(fabric, host):
+    """{reconcile, verify, report} for one mesh node: `reconcile` is the desired state as one JSON
+    string, and `verify.targets` one comma-separated string, which a list option accepts (Ansible
+    handles one string per host far faster than a thousand items)."""
+    text, targets, routes = state_text(fabric, host)
     return {
         "reconcile": text,
         "verify": {"targets": ",".join(targets)},
@@ -227,19 +205,3 @@ def device(node, mesh):
         "mac": mesh.mac,
         "address": "%s/%s" % (mesh.ip, mesh.subnet.partition("/")[2]),
     }
-
-
-def routes(node, mesh, peers, rank):
-    """Other clusters' node pod CIDRs: via the peer's vxlan IP, or directly when allowed."""
-    result = []
-    first, last = net_range(node.subnet)
-    for peer, peer_mesh in peers:
-        if peer.cluster == node.cluster:
-            continue  # the cluster's own CNI routes its own pods
-        if mesh.direct_routing and first <= ip_int(peer.ip) <= last:
-            result += [{"dst": cidr, "via": peer.ip, "dev": node.interface, "onlink": False}
-                       for cidr in peer.pod_cidrs]
-        else:
-            result += [{"dst": cidr, "via": peer_mesh.ip, "dev": mesh.device, "onlink": True}
-                       for cidr in peer.pod_cidrs]
-    return sorted(result, key=lambda r: rank[r["dst"]])

@@ -316,3 +316,11 @@ def test_absent_removes_our_nexthops_after_our_routes(desired, dumps):
                      kernel.parse(*dumps[:3], {"vxlan-test": dumps[3]}, nexthop_json=nexthops))
     kinds = [c.split()[0] for c in plan.route_cmds]
     assert kinds == ["route"] * 4 + ["nexthop"] * len(nexthops) + ["link"]
+
+
+def test_absent_leaves_a_foreign_device_with_our_name_alone(desired, dumps):
+    link(dumps, "vxlan-test")["linkinfo"]["info_kind"] = "bridge"
+    plan = plan_for(desired, dumps, state="absent")
+    assert plan.errors == ["device vxlan-test exists and is of kind bridge, not vxlan: it is not ours; "
+                           "refusing to touch it"]
+    assert "link delete dev vxlan-test" not in plan.route_cmds

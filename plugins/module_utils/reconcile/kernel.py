@@ -290,7 +290,7 @@ def start_read(runner, device, table, protocol):
         else:
             raw["neighbors"] = raw["fdb"] = ([], lambda d: [])
         rc, out, _ = outputs["nexthops"]  # fails where the kernel has no nexthop objects
-        nexthops = parse_nexthops(json_stream(out)[0] if json_stream(out) else []) if rc == 0 else None
+        nexthops = parse_nexthops((json_stream(out) or [[]])[0]) if rc == 0 else None
         return Dataplane(links, None, None, None, raw, nexthops)
     return collect
 

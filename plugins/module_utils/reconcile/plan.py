@@ -341,10 +341,9 @@ def plan_absent(plan, desired, dataplane, link, owner):
                      "remove nexthop %d via %s dev %s" % (nexthop["id"], nexthop["via"], nexthop["dev"]))
     device = desired.get("device")
     if device and link is not None:
-        kind = device.get("kind", "vxlan")
-        if link["kind"] != kind:
-            plan.errors.append("device %s is of kind %s, not %s: not ours, left alone"
-                               % (device["name"], link["kind"], kind))
+        conflict = Ownership.device_conflict(device["name"], link, device.get("kind", "vxlan"))
+        if conflict:
+            plan.errors.append(conflict)
         else:
             plan.add(LINK.delete_phase, LINK.delete(device),
                      "remove device %s with its neighbors and fdb entries" % device["name"])
