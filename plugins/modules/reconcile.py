@@ -8,7 +8,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: reconcile
-short_description: Bring a node's vxlan device, neighbors, FDB and routes to a desired state
+short_description: Bring a node's device, neighbors, FDB, nexthops and routes to a desired state
 version_added: 0.1.0
 description:
   - Reads the kernel state with C(ip -json) and C(bridge -json), compares it with the desired
@@ -33,15 +33,15 @@ options:
     type: json
   device:
     description:
-      - The vxlan device. Omit to manage routes only.
+      - The managed device. Omit to manage routes only.
     type: dict
     suboptions:
       name: {description: Interface name., type: str, required: true}
-      kind: {description: Only C(vxlan) is supported., type: str, default: vxlan, choices: [vxlan]}
-      vni: {description: VXLAN network identifier., type: int, required: true}
-      port: {description: UDP destination port., type: int, required: true}
-      local: {description: Local underlay IP (the node IP)., type: str, required: true}
-      underlay: {description: Underlay interface., type: str, required: true}
+      kind: {description: Device kind; vxlan needs O(device.vni), O(device.port), O(device.local) and O(device.underlay)., type: str, default: vxlan, choices: [vxlan, bridge, dummy]}
+      vni: {description: VXLAN network identifier (vxlan only)., type: int}
+      port: {description: UDP destination port (vxlan only)., type: int}
+      local: {description: Local underlay IP, the node IP (vxlan only)., type: str}
+      underlay: {description: Underlay interface (vxlan only)., type: str}
       learning: {description: Whether the device learns FDB entries., type: bool, default: false}
       mtu: {description: Device MTU., type: int, required: true}
       mac: {description: Device MAC address., type: str, required: true}
@@ -193,9 +193,9 @@ def argument_spec():
     return dict(
         desired=dict(type="json"),
         device=dict(type="dict", options=dict(
-            name=req, kind=dict(type="str", default="vxlan", choices=["vxlan"]),
-            vni=dict(type="int", required=True), port=dict(type="int", required=True),
-            local=req, underlay=req, learning=dict(type="bool", default=False),
+            name=req, kind=dict(type="str", default="vxlan", choices=["vxlan", "bridge", "dummy"]),
+            vni=dict(type="int"), port=dict(type="int"), local=dict(type="str"), underlay=dict(type="str"),
+            learning=dict(type="bool", default=False),
             mtu=dict(type="int", required=True), mac=req, address=req)),
         neighbors=entry(ip=req, mac=req),
         fdb=entry(mac=req, dst=req),

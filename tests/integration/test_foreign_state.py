@@ -164,3 +164,35 @@ def test_routes_go_over_our_nexthops_and_back_to_plain_routes(namespace):
     # And back: the plain routes move onto nexthops again, with the same ids as on a fresh node.
     core.reconcile(fewer, runner)
     assert set(routes_by(namespace).values()) == set(range(first, first + 3))
+
+
+@pytest.mark.parametrize("kind", ["bridge", "dummy"])
+def test_a_bridge_or_dummy_device_is_created_adjusted_and_removed(namespace, kind):
+    probe = subprocess.run(["ip", "-n", namespace, "link", "add", "nn-probe", "type", kind], capture_output=True)
+    if probe.returncode != 0:  # this machine's kernel has no dummy links (DESIGN.md)
+        pytest.skip("the kernel has no %s links: %s" % (kind, probe.stderr.decode().strip()))
+    ip("-n", namespace, "link", "delete", "nn-probe")
+    runner = core.Runner(["ip", "netns", "exec", namespace])
+    device = {"name": "nn-%s" % kind, "kind": kind, "mtu": 1400, "mac": "0a:58:0a:f4:00:01",
+              "address": "10.244.9.1/24"}
+    desired = {"device": device, "route_protocol": PROTO,
+               "routes": [{"dst": "10.95.0.0/24", "via": "10.244.9.2", "dev": device["name"]}]}
+    before = snapshot(namespace, device["name"], PROTO)
+    result = core.reconcile(desired, runner)
+    assert result["changed"] and result["changes"][0].startswith("create device nn-%s %s" % (kind, kind))
+    out = subprocess.run(["ip", "-n", namespace, "-d", "-j", "address", "show", "dev", device["name"]],
+                         check=True, capture_output=True, text=True).stdout
+    link = __import__("json").loads(out)[0]
+    assert (link["linkinfo"]["info_kind"], link["mtu"], link["address"]) == (kind, 1400, device["mac"])
+    assert [(a["local"], a["prefixlen"]) for a in link["addr_info"] if a["family"] == "inet"] == [("10.244.9.1", 24)]
+    # A portless bridge has no carrier, and the kernel refuses a nexthop there: a plain route.
+    assert routes_by(namespace)["10.95.0.0/24"] is None
+    assert core.reconcile(desired, runner)["changed"] is False
+    # An MTU change is made in place; a device of the same name but another kind is refused.
+    adjusted = core.reconcile(dict(desired, device=dict(device, mtu=1300)), runner)
+    assert adjusted["changes"] == ["set nn-%s mtu 1400 -> 1300" % kind]
+    other = "dummy" if kind == "bridge" else "bridge"
+    with pytest.raises(core.ReconcileError, match="is of kind %s, not %s" % (kind, other)):
+        core.reconcile(dict(desired, device=dict(device, kind=other)), runner)
+    core.reconcile(dict(desired, state="absent"), runner)
+    assert snapshot(namespace, device["name"], PROTO) == before

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import core, kernel
+from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import core, kernel, kinds
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.plan import make_plan
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import mesh, model
 
@@ -218,15 +218,18 @@ def test_duplicate_desired_entries_are_rejected(desired):
 
 
 def raw_dataplane(dumps):
-    """A Dataplane as the module's own read builds it: filtered dumps, parsed only on demand."""
+    """A Dataplane as the module's own read builds it: filtered dumps, parsed only on demand, by
+    each kind's parser and keyer."""
     addr, neigh, route, fdb = dumps
     mine = [dict((k, v) for k, v in n.items() if k != "dev") for n in neigh
             if n.get("dev") == "vxlan-test" and "PERMANENT" in n["state"]]
     ours = [dict((k, v) for k, v in r.items() if k != "protocol") for r in route if r.get("protocol") == "201"]
-    return kernel.Dataplane(kernel.parse_links(addr), None, None, None, {
-        "neighbors": (mine, lambda d: kernel.parse_neighbors(d, "vxlan-test")),
-        "fdb": (fdb, lambda d: kernel.parse_fdb(d, "vxlan-test")),
-        "routes": (ours, lambda d: kernel.parse_routes(d, 254, 201))})
+    scope = kinds.Scope("vxlan-test", 254, 201)
+    raw = {}
+    for field, dump in (("neighbors", mine), ("fdb", fdb), ("routes", ours)):
+        kind = dict(kinds.READ_KINDS)[field]
+        raw[field] = (dump, lambda d, kind=kind: kind.parse(d, scope), kind.keyer)
+    return kernel.Dataplane(kernel.parse_links(addr), None, None, None, raw)
 
 
 def test_the_fast_no_op_proof_needs_no_parsing(desired, dumps):
@@ -324,3 +327,22 @@ def test_absent_leaves_a_foreign_device_with_our_name_alone(desired, dumps):
     assert plan.errors == ["device vxlan-test exists and is of kind bridge, not vxlan: it is not ours; "
                            "refusing to touch it"]
     assert "link delete dev vxlan-test" not in plan.route_cmds
+
+
+@pytest.mark.parametrize("device, message", [
+    ({"kind": "ipip"}, "kind 'ipip' is not one of vxlan, bridge, dummy"),
+    ({"vni": None, "underlay": ""}, "a vxlan device needs vni, underlay"),
+    ({"mac": "0a:58"}, "is not a MAC address"),
+])
+def test_the_device_canonicaliser_refuses_what_it_cannot_create(desired, device, message):
+    with pytest.raises(ValueError, match=message):
+        core.normalise(dict(desired, device=dict(desired["device"], **device)))
+
+
+def test_a_bridge_needs_no_vxlan_fields_and_is_created_by_kind(desired, dumps):
+    bridge = {"name": "kube-bridge", "kind": "bridge", "mtu": 1500, "mac": "0A:58:0A:F4:00:01",
+              "address": "10.244.0.1/24"}
+    state = core.normalise(dict(desired, device=bridge, neighbors=[], fdb=[], routes=[]))
+    plan = make_plan(state, kernel.parse(*dumps[:3], {}))
+    assert plan.link_cmds[:3] == ["link add kube-bridge mtu 1500 address 0a:58:0a:f4:00:01 type bridge",
+                                  "address replace 10.244.0.1/24 dev kube-bridge", "link set dev kube-bridge up"]

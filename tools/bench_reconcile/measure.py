@@ -8,7 +8,7 @@ import time
 
 from .scenario import CLI, DEV, MODULE_UTILS, NS, NSEXEC, PROTO, SYS_PYTHON, run
 
-from reconcile import core, kernel  # noqa: E402  (the same files the roles copy to nodes; path set by scenario)
+from reconcile import core, kernel, read  # noqa: E402  (the same files the roles copy to nodes; path set by scenario)
 from reconcile.plan import make_plan  # noqa: E402
 
 
@@ -68,7 +68,7 @@ def noop_breakdown(desired, reps):
     for _ in range(reps):
         wall, _, state = timed(lambda: core.normalise(desired))
         phases["normalise (desired state)"].append(wall)
-        wall, _, dataplane = timed(lambda: kernel.start_read(core.Runner(NSEXEC), state["device"]["name"],
+        wall, _, dataplane = timed(lambda: read.start_read(core.Runner(NSEXEC), state["device"]["name"],
                                                               state["route_table"], state["route_protocol"])())
         phases["dumps (parallel processes) + JSON decoding + parse"].append(wall)
         wall, _, plan = timed(lambda: make_plan(state, dataplane))

@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 import os
 import subprocess
 
-from . import kernel
+from . import kernel, read
 from .kinds import ENTRY_KINDS, LINK, Ownership, retire_entries
 from .plan import make_plan
 
@@ -70,35 +70,16 @@ class Runner:
 
 
 def normalise(desired):
-    """Canonical forms, so comparisons with the kernel's output are exact."""
+    """Canonical forms, by each kind's canonicaliser, so comparisons with the kernel's output are exact."""
     state = dict(desired)
     state.setdefault("state", "present")
     state.setdefault("route_table", kernel.MAIN_TABLE)
     state["route_table"] = table_id(state["route_table"])
     state["route_protocol"] = int(state["route_protocol"])
-    device = state.get("device")
-    if device:
-        device = dict(device)
-        device["mac"] = kernel.canonical_mac(device["mac"])
-        address, _, length = device["address"].partition("/")
-        device["address"] = "%s/%d" % (kernel.canonical_ip(address), int(length or 32))
-        device["local"] = kernel.canonical_ip(device["local"])
-        for key in ("vni", "port", "mtu"):
-            device[key] = int(device[key])
-        device["learning"] = bool(device.get("learning", False))
-        state["device"] = device
-    neighbors, fdb, routes = (state.get(k) or [] for k in ("neighbors", "fdb", "routes"))
-    column = kernel.canonical_column
-    ips = column("ip", [n["ip"] for n in neighbors], kernel.canonical_ip)
-    macs = column("mac", [n["mac"] for n in neighbors], kernel.canonical_mac)
-    state["neighbors"] = [{"ip": i, "mac": m} for i, m in zip(ips, macs)]
-    macs = column("mac", [f["mac"] for f in fdb], kernel.canonical_mac)
-    dsts = column("ip", [f["dst"] for f in fdb], kernel.canonical_ip)
-    state["fdb"] = [{"mac": m, "dst": d} for m, d in zip(macs, dsts)]
-    nets = column("net", [r["dst"] for r in routes], kernel.canonical_net)
-    vias = column("ip", [r["via"] for r in routes], kernel.canonical_ip)
-    state["routes"] = [{"dst": n, "via": v, "dev": r["dev"], "onlink": bool(r.get("onlink", False))}
-                       for n, v, r in zip(nets, vias, routes)]
+    if state.get("device"):
+        state["device"] = LINK.canonical(state["device"])
+    for key, kind in ENTRY_KINDS:
+        state[key] = kind.canonical(state.get(key) or [])
     state["replace_foreign_on"] = list(state.get("replace_foreign_on") or [])
     state["retire_devices"] = list(state.get("retire_devices") or [])
     retire_entries(state["retire_devices"])  # refuses an unknown kind now, before any read
@@ -149,7 +130,7 @@ def reconcile(desired, runner=None, check_mode=False, want_diff=False):
     device = (desired.get("device") or {}).get("name")
     table = table_id(desired.get("route_table", kernel.MAIN_TABLE))
     # The kernel dumps run while the desired state is normalised.
-    collect = kernel.start_read(runner, device, table, int(desired["route_protocol"]))
+    collect = read.start_read(runner, device, table, int(desired["route_protocol"]))
     state = normalise(desired)
     try:
         dataplane = collect()
@@ -157,7 +138,7 @@ def reconcile(desired, runner=None, check_mode=False, want_diff=False):
         raise ReconcileError(str(exc))
     ours = dataplane.own_route_destinations()
     if state["state"] == "present" and any(r["dst"] not in ours for r in state["routes"]):
-        dataplane.routes = kernel.read_foreign_routes(runner, table)
+        dataplane.routes = read.read_foreign_routes(runner, table)
     plan = make_plan(state, dataplane)
     result = plan.as_dict()
     if want_diff:

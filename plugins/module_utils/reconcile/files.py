@@ -15,7 +15,8 @@ from .protocols import ROUTE_PROTOCOLS
 
 __metaclass__ = type
 
-TOOL_FILES = ("__init__.py", "cli.py", "core.py", "files.py", "kernel.py", "kinds.py", "plan.py", "protocols.py")
+TOOL_FILES = ("__init__.py", "cli.py", "core.py", "files.py", "kernel.py", "kinds.py", "plan.py", "protocols.py",
+              "read.py")
 RT_PROTOS = "/etc/iproute2/rt_protos.d/nodenet.conf"
 STATE_DIR_MODE = 0o700
 

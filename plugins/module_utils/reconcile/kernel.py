@@ -2,9 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Read the node's dataplane from `ip -json` / `bridge -json` and normalise it.
 
-Reading costs two processes whatever the table sizes: one `ip -batch` for
-links, addresses, neighbors and routes, and one `bridge fdb show`. Parsing is
-separate from running so tests can feed captured output.
+What each kind reads, and with which parser, is in kinds.py; read.py runs the dumps. Parsing
+is separate from running so tests can feed captured output.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,8 +23,9 @@ MAIN_TABLE = 254
 class Dataplane:
     """What the kernel holds, limited to what a plan needs.
 
-    Neighbors, FDB entries and routes may be given as raw dumps with their parser: they are
-    parsed on first use, and a no-op can be proven from `keys()` without parsing at all."""
+    Neighbors, FDB entries and routes may be given raw, as {kind: (dump, parser, keyer)}: they
+    are parsed on first use, and a no-op can be proven from `keys()` (the keyer on the dump)
+    without parsing at all."""
 
     KINDS = ("neighbors", "fdb", "routes")
 
@@ -36,11 +36,11 @@ class Dataplane:
         # neighbors: [{"ip", "mac", "dev", "permanent"}]; fdb: [{"mac", "dst", "dev", "permanent"}]
         # in kernel order; routes: [{"dst", "via", "dev", "onlink", "protocol", "metric", "table"}]
         self._parsed = {"neighbors": neighbors, "fdb": fdb, "routes": routes}
-        self._raw = raw or {}  # {kind: (dump, parser)}
+        self._raw = raw or {}
 
     def _get(self, kind):
         if self._parsed[kind] is None:
-            dump, parser = self._raw.pop(kind)
+            dump, parser = self._raw.pop(kind)[:2]
             self._parsed[kind] = parser(dump)
         return self._parsed[kind]
 
@@ -56,29 +56,17 @@ class Dataplane:
         return self.links.get(name)
 
     def keys(self, kind):
-        """(set of identity tuples, entry count) straight from a filtered dump (the managed
-        device's permanent neighbors and FDB entries, our routes), or None when only the
-        entry-by-entry comparison can tell. Tuples: (ip, mac), (mac, dst), (dst, via, dev, onlink)."""
+        """(set of identity tuples, entry count) straight from a filtered dump, or None when only
+        the entry-by-entry comparison can tell."""
         if kind not in self._raw:
             return None
-        dump = self._raw[kind][0] or []
-        get = operator.itemgetter
+        dump, _, keyer = self._raw[kind]
+        dump = dump or []
         try:
-            if kind == "neighbors":
-                keys = set(zip(map(get("dst"), dump), map(get("lladdr"), dump)))
-            elif kind == "fdb":
-                if set(map(get("state"), dump)) - {"permanent"}:
-                    return None
-                keys = set(zip(map(get("mac"), dump), map(get("dst"), dump)))
-            else:
-                if any("metric" in entry for entry in dump):
-                    return None
-                keys = set(zip(map(kernel_dst, map(get("dst"), dump)), map(get("gateway"), dump),
-                               map(get("dev"), dump),
-                               map(operator.contains, map(get("flags"), dump), itertools.repeat("onlink"))))
+            keys = keyer(dump)
         except KeyError:
             return None
-        return keys, len(dump)
+        return None if keys is None else (keys, len(dump))
 
     def route_nhids(self):
         """The nexthop ids our routes point at (None for a route with its own gateway)."""
@@ -91,6 +79,30 @@ class Dataplane:
         if "routes" in self._raw:
             return set(kernel_dst(e["dst"]) for e in self._raw["routes"][0] or [] if not e.get("metric"))
         return set(r["dst"] for r in self.routes if r["metric"] == 0)
+
+
+# Keyers: identity tuples straight from a filtered dump, None when the dump needs a full parse.
+def neighbor_dump_keys(dump):
+    """(ip, mac) of the managed device's permanent neighbors."""
+    get = operator.itemgetter
+    return set(zip(map(get("dst"), dump), map(get("lladdr"), dump)))
+
+
+def fdb_dump_keys(dump):
+    """(mac, dst), when every entry of the device is permanent and has a remote."""
+    get = operator.itemgetter
+    if set(map(get("state"), dump)) - {"permanent"} or not all(map(operator.methodcaller("get", "dst"), dump)):
+        return None
+    return set(zip(map(get("mac"), dump), map(get("dst"), dump)))
+
+
+def route_dump_keys(dump):
+    """(dst, via, dev, onlink) of our routes, when none has a metric."""
+    get = operator.itemgetter
+    if any("metric" in entry for entry in dump):
+        return None
+    return set(zip(map(kernel_dst, map(get("dst"), dump)), map(get("gateway"), dump), map(get("dev"), dump),
+                   map(operator.contains, map(get("flags"), dump), itertools.repeat("onlink"))))
 
 
 def json_stream(text):
@@ -181,6 +193,7 @@ def parse_links(addr_json):
             "name": entry["ifname"],
             "kind": info.get("info_kind"),
             "up": "UP" in entry.get("flags", []),
+            "carrier": "LOWER_UP" in entry.get("flags", []),
             "mtu": entry.get("mtu"),
             "mac": (entry.get("address") or "").lower(),
             "vni": data.get("id"),
@@ -212,9 +225,12 @@ def parse_neighbors(neigh_json, dev=None):
 
 
 def parse_fdb(fdb_json, dev=None):
-    """`bridge fdb show dev X` omits the device name, so the caller passes it."""
+    """`bridge fdb show dev X` omits the device name, so the caller passes it. Entries without a
+    remote (a bridge's own local and multicast entries) are the kernel's, never ours."""
     result = []
     for entry in fdb_json or []:
+        if not entry.get("dst"):
+            continue
         result.append({
             "mac": entry.get("mac", "").lower(),
             "dst": entry.get("dst"),
@@ -258,43 +274,3 @@ def parse(addr_json, neigh_json, route_json, fdb_by_dev, table=MAIN_TABLE, nexth
         fdb += parse_fdb(dump, dev)
     return Dataplane(parse_links(addr_json), parse_neighbors(neigh_json), fdb, parse_routes(route_json, table),
                      nexthops=None if nexthop_json is None else parse_nexthops(nexthop_json))
-
-
-def start_read(runner, device, table, protocol):
-    """Start the dumps at once, in parallel, and return a function that collects the Dataplane.
-
-    Only what a plan needs: links with details and addresses, permanent neighbors and the FDB of
-    the managed device, the routes carrying our protocol, and every nexthop object (their ids are
-    one space; the dump fails where the kernel has none). Foreign routes are only needed when
-    a desired destination has no route of ours (see read_foreign_routes). `ip -N` prints
-    protocol numbers, not names, so ownership compares numbers.
-    """
-    argvs = {"links": ["ip", "-d", "-j", "address", "show"],
-             "routes": ["ip", "-N", "-j", "route", "show", "table", str(table), "proto", str(protocol)],
-             "nexthops": ["ip", "-N", "-j", "nexthop", "show"]}
-    if device:
-        argvs["neigh"] = ["ip", "-j", "neighbor", "show", "dev", device, "nud", "permanent"]
-        argvs["fdb"] = ["bridge", "-j", "fdb", "show", "dev", device]
-    pending = runner.start_all(argvs)
-
-    def collect():
-        outputs = pending()
-        for name in ("links", "routes"):
-            if outputs[name][0] != 0:
-                raise RuntimeError("%s failed: %s" % (" ".join(argvs[name]), outputs[name][2].strip()))
-        links = parse_links(json_stream(outputs["links"][1])[0])
-        raw = {"routes": (json_stream(outputs["routes"][1])[0], lambda d: parse_routes(d, table, protocol))}
-        if device in links:  # otherwise `dev X` failed, and there is nothing on it
-            raw["neighbors"] = (json_stream(outputs["neigh"][1])[0], lambda d: parse_neighbors(d, device))
-            raw["fdb"] = (json_stream(outputs["fdb"][1])[0], lambda d: parse_fdb(d, device))
-        else:
-            raw["neighbors"] = raw["fdb"] = ([], lambda d: [])
-        rc, out, _ = outputs["nexthops"]  # fails where the kernel has no nexthop objects
-        nexthops = parse_nexthops((json_stream(out) or [[]])[0]) if rc == 0 else None
-        return Dataplane(links, None, None, None, raw, nexthops)
-    return collect
-
-
-def read_foreign_routes(runner, table):
-    """The whole table: only needed to check desired destinations that have no route of ours."""
-    return parse_routes(json_stream(runner.run(["ip", "-N", "-j", "route", "show", "table", str(table)]))[0], table)

@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 from collections import namedtuple
 
+from . import kernel
+
 __metaclass__ = type
 
 # phase: (tool, what). Consecutive phases of one tool run as one batch process.
@@ -29,7 +31,14 @@ PHASES = (
     ("ip", "retired or removed link"),    # 10
 )
 
-Kind = namedtuple("Kind", "name key add_phase delete_phase add delete describe")
+# key: an entry's identity; canonical: desired entries -> canonical entries (exact comparison with
+# the kernel's output); read: Scope -> argv of the dump (None: nothing to read, or read with
+# another kind); parse: (dump, Scope) -> entries; keyer: identity tuples straight from the dump;
+# add/delete: batch lines; describe: one readable line.
+Kind = namedtuple("Kind", "name key canonical read parse keyer add_phase delete_phase add delete describe")
+
+# What one call reads: the managed device, the route table and the route protocol.
+Scope = namedtuple("Scope", "device table protocol")
 
 # Link attributes that cannot change in place: a difference recreates the device.
 RECREATE_ON = {
@@ -37,9 +46,37 @@ RECREATE_ON = {
               ("learning", "learning")),
 }
 LINK_KINDS = ("vxlan", "bridge", "dummy", "ipip", "veth", "macvlan")
+# Kinds the engine creates; the others it only retires.
+CREATED_LINK_KINDS = ("vxlan", "bridge", "dummy")
+VXLAN_FIELDS = ("vni", "port", "local", "underlay")
 
 
-def link_add(want):
+def canonical_device(device):
+    """The managed device: vxlan needs its VNI, port, local IP and underlay; bridge and dummy
+    only a name, MTU, MAC and address."""
+    device = dict(device)
+    kind = device.setdefault("kind", "vxlan") or "vxlan"
+    if kind not in CREATED_LINK_KINDS:
+        raise ValueError("device %s: kind %r is not one of %s" % (device.get("name"), kind,
+                                                                   ", ".join(CREATED_LINK_KINDS)))
+    device["kind"] = kind
+    device["mac"] = kernel.canonical_mac(device["mac"])
+    address, _, length = device["address"].partition("/")
+    device["address"] = "%s/%d" % (kernel.canonical_ip(address), int(length or 32))
+    device["mtu"] = int(device["mtu"])
+    if kind == "vxlan":
+        missing = [key for key in VXLAN_FIELDS if device.get(key) in (None, "")]
+        if missing:
+            raise ValueError("device %s: a vxlan device needs %s" % (device["name"], ", ".join(missing)))
+        device["local"] = kernel.canonical_ip(device["local"])
+        device["vni"], device["port"] = int(device["vni"]), int(device["port"])
+        device["learning"] = bool(device.get("learning", False))
+    return device
+
+
+def link_add(want, owner=None):
+    if want.get("kind", "vxlan") != "vxlan":
+        return "link add %s mtu %d address %s type %s" % (want["name"], want["mtu"], want["mac"], want["kind"])
     return ("link add %s mtu %d address %s type vxlan id %d dstport %d local %s dev %s %s"
             % (want["name"], want["mtu"], want["mac"], want["vni"], want["port"], want["local"],
                want["underlay"], "learning" if want["learning"] else "nolearning"))
@@ -48,11 +85,14 @@ def link_add(want):
 def describe_link(link):
     """The same line for a desired device (one `address`) and a kernel link (`addresses`, `up`)."""
     addresses = link["addresses"] if "addresses" in link else [link["address"]]
+    state = "" if link.get("up", True) else " (down)"
     if link.get("kind", "vxlan") == "vxlan":
         return ("device %s vxlan id %s dstport %s local %s dev %s mtu %s address %s inet %s%s"
                 % (link["name"], link["vni"], link["port"], link["local"], link["underlay"], link["mtu"],
-                   link["mac"], ",".join(addresses) or "-", "" if link.get("up", True) else " (down)"))
-    return "device %s %s" % (link["name"], link.get("kind") or "unknown")
+                   link["mac"], ",".join(addresses) or "-", state))
+    return ("device %s %s mtu %s address %s inet %s%s"
+            % (link["name"], link.get("kind") or "unknown", link.get("mtu"), link.get("mac"),
+               ",".join(addresses) or "-", state))
 
 
 def route_add(route, owner):
@@ -69,31 +109,68 @@ def nexthop_add(nexthop, owner):
             % (nexthop["id"], nexthop["via"], nexthop["dev"], " onlink" if nexthop["onlink"] else "", owner.protocol))
 
 
-LINK = Kind("link", lambda l: l["name"], 0, 10, link_add,
-            lambda l, owner=None: "link delete dev %s" % l["name"], describe_link)
-ADDRESS = Kind("address", lambda a: (a["dev"], a["address"]), 1, 1,
+def columns(entries, spec):
+    """Canonical entries from desired ones: spec is ((field, column kind, parser), ...); each
+    column is checked in one pass (kernel.canonical_column)."""
+    values = [kernel.canonical_column(kind, [e[field] for e in entries], parse) for field, kind, parse in spec]
+    fields = [field for field, _, _ in spec]
+    return [dict(zip(fields, row)) for row in zip(*values)] if entries else []
+
+
+def canonical_routes(routes):
+    rows = columns(routes, (("dst", "net", kernel.canonical_net), ("via", "ip", kernel.canonical_ip)))
+    for row, route in zip(rows, routes):
+        row["dev"], row["onlink"] = route["dev"], bool(route.get("onlink", False))
+    return rows
+
+
+def on_device(argv):
+    """A dump of the managed device only (none without one)."""
+    return lambda scope: argv + [scope.device] + ([] if argv[0] == "bridge" else ["nud", "permanent"]) \
+        if scope.device else None
+
+
+LINK = Kind("link", lambda l: l["name"], canonical_device,
+            lambda scope: ["ip", "-d", "-j", "address", "show"], lambda dump, scope: kernel.parse_links(dump), None,
+            0, 10, link_add, lambda l, owner=None: "link delete dev %s" % l["name"], describe_link)
+ADDRESS = Kind("address", lambda a: (a["dev"], a["address"]), None, None, None, None, 1, 1,  # read with links
                lambda a, owner=None: "address replace %s dev %s" % (a["address"], a["dev"]),
                lambda a, owner=None: "address delete %s dev %s" % (a["address"], a["dev"]),
                lambda a: "address %s on %s" % (a["address"], a["dev"]))
-NEIGHBOR = Kind("neighbor", lambda n: n["ip"], 3, 9,
+NEIGHBOR = Kind("neighbor", lambda n: n["ip"],
+                lambda entries: columns(entries, (("ip", "ip", kernel.canonical_ip),
+                                                  ("mac", "mac", kernel.canonical_mac))),
+                on_device(["ip", "-j", "neighbor", "show", "dev"]),
+                lambda dump, scope: kernel.parse_neighbors(dump, scope.device), kernel.neighbor_dump_keys, 3, 9,
                 lambda n, owner=None: "neighbor replace %s lladdr %s dev %s nud permanent" % (n["ip"], n["mac"], n["dev"]),
                 lambda n, owner=None: "neighbor delete %s dev %s" % (n["ip"], n["dev"]),
                 lambda n: "neighbor %s lladdr %s" % (n["ip"], n["mac"]))
-FDB = Kind("fdb", lambda f: f["mac"], 4, 4,
+FDB = Kind("fdb", lambda f: f["mac"],
+           lambda entries: columns(entries, (("mac", "mac", kernel.canonical_mac), ("dst", "ip", kernel.canonical_ip))),
+           on_device(["bridge", "-j", "fdb", "show", "dev"]),
+           lambda dump, scope: kernel.parse_fdb(dump, scope.device), kernel.fdb_dump_keys, 4, 4,
            lambda f, owner=None: "fdb replace %s dev %s dst %s self permanent" % (f["mac"], f["dev"], f["dst"]),
            lambda f, owner=None: "fdb delete %s dev %s dst %s self" % (f["mac"], f["dev"], f["dst"]),
            lambda f: "fdb %s dst %s" % (f["mac"], f["dst"]))
-ROUTE = Kind("route", lambda r: r["dst"], 6, 7, route_add,
+# `ip -N` prints protocol numbers, not names, so ownership compares numbers.
+ROUTE = Kind("route", lambda r: r["dst"], canonical_routes,
+             lambda scope: ["ip", "-N", "-j", "route", "show", "table", str(scope.table), "proto", str(scope.protocol)],
+             lambda dump, scope: kernel.parse_routes(dump, scope.table, scope.protocol), kernel.route_dump_keys, 6, 7,
+             route_add,
              lambda r, owner: "route delete %s proto %d table %d metric %d" % (r["dst"], owner.protocol, owner.table,
                                                                               r["metric"]),
              lambda r: "route %s via %s dev %s" % (r["dst"], r["via"], r["dev"]))
-
-NEXTHOP = Kind("nexthop", lambda n: (n["via"], n["dev"], n["onlink"]), 5, 8, nexthop_add,
+# Every nexthop object: their ids are one space. The dump fails where the kernel has none.
+NEXTHOP = Kind("nexthop", lambda n: (n["via"], n["dev"], n["onlink"]), None,
+               lambda scope: ["ip", "-N", "-j", "nexthop", "show"], lambda dump, scope: kernel.parse_nexthops(dump),
+               None, 5, 8, nexthop_add,
                lambda n, owner=None: "nexthop delete id %d" % n["id"],
                lambda n: "nexthop %s via %s dev %s%s" % (n["id"], n["via"], n["dev"], " onlink" if n["onlink"] else ""))
 
 # Entries of the desired state, by kind, with the field that must be unique.
 ENTRY_KINDS = (("neighbors", NEIGHBOR), ("fdb", FDB), ("routes", ROUTE))
+# What one call reads, and the Dataplane field each fills.
+READ_KINDS = (("links", LINK), ("neighbors", NEIGHBOR), ("fdb", FDB), ("routes", ROUTE), ("nexthops", NEXTHOP))
 
 
 class Ownership:

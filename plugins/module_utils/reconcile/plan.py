@@ -20,6 +20,7 @@ from .kinds import ADDRESS, FDB, LINK, NEIGHBOR, NEXTHOP, PHASES, RECREATE_ON, R
 __metaclass__ = type
 
 FDB_PHASE = FDB.add_phase
+LINK_UP_PHASE = 2
 
 
 class Plan:
@@ -92,7 +93,7 @@ def make_plan(desired, dataplane):
                 plan_fdb(plan, name, desired["fdb"], fdb)
     flushed = name if fresh else None
     gateways = set(map(gateway, desired["routes"]))
-    nexthops, created = plan_nexthops(gateways, dataplane, owner, flushed)
+    nexthops, created = plan_nexthops(gateways, dataplane, owner, flushed, device)
     used = plan_routes(plan, desired, dataplane, owner, flushed, nexthops, gateways)
     if nexthops is not None:
         for key in sorted(created & used):
@@ -100,7 +101,8 @@ def make_plan(desired, dataplane):
             plan.add(NEXTHOP.add_phase, NEXTHOP.add({"id": nexthops[key], "via": via, "dev": dev, "onlink": onlink},
                                                     owner), "add nexthop %d via %s dev %s" % (nexthops[key], via, dev))
     if dataplane.nexthops is not None:  # with use_nexthops off, ours all go once the routes moved
-        keep = {} if not nexthops else nexthops if used == gateways else dict((k, nexthops[k]) for k in used)
+        keep = {} if not nexthops else nexthops if used == gateways else dict(
+            (k, nexthops[k]) for k in used if k in nexthops)
         plan_stale_nexthops(plan, dataplane, owner, flushed, keep)
     if name and not neighbors_ok:
         plan_stale_neighbors(plan, name, desired["neighbors"], neighbors, owner)
@@ -163,11 +165,9 @@ def plan_device(plan, want, link):
             fresh = True
     address = {"dev": name, "address": want["address"]}
     if fresh:
-        plan.add(LINK.add_phase, LINK.add(want), None if link is not None else
-                 "create device %s (vni %d, port %d, local %s, dev %s)"
-                 % (name, want["vni"], want["port"], want["local"], want["underlay"]))
+        plan.add(LINK.add_phase, LINK.add(want), None if link is not None else "create " + LINK.describe(want))
         plan.add(ADDRESS.add_phase, ADDRESS.add(address))
-        plan.add(2, "link set dev %s up" % name)
+        plan.add(LINK_UP_PHASE, "link set dev %s up" % name)
         return True
     if link["mtu"] != want["mtu"]:
         plan.add(LINK.add_phase, "link set dev %s mtu %d" % (name, want["mtu"]),
@@ -182,7 +182,7 @@ def plan_device(plan, want, link):
             plan.add(ADDRESS.delete_phase, ADDRESS.delete({"dev": name, "address": other}),
                      "remove address %s from %s" % (other, name))
     if not link["up"]:
-        plan.add(2, "link set dev %s up" % name, "set %s up" % name)
+        plan.add(LINK_UP_PHASE, "link set dev %s up" % name, "set %s up" % name)
     return False
 
 
@@ -231,9 +231,19 @@ def plan_fdb(plan, dev, wanted, actual):
 gateway = operator.itemgetter("via", "dev", "onlink")  # a route's or a nexthop's (via, dev, onlink)
 
 
-def plan_nexthops(gateways, dataplane, owner, flushed_dev):
+def has_carrier(dev, dataplane, device):
+    """The kernel refuses a nexthop on a device without carrier (a bridge with no port); a vxlan
+    device's carrier follows its admin state, which this plan sets up."""
+    link = dataplane.link(dev)
+    if device and dev == device["name"]:  # a fresh bridge has no port, so no carrier
+        return device.get("kind", "vxlan") == "vxlan" or bool(link and link.get("carrier", True))
+    return link is None or bool(link.get("carrier", True))
+
+
+def plan_nexthops(gateways, dataplane, owner, flushed_dev, device=None):
     """({(via, dev, onlink): nexthop id} for the desired routes, the gateways whose nexthop is new),
     or (None, set()) for plain routes (the kernel has no nexthop objects, or use_nexthops is off).
+    A gateway on a device without carrier has no nexthop: its routes are plain until it has one.
     Our nexthops with the same gateway are reused; new ones take the lowest free ids of our range,
     in gateway order, so applying the same state on an empty node always gives the same ids. Only
     those our routes use are added (a route another agent satisfies needs none)."""
@@ -249,6 +259,8 @@ def plan_nexthops(gateways, dataplane, owner, flushed_dev):
     ids, created = {}, set()
     free = owner.nexthop_ids(used)
     for key in sorted(gateways):
+        if not has_carrier(key[1], dataplane, device):
+            continue
         if key in ours:
             ids[key] = ours[key]
         else:
@@ -277,10 +289,11 @@ def plan_routes(plan, desired, dataplane, owner, flushed_dev, nexthops=None, gat
     a conflict, or, as the ownership policy allows, satisfies the wanted route or is replaced.
     With `nexthops`, each route points at the nexthop of its gateway. Returns the gateways our
     routes use once the plan is applied."""
-    if flushed_dev is None and by_wanted_nexthops(dataplane, nexthops) and (
+    gateways = gateways if gateways is not None else set(map(gateway, desired["routes"]))
+    if flushed_dev is None and by_wanted_nexthops(dataplane, nexthops, gateways) and (
             as_dumped(dataplane, "routes", desired["routes"], ("dst", "via", "dev", "onlink"))
             or routes_match(desired["routes"], dataplane.routes, owner)):
-        return gateways if gateways is not None else set(map(gateway, desired["routes"]))
+        return gateways
     ours, foreign = {}, {}
     for route in dataplane.routes:
         if route["dev"] == flushed_dev and flushed_dev is not None:
@@ -292,7 +305,7 @@ def plan_routes(plan, desired, dataplane, owner, flushed_dev, nexthops=None, gat
         key = (want["dst"], 0)
         wanted.add(key)
         cur = ours.get(key)
-        nhid = None if nexthops is None else nexthops[gateway(want)]
+        nhid = None if nexthops is None else nexthops.get(gateway(want))
         if cur is not None and route_matches(cur, want) and cur.get("nhid") == nhid:
             used.add(gateway(want))
             continue
@@ -314,10 +327,15 @@ def plan_routes(plan, desired, dataplane, owner, flushed_dev, nexthops=None, gat
     return used
 
 
-def by_wanted_nexthops(dataplane, nexthops):
-    """Our routes point at our nexthops (with nexthops), or at none (without)."""
+def by_wanted_nexthops(dataplane, nexthops, gateways):
+    """Our routes point at our nexthops (with nexthops), or at none (without, or for a gateway
+    that has no nexthop)."""
     nhids = set(dataplane.route_nhids())
-    return nhids <= set(nexthops.values()) if nexthops is not None else nhids <= {None}
+    if nexthops is None:
+        return nhids <= {None}
+    if len(nexthops) < len(gateways):
+        return False  # some routes plain, some not: only the entry-by-entry comparison can tell
+    return nhids <= set(nexthops.values())
 
 
 def routes_match(wanted, routes, owner):

@@ -1,0 +1,54 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read the node's dataplane: every kind's dump (kinds.READ_KINDS) runs at once, in parallel."""
+
+from __future__ import absolute_import, division, print_function
+
+from . import kernel
+from .kinds import READ_KINDS, ROUTE, Scope
+
+__metaclass__ = type
+
+# Dumps that must succeed. The others may fail: `dev X` without the device (nothing on it), and
+# the nexthop dump on a kernel without nexthop objects (the Dataplane then says None).
+REQUIRED = ("links", "routes")
+
+
+def start_read(runner, device, table, protocol):
+    """Start the dumps and return a function that collects the Dataplane.
+
+    Only what a plan needs: links with details and addresses, permanent neighbors and the FDB of
+    the managed device, the routes carrying our protocol, and every nexthop object. Foreign routes
+    are only needed when a desired destination has no route of ours (see read_foreign_routes).
+    """
+    scope = Scope(device, table, protocol)
+    argvs = dict((field, kind.read(scope)) for field, kind in READ_KINDS)
+    pending = runner.start_all(dict((field, argv) for field, argv in argvs.items() if argv))
+
+    def collect():
+        outputs = pending()
+        for field, (rc, _, err) in outputs.items():
+            if rc != 0 and field in REQUIRED:
+                raise RuntimeError("%s failed: %s" % (" ".join(argvs[field]), err.strip()))
+        kinds = dict(READ_KINDS)
+
+        def dump(field):
+            rc, out, _ = outputs.get(field, (1, "", ""))
+            return (kernel.json_stream(out) or [[]])[0] if rc == 0 else None
+
+        links = kinds["links"].parse(dump("links"), scope)
+        raw = {}
+        for field in kernel.Dataplane.KINDS:
+            kind = kinds[field]
+            entries = dump(field) if field == "routes" or device in links else []
+            raw[field] = (entries, lambda d, kind=kind: kind.parse(d, scope), kind.keyer)
+        nexthops = dump("nexthops")
+        return kernel.Dataplane(links, None, None, None, raw,
+                                None if nexthops is None else kinds["nexthops"].parse(nexthops, scope))
+    return collect
+
+
+def read_foreign_routes(runner, table):
+    """The whole table: only needed to check desired destinations that have no route of ours."""
+    argv = ROUTE.read(Scope(None, table, 0))[:-2]  # without the protocol filter
+    return ROUTE.parse(kernel.json_stream(runner.run(argv))[0], Scope(None, table, 0))
