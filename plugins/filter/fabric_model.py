@@ -51,6 +51,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.inventory import cluster_groups_of_hostvars
 
 
 def fabric_model(hostvars, groups, group_names=None, reuse=None):
@@ -60,7 +61,7 @@ def fabric_model(hostvars, groups, group_names=None, reuse=None):
         raise AnsibleFilterError(str(exc))
     if reusable(reuse, wanted):
         return reuse
-    return model.dumps(model.read(hostvars, groups, wanted))
+    return model.dumps(model.read(hostvars, groups, wanted, cluster_groups_of_hostvars(hostvars)))
 
 
 def reusable(document, wanted):

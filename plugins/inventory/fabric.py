@@ -63,6 +63,7 @@ from ansible.utils.vars import combine_vars
 from ansible.vars.plugins import get_vars_from_inventory_sources
 
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.inventory import cluster_groups
 
 display = Display()
 
@@ -113,8 +114,14 @@ class InventoryModule(BaseInventoryPlugin):
                 host_vars = combine_vars(host_vars, get_vars_from_inventory_sources(loader, sources, [host], "all"))
             hostvars[name] = TemplatedVars(combine_vars(group_vars, host_vars), self.templar)
         groups = dict((name, sorted(h.name for h in group.get_hosts())) for name, group in inventory.groups.items())
+
+        def own_vars(group):
+            if not use_vars_plugins:
+                return group.get_vars()
+            return combine_vars(group.get_vars(), get_vars_from_inventory_sources(loader, sources, [group], "all"))
         try:
-            fabric = model.read(hostvars, groups, self.get_option("group_names"))
+            fabric = model.read(hostvars, groups, self.get_option("group_names"),
+                                cluster_groups(inventory.groups.values(), own_vars))
         except ValueError as exc:
             raise AnsibleParserError("%s: %s" % (path, exc))
         inventory.set_variable("all", "nodenet_fabric", model.dumps(fabric))

@@ -243,6 +243,20 @@ def desired_params(module):
     return params
 
 
+def previous_device(params):
+    """The device name in the saved state, when it differs from the wanted one: that device is
+    ours under an earlier name (a renamed mesh device), so it may go to free its VNI."""
+    opts, device = params["persist"], params.get("device")
+    if not opts or not device:
+        return None
+    try:
+        with open(opts["root"].rstrip("/") + opts["state_file"]) as handle:
+            saved = (json.load(handle).get("device") or {}).get("name")
+    except (IOError, OSError, ValueError, AttributeError):
+        return None
+    return saved if saved != device.get("name") else None
+
+
 def persist_files(params, check_mode):
     """Save or remove the state for boot; returns the paths that change."""
     opts = params["persist"]
@@ -261,7 +275,8 @@ def main():
         module.get_bin_path(tool, required=True)
     params = desired_params(module)
     try:
-        result = reconcile(params, check_mode=module.check_mode, want_diff=module._diff)
+        result = reconcile(dict(params, previous_device=previous_device(params)), check_mode=module.check_mode,
+                           want_diff=module._diff)
         result["files_changed"] = persist_files(params, module.check_mode)
     except KeyError as exc:
         module.fail_json(msg="nothing was changed: an entry of the desired state lacks the key %s" % exc)

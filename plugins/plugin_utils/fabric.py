@@ -80,9 +80,25 @@ class Fabric:
         return rank
 
     def problems(self, facets=None):
-        """Problems of the core and of `facets` (None: every facet), as FabricErrors."""
-        wanted = None if facets is None else set(facets) | {NAME}
-        return sorted(set(e for e in self.errors if wanted is None or e.facet in wanted))
+        """Problems of `facets` (None: every facet), and the core's problems of their nodes and
+        clusters, as FabricErrors. A cluster outside a role's group neither belongs to that role's
+        fabric nor blocks it; a problem that names no cluster blocks every role."""
+        if facets is None:
+            return sorted(set(self.errors))
+        wanted = set(facets)
+        hosts = set().union(*(self.members.get(f, ()) for f in wanted)) if wanted else set()
+        clusters = set(self.nodes[h].cluster for h in hosts if h in self.nodes)
+        clusters |= set(e.cluster for e in self.errors if e.node in hosts and e.cluster)
+
+        def counts(error):
+            if error.facet != NAME:
+                return error.facet in wanted
+            return error.node in hosts if error.node else (not error.cluster or error.cluster in clusters)
+        return sorted(set(e for e in self.errors if counts(e)))
+
+    def core_problems(self):
+        """The core's problems of every node (what the lab needs to build the nodes)."""
+        return sorted(set(e for e in self.errors if e.facet == NAME))
 
 
 def read_cluster(reader):
@@ -176,6 +192,59 @@ def check(fabric):
         fabric.errors.append(FabricError(n2.cluster, n2.host, "node_pod_cidrs",
                                          "%s overlaps %s of node %s" % (c2, c1, n1.host)))
     report_duplicates(fabric, fabric.nodes.values(), "node_ip", lambda n: n.ip)
+    check_underlay(fabric)
+
+
+def check_underlay(fabric):
+    """Underlay subnets against each other and against the clusters' pod and service ranges: a
+    route to a pod range that covers an underlay subnet takes the nodes' own traffic."""
+    subnets = {}
+    for node in sorted(fabric.nodes.values(), key=lambda n: n.host):
+        subnets.setdefault(node.subnet, node)
+    for (s1, n1), (s2, n2) in overlapping_pairs(list(subnets.items())):
+        fabric.errors.append(FabricError(n2.cluster, n2.host, "node_subnet", (
+            "%s overlaps node_subnet %s of node %s (cluster %s); nodes of one underlay subnet must give "
+            "the same node_subnet, and different subnets must not overlap" % (s2, s1, n1.host, n1.cluster))))
+    ranges = [(net, ("node", node)) for net, node in subnets.items()]
+    for cluster in sorted(fabric.clusters.values(), key=lambda c: c.name):
+        ranges.append((cluster.pod_cidr, ("cluster_pod_cidr", cluster)))
+        ranges.append((cluster.service_cidr, ("cluster_service_cidr", cluster)))
+    for (a, (kind_a, what_a)), (b, (kind_b, what_b)) in overlapping_pairs(ranges):
+        if (kind_a == "node") == (kind_b == "node"):
+            continue  # node against node is above, cluster against cluster in check()
+        (net, variable, cluster), (subnet, node) = (
+            ((b, kind_b, what_b), (a, what_a)) if kind_a == "node" else ((a, kind_a, what_a), (b, what_b)))
+        fabric.errors.append(FabricError(cluster.name, "", variable, (
+            "%s overlaps node_subnet %s of node %s (cluster %s), an underlay subnet; pick a range "
+            "outside every node subnet" % (net, subnet, node.host, node.cluster))))
+
+
+def check_cluster_groups(fabric, cluster_groups, groups):
+    """From the groups, not the merged vars: a host in two groups that each set cluster_name
+    (Ansible would silently pick one), and one cluster_name set by two unrelated groups.
+    `cluster_groups` is {group: the cluster_name it sets itself}; a group nested in another
+    (its hosts a subset) overrides it, as Ansible's precedence does."""
+    hosts_of = dict((g, set(groups.get(g) or ())) for g in cluster_groups)
+    nodes = set(fabric.nodes) | set().union(*fabric.members.values()) if fabric.members else set(fabric.nodes)
+    for host in sorted(nodes):
+        mine = [g for g in sorted(cluster_groups) if host in hosts_of[g]]
+        nearest = [g for g in mine if not any(o != g and hosts_of[o] < hosts_of[g] for o in mine)]
+        if len(set(cluster_groups[g] for g in nearest)) > 1:
+            fabric.errors.append(FabricError(
+                fabric.nodes[host].cluster if host in fabric.nodes else "", host, "cluster_name",
+                "the host is in groups %s, which set different cluster_names (%s); a node belongs to "
+                "one cluster: take it out of all but one of these groups"
+                % (", ".join(nearest), ", ".join(str(cluster_groups[g]) for g in nearest))))
+    by_name = {}
+    for group in sorted(cluster_groups):
+        by_name.setdefault(str(cluster_groups[group]), []).append(group)
+    for name, named in sorted(by_name.items()):
+        unrelated = [g for g in named if not any(o != g and (hosts_of[g] <= hosts_of[o] or hosts_of[o] <= hosts_of[g])
+                                                  for o in named)]
+        if len(named) > 1 and len(unrelated) > 1:
+            fabric.errors.append(FabricError(name, "", "cluster_name", (
+                "is set by groups %s; a cluster is one group: rename the cluster_name of all but one, "
+                "or put the nodes under one group that sets it" % ", ".join(unrelated))))
 
 
 def report_duplicates(fabric, nodes, variable, key, facet=NAME):

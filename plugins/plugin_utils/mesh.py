@@ -24,6 +24,41 @@ VARIABLES = {
     "vxlan_mesh_direct_routing": False,
 }
 MESH_ROUTE_PROTOCOL = ROUTE_PROTOCOLS["nodenet_mesh"]
+# Device names that belong to a CNI, a container runtime or the kernel: (pattern, owner). A name
+# ending in '*' is a prefix.
+FOREIGN_DEVICES = (
+    ("flannel.*", "flanneld's vxlan device"), ("flannel-wg*", "flanneld's wireguard device"),
+    ("vxlan.calico", "Calico's vxlan device"), ("vxlan-v6.calico", "Calico's IPv6 vxlan device"),
+    ("tunl0", "the kernel's ipip device (Calico ipip)"), ("cali*", "Calico's pod interfaces"),
+    ("kube-*", "kube-router and kube-proxy (kube-bridge, kube-ipvs0, kube-dummy-if)"),
+    ("cilium_*", "Cilium"), ("docker*", "Docker"), ("cni*", "the CNI bridge plugin (cni0)"),
+    ("lo", "the loopback device"), ("veth*", "container veth pairs"), ("weave*", "Weave Net"),
+    ("vxlan_sys_*", "Open vSwitch"), ("genev_sys_*", "Open vSwitch"), ("nodelocaldns", "NodeLocal DNSCache"),
+)
+FLANNEL_VXLAN_PORT = 8472  # flanneld's default, the kernel's historic vxlan port
+CALICO_VXLAN = (4096, 4789)  # Calico's vxlan VNI and port (vxlan.calico and vxlan-v6.calico)
+
+
+def foreign_owner(name):
+    """Who owns a device of this name, or None."""
+    for pattern, owner in FOREIGN_DEVICES:
+        if name == pattern or (pattern.endswith("*") and name.startswith(pattern[:-1])):
+            return owner
+    return None
+
+
+def cni_vxlan(reader):
+    """(VNI, port, what) pairs the node's CNI already uses for its own vxlan device."""
+    cni = reader.vars.get("cluster_cni")
+    if cni in ("flannel", "canal"):
+        vni = reader.raw("flannel_vni", required=False)
+        try:
+            return [(int(vni), FLANNEL_VXLAN_PORT, "flanneld's flannel.%s (flannel_vni)" % vni)]
+        except (TypeError, ValueError):
+            return []  # the host-gw facet names a bad flannel_vni
+    if cni == "calico":
+        return [CALICO_VXLAN + ("Calico's vxlan.calico",)]
+    return []
 
 
 @dataclass(frozen=True)
@@ -63,6 +98,18 @@ def read(reader, node_mtu):
                 reader.error("vxlan_mesh_mtu", "%d leaves no room for the %d-byte vxlan overhead "
                              "on node_mtu %d (at most %d)" % (mtu, VXLAN_OVERHEAD, node_mtu, room))
                 mtu = None
+    if device is not None and foreign_owner(device):
+        reader.error("vxlan_mesh_device", "%s is the name of %s; the mesh never takes over a device it does "
+                     "not own: choose another name (the default is %s)"
+                     % (device, foreign_owner(device), VARIABLES["vxlan_mesh_device"]))
+        device = None
+    if vni is not None and port is not None:
+        for other_vni, other_port, what in cni_vxlan(reader):
+            if (vni, port) == (other_vni, other_port):
+                reader.error("vxlan_mesh_vni", "VNI %d on port %d is what %s uses on this node, and the kernel "
+                             "allows one device per VNI and port: change vxlan_mesh_vni or vxlan_mesh_port"
+                             % (vni, port, what))
+                vni = None
     before = len(reader.errors)
     ip = reader.address("vxlan_mesh_ip", required=False)
     mac = reader.mac("vxlan_mesh_mac")
@@ -108,12 +155,36 @@ def check(fabric):
                     fabric.errors.append(FabricError(
                         node.cluster, node.host, "vxlan_mesh_subnet", "%s overlaps %s %s of cluster %s"
                         % (subnet, variable, net, cluster.name), NAME))
+    check_underlay(fabric, nodes, settings)
     report_duplicates(fabric, nodes, "vxlan_mesh_ip", lambda n: settings[n.host].ip, NAME)
     report_duplicates(fabric, nodes, "vxlan_mesh_mac", lambda n: settings[n.host].mac, NAME)
     # Every endpoint must agree on what goes on the wire.
     for variable, attr in (("vxlan_mesh_vni", "vni"), ("vxlan_mesh_port", "port"),
                            ("vxlan_mesh_subnet", "subnet")):
         report_disagreement(fabric, nodes, variable, lambda n, a=attr: getattr(settings[n.host], a), NAME)
+
+
+def check_underlay(fabric, nodes, settings):
+    """The mesh against the underlay: its subnet against every node_subnet (derived vxlan IPs
+    would equal node IPs), and its device against every node's underlay interface."""
+    interfaces = {}
+    for node in sorted(fabric.nodes.values(), key=lambda n: n.host):
+        interfaces.setdefault(node.interface, node)
+    subnets = sorted(set(n.subnet for n in fabric.nodes.values()))
+    for node in nodes:
+        mesh = settings[node.host]
+        for subnet in subnets:
+            if overlaps(mesh.subnet, subnet):
+                fabric.errors.append(FabricError(
+                    node.cluster, node.host, "vxlan_mesh_subnet", "%s overlaps node_subnet %s, an underlay "
+                    "subnet: vxlan IPs would clash with node IPs; pick a range outside every node subnet"
+                    % (mesh.subnet, subnet), NAME))
+        other = interfaces.get(mesh.device)
+        if other is not None:
+            fabric.errors.append(FabricError(
+                node.cluster, node.host, "vxlan_mesh_device", "%s is the underlay interface (node_interface) of "
+                "node %s; the mesh never takes over a device it does not own: choose another name"
+                % (mesh.device, other.host), NAME))
 
 
 # --- one node's plan --------------------------------------------------------------------

@@ -47,8 +47,10 @@ def group_names(names=None):
     return dict((f, str(names.get(f) or f)) for f in FACET_NAMES)
 
 
-def read(hostvars, groups, names=None):
-    """Every cluster, node and facet of the inventory, with every problem collected."""
+def read(hostvars, groups, names=None, cluster_groups=None):
+    """Every cluster, node and facet of the inventory, with every problem collected. A node is a
+    host of a facet's group; `cluster_groups` ({group: the cluster_name it sets itself}, when the
+    caller can see group variables) lets the groups be checked too."""
     fabric = core.Fabric(groups=group_names(names))
     known = set(hostvars)
     members = dict((f, set(groups.get(g) or []) & known) for f, g in fabric.groups.items())
@@ -56,10 +58,12 @@ def read(hostvars, groups, names=None):
     fabric.facets = dict((f, {}) for f in FACET_NAMES)
     in_any = set().union(*members.values())
     seen_clusters = {}
+    # The other nodes of a cluster that is in a role's group are read too (host-gw needs them all).
+    member_clusters = set(hostvars[h].get("cluster_name") for h in in_any) - {None}
     for host in sorted(hostvars):
         values = hostvars[host]
-        if "cluster_name" not in values and host not in in_any:
-            continue  # not a Kubernetes node: localhost, routers, ...
+        if host not in in_any and values.get("cluster_name") not in member_clusters:
+            continue  # in no role's fabric: localhost, routers, a cluster no role is run for...
         reader = VarReader(host, values, fabric.errors, DEFAULTS)
         mtu = core.add_host(fabric, reader, seen_clusters)
         for facet in FACETS:
@@ -69,6 +73,8 @@ def read(hostvars, groups, names=None):
                 if settings is not None:
                     fabric.facets[facet.NAME][host] = settings
     core.check(fabric)
+    if cluster_groups:
+        core.check_cluster_groups(fabric, cluster_groups, groups)
     for facet in FACETS:
         facet.check(fabric)
     prepare(fabric)

@@ -196,3 +196,51 @@ def test_a_bridge_or_dummy_device_is_created_adjusted_and_removed(namespace, kin
         core.reconcile(dict(desired, device=dict(device, kind=other)), runner)
     core.reconcile(dict(desired, state="absent"), runner)
     assert snapshot(namespace, device["name"], PROTO) == before
+
+
+BAD_ROUTE = {"dst": "10.99.0.0/24", "via": "203.0.113.9", "dev": "eth0", "onlink": False}  # not on-link
+
+
+@pytest.mark.parametrize("converged", [False, True])
+def test_a_line_the_kernel_refuses_rolls_the_node_back(namespace, converged):
+    runner = core.Runner(["ip", "netns", "exec", namespace])
+    if converged:
+        core.reconcile(DESIRED, runner)
+    before = snapshot(namespace, DEVICE, PROTO)
+    # A new peer, a changed MTU and one route the kernel refuses, in one run.
+    changed = dict(DESIRED, device=dict(DESIRED["device"], mtu=1400),
+                   neighbors=DESIRED["neighbors"] + [{"ip": "179.17.1.14", "mac": "0a:58:b3:11:01:0e"}],
+                   routes=DESIRED["routes"] + [BAD_ROUTE])
+    with pytest.raises(core.ReconcileError, match="applying failed after [1-9][0-9]* of") as failure:
+        core.reconcile(changed, runner)
+    result = failure.value.result
+    assert result["changed"] is True and result["applied"] and "rolled back" in str(failure.value)
+    assert snapshot(namespace, DEVICE, PROTO) == before
+    # The next run with a good state converges, and a rerun changes nothing.
+    core.reconcile(dict(changed, routes=DESIRED["routes"]), runner)
+    assert core.reconcile(dict(changed, routes=DESIRED["routes"]), runner)["changed"] is False
+
+
+def test_a_missing_underlay_or_a_taken_vni_changes_nothing(namespace):
+    runner = core.Runner(["ip", "netns", "exec", namespace])
+    before = snapshot(namespace, DEVICE, PROTO)
+    with pytest.raises(core.ReconcileError, match="underlay device ens9 does not exist") as failure:
+        core.reconcile(dict(DESIRED, device=dict(DESIRED["device"], underlay="ens9")), runner)
+    assert failure.value.result["changed"] is False
+    with pytest.raises(core.ReconcileError, match="VNI 4096 with port 4789 is taken by device vxlan.calico"):
+        core.reconcile(dict(DESIRED, device=dict(DESIRED["device"], vni=4096, port=4789)), runner)
+    assert snapshot(namespace, DEVICE, PROTO) == before
+
+
+def test_a_renamed_device_replaces_our_old_one(namespace):
+    runner = core.Runner(["ip", "netns", "exec", namespace])
+    core.reconcile(DESIRED, runner)
+    _, foreign = snapshot(namespace, DEVICE, PROTO)
+    renamed = dict(DESIRED, device=dict(DESIRED["device"], name="vxlan-mesh2"),
+                   routes=[dict(r, dev="vxlan-mesh2") if r["dev"] == DEVICE else r for r in DESIRED["routes"]])
+    result = core.reconcile(renamed, runner)
+    assert result["changes"][0] == "remove device %s, this device's earlier name (renamed to vxlan-mesh2)" % DEVICE
+    names = [l["ifname"] for l in snapshot(namespace, "vxlan-mesh2", PROTO)[1]["links"]]
+    assert DEVICE not in names and "vxlan-mesh2" not in names  # the new one is owned, the old one gone
+    assert snapshot(namespace, "vxlan-mesh2", PROTO)[1]["routes"] == foreign["routes"]
+    assert core.reconcile(renamed, runner)["changed"] is False

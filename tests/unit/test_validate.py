@@ -388,3 +388,66 @@ def test_mesh_subnet_overlapping_a_cluster_cidr():
     errors = [e for e in load_errors(hostvars, groups) if e.variable == "vxlan_mesh_subnet"]
     assert len(errors) == 1
     assert "overlaps cluster_service_cidr 10.235.0.0/18 of cluster test-cluster2" in errors[0].message
+
+
+# --- the node's world (issue 7): foreign devices, CNI vxlan, the underlay, group identity ----
+
+@pytest.mark.parametrize("name", ["flannel.1", "vxlan.calico", "vxlan-v6.calico", "tunl0", "cali12ab", "kube-bridge",
+                                  "cilium_vxlan", "docker0", "cni0", "lo"])
+def test_a_foreign_device_name_is_refused_on_every_node(name):
+    errors = load_errors(*build(mesh={"vxlan_mesh_device": name}))
+    assert set(triples(errors)) == set((CLUSTER_OF[n], n, "vxlan_mesh_device") for n in CLUSTER_OF)
+    assert all("choose another name" in e.message for e in errors)
+
+
+def test_the_underlay_interface_of_any_node_is_not_a_mesh_device():
+    hostvars, groups = build(hosts={N6: {"node_interface": "ens5"}}, mesh={"vxlan_mesh_device": "ens5"})
+    errors = load_errors(hostvars, groups)
+    assert set(triples(errors)) == set((CLUSTER_OF[n], n, "vxlan_mesh_device") for n in CLUSTER_OF)
+    assert "underlay interface (node_interface) of node %s" % N6 in errors[0].message
+
+
+@pytest.mark.parametrize("cni, extra, vni, port", [
+    ("flannel", {}, 1, 8472), ("canal", {"flannel_vni": 7}, 7, 8472), ("calico", {}, 4096, 4789)])
+def test_the_vni_and_port_of_the_clusters_cni_are_refused(cni, extra, vni, port):
+    cluster = {"test_cluster2": dict(extra, cluster_cni=cni)}
+    errors = load_errors(*build(cluster=cluster, mesh={"vxlan_mesh_vni": vni, "vxlan_mesh_port": port}))
+    hosts = CLUSTER_OF if cni == "calico" else (N3, N4)  # the seed's clusters are all Calico
+    assert set(triples(errors)) == set((CLUSTER_OF[n], n, "vxlan_mesh_vni") for n in hosts)
+    assert "change vxlan_mesh_vni or vxlan_mesh_port" in errors[0].message
+
+
+def test_the_mesh_subnet_may_not_overlap_an_underlay_subnet():
+    errors = load_errors(*build(explicit=False, mesh={"vxlan_mesh_subnet": "192.168.0.0/16"}))
+    assert ("vxlan_mesh_subnet" in set(e.variable for e in errors)
+            and "overlaps node_subnet 192.168.0.0/24" in errors[0].message)
+
+
+def test_pod_and_service_ranges_may_not_overlap_an_underlay_subnet():
+    hostvars, groups = build(cluster={"test_cluster3": {"cluster_service_cidr": "192.168.0.0/23"}})
+    errors = [e for e in load_errors(hostvars, groups) if e.variable == "cluster_service_cidr"]
+    assert triples(errors) == [(C3, "", "cluster_service_cidr")]
+    assert "overlaps node_subnet 192.168.0.0/24" in errors[0].message
+
+
+def test_overlapping_node_subnets_that_differ_are_refused():
+    errors = load_errors(*build(hosts={N6: {"node_subnet": "192.168.0.0/23"}}))
+    assert triples(errors) == [(C3, N6, "node_subnet")]
+
+
+def test_a_cluster_outside_the_role_group_neither_belongs_nor_blocks():
+    hostvars, groups = build()
+    groups["vxlan_mesh"] = [h for h in groups["vxlan_mesh"] if CLUSTER_OF[h] != C3]
+    for host in (N5, N6):
+        del hostvars[host]["node_subnet"]  # what a cluster kept for another role may lack
+    fabric = model.load(hostvars, groups, facets=["vxlan_mesh"])
+    assert sorted(fabric.clusters) == [C1, C2] and N5 not in fabric.nodes
+
+
+def test_a_host_in_two_cluster_groups_and_a_name_in_two_groups_are_named():
+    hostvars, groups = build()
+    groups["test_cluster2"].append(N1)
+    fabric = model.read(hostvars, groups, cluster_groups={"test_cluster1": C1, "test_cluster2": C2,
+                                                          "test_cluster3": C2})
+    assert [(e.cluster, e.node, e.variable) for e in fabric.problems() if e.variable == "cluster_name"] == [
+        (C1, N1, "cluster_name"), (C2, "", "cluster_name")]

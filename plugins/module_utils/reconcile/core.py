@@ -5,6 +5,7 @@
 from __future__ import absolute_import, division, print_function
 
 import os
+import re
 import subprocess
 
 from . import kernel, read
@@ -152,7 +153,68 @@ def reconcile(desired, runner=None, check_mode=False, want_diff=False):
         raise ReconcileError("nothing was changed: " + "; ".join(plan.errors), result)
     if check_mode or not plan.changed:
         return result
-    # One batch process per run of consecutive phases of one tool (kinds.PHASES).
-    for tool, lines in plan.batches():
-        runner.run([tool, "-batch", "-"], "\n".join(lines) + "\n")
-    return result
+    applied, error = apply(runner, plan.batches())
+    if error is None:
+        return result
+    # The kernel refused a line: put back what we owned before, and say exactly what is left.
+    result["changed"] = bool(applied)
+    result["applied"] = applied
+    message = "applying failed after %d of %d change line(s): %s" % (len(applied), len(plan.steps), error)
+    if applied:
+        try:
+            restored = reconcile_restore(runner, state, dataplane)
+            result["rolled_back"] = restored
+            message += "; rolled back: the owned state is as it was before this run"
+        except ReconcileError as exc:
+            result["rolled_back"] = None
+            message += "; rolling back failed too (%s): the lines in `applied` are in effect" % exc
+    raise ReconcileError(message, result)
+
+
+def apply(runner, batches):
+    """Run the batches in order (one process per run of consecutive phases of one tool,
+    kinds.PHASES). Returns (the lines applied, None) or, when the kernel refuses a line, (the
+    lines before it, the error): `ip -batch` stops at the first failing line, which it numbers."""
+    applied = []
+    for tool, lines in batches:
+        try:
+            runner.run([tool, "-batch", "-"], "\n".join(lines) + "\n")
+        except ReconcileError as exc:
+            match = FAILED_LINE.search(str(exc))
+            done = int(match.group(1)) - 1 if match else 0
+            applied += lines[:done]
+            return applied, "%s (the line was: %s)" % (exc, lines[done]) if done < len(lines) else str(exc)
+        applied += lines
+    return applied, None
+
+
+FAILED_LINE = re.compile(r"Command failed -:(\d+)")
+
+
+def owned_before(state, dataplane):
+    """The desired state that gives back what we owned before a run: the device (one address),
+    its permanent neighbors and FDB entries, and our routes."""
+    owner = Ownership(state)
+    link = dataplane.link(owner.device) if owner.device else None
+    before = dict(state, retire_devices=[], foreign_identical_satisfies=True, previous_device=None, state="present")
+    before["device"] = None
+    if link is not None and link["kind"] == state["device"].get("kind", "vxlan"):
+        before["device"] = dict(link, address=(link["addresses"] or [state["device"]["address"]])[0])
+    before["neighbors"] = [{"ip": n["ip"], "mac": n["mac"]} for n in dataplane.neighbors if owner.device_entry(n)]
+    before["fdb"] = [{"mac": f["mac"], "dst": f["dst"]} for f in dataplane.fdb if owner.device_entry(f)]
+    before["routes"] = [dict((k, r[k]) for k in ("dst", "via", "dev", "onlink")) for r in dataplane.routes
+                        if owner.route(r) and r["metric"] == 0]
+    return before, link
+
+
+def reconcile_restore(runner, state, dataplane):
+    """Bring the node back to owned_before(); a device this run created goes first."""
+    before, link = owned_before(state, dataplane)
+    name = state["device"]["name"] if state.get("device") else None
+    if name and link is None:
+        current = read.start_read(runner, name, state["route_table"], state["route_protocol"])()
+        if current.link(name) is not None:
+            runner.run(["ip", "link", "delete", "dev", name])
+        before["neighbors"] = before["fdb"] = []
+    result = reconcile(before, runner)
+    return result["changes"]

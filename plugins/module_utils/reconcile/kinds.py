@@ -188,6 +188,14 @@ class Ownership:
         self.replace_foreign_on = set(state.get("replace_foreign_on") or [])
         self.identical_satisfies = bool(state.get("foreign_identical_satisfies"))
         self.use_nexthops = bool(state.get("use_nexthops", True))
+        self.previous_device = state.get("previous_device")
+
+    def earlier_device(self, link, dataplane):
+        """A vxlan device of ours under an earlier name: the saved state names it, or it carries
+        routes of our protocol."""
+        if link["name"] == self.previous_device:
+            return True
+        return any(r["dev"] == link["name"] and self.route(r) for r in dataplane.routes)
 
     def device_entry(self, entry):
         """A neighbor or FDB entry: ours when it is permanent on the managed device."""

@@ -29,6 +29,7 @@ class Plan:
         self.changes = []     # one readable line per change
         self.errors = []      # conflicts that stop the run before any change
         self.recreate_reasons = []
+        self.flushed = set()  # our devices this plan deletes before it adds (a renamed mesh device)
 
     def add(self, phase, line, change=None):
         self.steps.append((phase, line))
@@ -78,7 +79,7 @@ def make_plan(desired, dataplane):
         plan_absent(plan, desired, dataplane, link, owner)
         return plan
     if device:
-        fresh = plan_device(plan, device, link)
+        fresh = plan_device(plan, device, link, dataplane, owner)
         if plan.errors:
             return plan
     if name:
@@ -91,7 +92,7 @@ def make_plan(desired, dataplane):
             fdb = [] if fresh else on_dev(dataplane.fdb, name)
             if not same(desired["fdb"], fdb, ("mac", "dst")):
                 plan_fdb(plan, name, desired["fdb"], fdb)
-    flushed = name if fresh else None
+    flushed = set(plan.flushed) | ({name} if fresh else set())  # devices gone, with all on them
     gateways = set(map(gateway, desired["routes"]))
     nexthops, created = plan_nexthops(gateways, dataplane, owner, flushed, device)
     used = plan_routes(plan, desired, dataplane, owner, flushed, nexthops, gateways)
@@ -147,13 +148,17 @@ def on_dev(entries, dev):
     return [e for e in entries if e["dev"] == dev]
 
 
-def plan_device(plan, want, link):
+def plan_device(plan, want, link, dataplane, owner):
     """Create, recreate or adjust the device. True when it is (re)created."""
     name, kind = want["name"], want.get("kind", "vxlan")
     conflict = Ownership.device_conflict(name, link, kind)
     if conflict:
         plan.errors.append(conflict)
         return False
+    if kind == "vxlan":
+        plan_vxlan_world(plan, want, dataplane, owner)
+        if plan.errors:
+            return False
     fresh = link is None
     if link is not None:
         for key, label in RECREATE_ON.get(kind, ()):
@@ -184,6 +189,28 @@ def plan_device(plan, want, link):
     if not link["up"]:
         plan.add(LINK_UP_PHASE, "link set dev %s up" % name, "set %s up" % name)
     return False
+
+
+def plan_vxlan_world(plan, want, dataplane, owner):
+    """What the kernel would refuse half-way through, refused before any change: a missing
+    underlay device, and a VNI and port another vxlan device holds. Our own device under an
+    earlier name (the mesh device renamed) is deleted first, freeing its VNI."""
+    if want["underlay"] not in dataplane.links:
+        plan.errors.append("underlay device %s does not exist on this node (node_interface); nothing was "
+                           "created" % want["underlay"])
+    for other in sorted(dataplane.links.values(), key=operator.itemgetter("name")):
+        if other["name"] == want["name"] or other["kind"] != "vxlan":
+            continue
+        if (other["vni"], other["port"]) != (want["vni"], want["port"]):
+            continue
+        if owner.earlier_device(other, dataplane):
+            plan.add(LINK.add_phase, LINK.delete(other), "remove device %s, this device's earlier name "
+                     "(renamed to %s)" % (other["name"], want["name"]))
+            plan.flushed.add(other["name"])
+        else:
+            plan.errors.append("VNI %d with port %d is taken by device %s, which is not ours; the kernel "
+                               "allows one vxlan device per VNI and port: change the VNI or port"
+                               % (want["vni"], want["port"], other["name"]))
 
 
 def plan_neighbors(plan, dev, wanted, actual):
@@ -240,7 +267,7 @@ def has_carrier(dev, dataplane, device):
     return link is None or bool(link.get("carrier", True))
 
 
-def plan_nexthops(gateways, dataplane, owner, flushed_dev, device=None):
+def plan_nexthops(gateways, dataplane, owner, flushed, device=None):
     """({(via, dev, onlink): nexthop id} for the desired routes, the gateways whose nexthop is new),
     or (None, set()) for plain routes (the kernel has no nexthop objects, or use_nexthops is off).
     A gateway on a device without carrier has no nexthop: its routes are plain until it has one.
@@ -251,7 +278,7 @@ def plan_nexthops(gateways, dataplane, owner, flushed_dev, device=None):
         return None, set()
     ours, used = {}, set()
     for nexthop in dataplane.nexthops:
-        if nexthop["dev"] == flushed_dev and flushed_dev is not None:
+        if nexthop["dev"] in flushed:
             continue  # gone with the device
         used.add(nexthop["id"])
         if owner.nexthop(nexthop):
@@ -269,12 +296,12 @@ def plan_nexthops(gateways, dataplane, owner, flushed_dev, device=None):
     return ids, created
 
 
-def plan_stale_nexthops(plan, dataplane, owner, flushed_dev, ids):
+def plan_stale_nexthops(plan, dataplane, owner, flushed, ids):
     """Our nexthops no route wants any more, after the routes moved off them (deleting a nexthop
     deletes the routes that use it)."""
     keep = set(ids.values())
     for nexthop in dataplane.nexthops:
-        if owner.nexthop(nexthop) and nexthop["id"] not in keep and nexthop["dev"] != flushed_dev:
+        if owner.nexthop(nexthop) and nexthop["id"] not in keep and nexthop["dev"] not in flushed:
             plan.add(NEXTHOP.delete_phase, NEXTHOP.delete(nexthop),
                      "remove nexthop %d via %s dev %s" % (nexthop["id"], nexthop["via"], nexthop["dev"]))
 
@@ -284,19 +311,19 @@ def route_matches(route, want):
             and route["onlink"] == want["onlink"])
 
 
-def plan_routes(plan, desired, dataplane, owner, flushed_dev, nexthops=None, gateways=None):
+def plan_routes(plan, desired, dataplane, owner, flushed, nexthops=None, gateways=None):
     """Routes we own carry our protocol; a foreign route to the same destination and metric is
     a conflict, or, as the ownership policy allows, satisfies the wanted route or is replaced.
     With `nexthops`, each route points at the nexthop of its gateway. Returns the gateways our
     routes use once the plan is applied."""
     gateways = gateways if gateways is not None else set(map(gateway, desired["routes"]))
-    if flushed_dev is None and by_wanted_nexthops(dataplane, nexthops, gateways) and (
+    if not flushed and by_wanted_nexthops(dataplane, nexthops, gateways) and (
             as_dumped(dataplane, "routes", desired["routes"], ("dst", "via", "dev", "onlink"))
             or routes_match(desired["routes"], dataplane.routes, owner)):
         return gateways
     ours, foreign = {}, {}
     for route in dataplane.routes:
-        if route["dev"] == flushed_dev and flushed_dev is not None:
+        if route["dev"] in flushed:
             continue  # gone with the device
         target = ours if owner.route(route) else foreign
         target.setdefault((route["dst"], route["metric"]), route)
