@@ -12,10 +12,17 @@ description:
     means valid.
   - "Core checks: malformed or missing values, overlapping cluster CIDRs, node pod CIDRs outside
     their cluster or overlapping, duplicate node IPs, interface names the kernel refuses, a
-    C(node_ip) outside its C(node_subnet)."
+    C(node_ip) outside its C(node_subnet), overlapping C(node_subnet)s that differ, pod and service
+    ranges overlapping an underlay subnet; and, where the group variables can be seen (a play's
+    C(hostvars), the inventory plugin), a host in two groups that set different C(cluster_name)s
+    and one C(cluster_name) set by two unrelated groups."
   - "vxlan_mesh checks: duplicate vxlan IPs and MACs, vxlan IPs outside the mesh subnet,
     multicast, zero or broadcast MACs, VNI and port ranges, MTUs without room for the 50-byte vxlan
-    overhead, mesh nodes disagreeing on VNI, port or subnet."
+    overhead, mesh nodes disagreeing on VNI, port or subnet, a device name that a CNI, runtime or
+    the kernel owns (C(flannel.*), C(vxlan.calico), C(tunl0), C(cali*), C(kube-*), C(cilium_*),
+    C(docker*), C(cni*), C(lo), ...) or that is any node's C(node_interface), the VNI and port of
+    the cluster's CNI (flannel C(flannel_vni)/8472, Calico 4096/4789), a mesh subnet overlapping an
+    underlay subnet."
   - "flannel_hostgw checks: C(cluster_cni) is flannel or canal, every node of the cluster is in the
     group, one C(node_subnet) per cluster, the platform acknowledgement on cloud and openstack, the
     VNI."
@@ -23,7 +30,10 @@ extends_documentation_fragment:
   - nodenet.fabric.fabric_inventory
 options:
   facets:
-    description: Facets whose problems count, besides the core's. Default, every facet.
+    description:
+      - Facets whose problems count, with the core's problems of their nodes and clusters. A cluster
+        outside a facet's group is not part of that facet's fabric and does not block it.
+      - Default, every facet and every core problem.
     type: list
     elements: str
 """

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from lab_run import lab, playbook, recap
+from lab_run import NODE_ROOT, lab, playbook, recap
 
 INVENTORY = "inventories/flannel-hostgw"
 NODES = ["edge-1", "edge-2", "edge-3", "core-1", "core-2"]
@@ -51,5 +51,4 @@ def test_absent_removes_only_the_roles_routes(flannel_lab):
     assert [r for r in after if r.get("protocol") == "202"] == []
     assert after == [r for r in before if r.get("protocol") != "202"]
     assert "flannel.1" not in links("edge-1")  # re-creating it is flanneld's job
-    assert not __import__("os").path.exists(
-        "/run/nodenet-lab/edge-1/etc/systemd/system/nodenet-fabric-flannel-hostgw.service")
+    assert not (NODE_ROOT / "edge-1/etc/systemd/system/nodenet-fabric-flannel-hostgw.service").exists()

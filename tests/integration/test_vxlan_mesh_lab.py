@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from kernel_snapshot import snapshot
-from lab_run import ROOT, lab, playbook, recap
+from lab_run import NODE_ROOT, ROOT, lab, playbook, recap
 
 SEED = "inventories/seed"
 NODES = ["multicluster-test-00%d" % i for i in range(1, 7)]
@@ -84,7 +84,7 @@ def test_boot_unit_restores_the_state_after_a_simulated_reboot(fresh_lab):
     assert rc == 0, out
     host = "multicluster-test-005"
     applied = snapshot(host, DEVICE, PROTO)
-    unit = "/run/nodenet-lab/%s/etc/systemd/system/nodenet-fabric-vxlan-mesh.service" % host
+    unit = NODE_ROOT / host / "etc/systemd/system/nodenet-fabric-vxlan-mesh.service"
     exec_start = [l.split("=", 1)[1] for l in open(unit).read().splitlines() if l.startswith("ExecStart=")][0]
     # A reboot loses everything the kernel held.
     subprocess.run(["ip", "-n", host, "link", "delete", DEVICE], check=True)

@@ -63,4 +63,12 @@ def stable(info):
 
 
 def strip_link(link):
-    return dict((k, v) for k, v in link.items() if k != "operstate")
+    """A link without operstate (a peer changes it) and the bridge timers the kernel counts down."""
+    link = dict((k, v) for k, v in link.items() if k != "operstate")
+    info = link.get("linkinfo")
+    if info:
+        link["linkinfo"] = info = dict(info)
+        for key in ("info_data", "info_slave_data"):
+            if isinstance(info.get(key), dict):
+                info[key] = dict((k, v) for k, v in info[key].items() if not k.endswith("_timer"))
+    return link
