@@ -171,6 +171,23 @@ files_changed:
   type: list
   elements: str
   returned: always
+restore:
+  description:
+    - In check mode, the desired state (JSON text, for O(desired)) that gives back what the call
+      owns as it is now. Roles keep it from the preflight and apply it to undo a node's run when
+      another node's apply fails.
+  type: str
+  returned: check mode, with O(state=present)
+applied:
+  description: When an apply failed, the batch lines that were in effect before the kernel refused one.
+  type: list
+  elements: str
+  returned: on an apply failure
+rolled_back:
+  description: When an apply failed, the changes that gave back the owned state as it was before the run (null if that failed too).
+  type: list
+  elements: str
+  returned: on an apply failure after some lines were applied
 device_recreated:
   description: Why the device was recreated, or null.
   type: str
@@ -184,7 +201,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import cli  # noqa: F401  (shipped for boot)
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import files
-from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.core import ReconcileError, reconcile
+from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.core import STATE_KEYS, ReconcileError, reconcile
 
 
 def argument_spec():
@@ -214,8 +231,7 @@ def argument_spec():
     )
 
 
-ENTRY_OPTIONS = ("device", "neighbors", "fdb", "routes", "route_protocol", "route_table", "replace_foreign_on",
-                 "foreign_identical_satisfies", "retire_devices", "use_nexthops")
+ENTRY_OPTIONS = tuple(k for k in STATE_KEYS if k != "state")
 
 
 def desired_params(module):
@@ -276,7 +292,9 @@ def main():
     params = desired_params(module)
     try:
         result = reconcile(dict(params, previous_device=previous_device(params)), check_mode=module.check_mode,
-                           want_diff=module._diff)
+                           want_diff=module._diff, want_restore=True)
+        if "restore" in result:  # one string, which a later task passes back whole as `desired`
+            result["restore"] = json.dumps(result["restore"], separators=(",", ":"))
         result["files_changed"] = persist_files(params, module.check_mode)
     except KeyError as exc:
         module.fail_json(msg="nothing was changed: an entry of the desired state lacks the key %s" % exc)

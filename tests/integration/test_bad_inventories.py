@@ -5,6 +5,7 @@ nexthops identical. Most are refused by validation; the last class only by the p
 checks every node's live kernel before any node changes."""
 import copy
 import json
+import subprocess
 
 import pytest
 import yaml
@@ -161,3 +162,30 @@ def test_a_bad_inventory_changes_nothing_anywhere(lab_in_state, tmp_path, case, 
 
 def test_there_are_at_least_forty_cases():
     assert len(CASES) >= 40
+
+
+def ip(ns, *argv, check=True):
+    return subprocess.run(["ip", "-n", ns] + list(argv), check=check, capture_output=True, text=True)
+
+
+def test_one_nodes_failed_apply_changes_no_other_node_and_the_next_run_converges(lab_in_state):
+    """gamma-1's underlay goes down: the kernel drops its routes through it, the preflight (which
+    sees no conflict) passes, and gamma-1's apply fails on the first route through the down device.
+    gamma-1 rolls itself back; every other node gives back its state from before the run."""
+    node, nic = "gamma-1", "ens3"
+    foreign = [line for line in ip(node, "-4", "route", "show").stdout.splitlines()
+               if "proto kernel" not in line and "proto 201" not in line]
+    ip(node, "link", "set", "dev", nic, "down")
+    try:
+        before = lab_state()
+        rc, out = playbook(BASE)
+        assert rc != 0 and "applying failed" in out and node in out, out[-3000:]
+        assert lab_state() == before
+    finally:
+        ip(node, "link", "set", "dev", nic, "up")
+        for line in foreign:  # the kernel dropped the lab's own routes through the device too
+            ip(node, "route", "replace", *line.split())
+    rc, out = playbook(BASE)
+    assert rc == 0, out[-3000:]
+    rc, out = playbook(BASE)
+    assert rc == 0 and all(r["changed"] == 0 for r in recap(out).values()), out[-3000:]

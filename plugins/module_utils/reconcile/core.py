@@ -125,7 +125,7 @@ def owned_lines(state, dataplane=None):
     return sorted(lines)
 
 
-def reconcile(desired, runner=None, check_mode=False, want_diff=False):
+def reconcile(desired, runner=None, check_mode=False, want_diff=False, want_restore=False):
     """Bring the node to `desired`. Returns a result dict; raises ReconcileError."""
     runner = runner or Runner()
     device = (desired.get("device") or {}).get("name")
@@ -142,6 +142,8 @@ def reconcile(desired, runner=None, check_mode=False, want_diff=False):
         dataplane.routes = read.read_foreign_routes(runner, table)
     plan = make_plan(state, dataplane)
     result = plan.as_dict()
+    if check_mode and want_restore and state["state"] == "present":
+        result["restore"] = restore_state(state, dataplane)
     if want_diff:
         result["diff"] = {
             "before": "\n".join(owned_lines(state, dataplane)) + "\n",
@@ -191,30 +193,32 @@ def apply(runner, batches):
 FAILED_LINE = re.compile(r"Command failed -:(\d+)")
 
 
-def owned_before(state, dataplane):
-    """The desired state that gives back what we owned before a run: the device (one address),
-    its permanent neighbors and FDB entries, and our routes."""
+# The keys of a desired state document (what the module's `desired` option takes).
+STATE_KEYS = ("device", "neighbors", "fdb", "routes", "route_protocol", "route_table", "replace_foreign_on",
+              "foreign_identical_satisfies", "retire_devices", "use_nexthops", "state")
+
+
+def restore_state(state, dataplane):
+    """The desired state that gives back what we owned before this run: the device (one
+    address), its permanent neighbors and FDB entries, and our routes; a device this run would
+    create goes again (retired by kind)."""
     owner = Ownership(state)
     link = dataplane.link(owner.device) if owner.device else None
-    before = dict(state, retire_devices=[], foreign_identical_satisfies=True, previous_device=None, state="present")
+    before = dict((k, state[k]) for k in STATE_KEYS if k in state)
+    before.update(retire_devices=[], foreign_identical_satisfies=True, state="present")
     before["device"] = None
     if link is not None and link["kind"] == state["device"].get("kind", "vxlan"):
-        before["device"] = dict(link, address=(link["addresses"] or [state["device"]["address"]])[0])
+        before["device"] = dict((k, v) for k, v in link.items() if k not in ("addresses", "up", "carrier"))
+        before["device"]["address"] = (link["addresses"] or [state["device"]["address"]])[0]
+    elif owner.device and link is None:
+        before["retire_devices"] = [{"name": owner.device, "kind": state["device"].get("kind", "vxlan")}]
     before["neighbors"] = [{"ip": n["ip"], "mac": n["mac"]} for n in dataplane.neighbors if owner.device_entry(n)]
     before["fdb"] = [{"mac": f["mac"], "dst": f["dst"]} for f in dataplane.fdb if owner.device_entry(f)]
     before["routes"] = [dict((k, r[k]) for k in ("dst", "via", "dev", "onlink")) for r in dataplane.routes
                         if owner.route(r) and r["metric"] == 0]
-    return before, link
+    return before
 
 
 def reconcile_restore(runner, state, dataplane):
-    """Bring the node back to owned_before(); a device this run created goes first."""
-    before, link = owned_before(state, dataplane)
-    name = state["device"]["name"] if state.get("device") else None
-    if name and link is None:
-        current = read.start_read(runner, name, state["route_table"], state["route_protocol"])()
-        if current.link(name) is not None:
-            runner.run(["ip", "link", "delete", "dev", name])
-        before["neighbors"] = before["fdb"] = []
-    result = reconcile(before, runner)
-    return result["changes"]
+    """Bring the node back to restore_state()."""
+    return reconcile(restore_state(state, dataplane), runner)["changes"]
