@@ -259,18 +259,17 @@ def desired_params(module):
     return params
 
 
-def previous_device(params):
-    """The device name in the saved state, when it differs from the wanted one: that device is
-    ours under an earlier name (a renamed mesh device), so it may go to free its VNI."""
+def saved_device(params):
+    """The device name in the saved state: a device of that name is ours (under an earlier name,
+    a renamed mesh device, it may go to free its VNI)."""
     opts, device = params["persist"], params.get("device")
     if not opts or not device:
         return None
     try:
         with open(opts["root"].rstrip("/") + opts["state_file"]) as handle:
-            saved = (json.load(handle).get("device") or {}).get("name")
+            return (json.load(handle).get("device") or {}).get("name")
     except (IOError, OSError, ValueError, AttributeError):
         return None
-    return saved if saved != device.get("name") else None
 
 
 def persist_files(params, check_mode):
@@ -291,7 +290,7 @@ def main():
         module.get_bin_path(tool, required=True)
     params = desired_params(module)
     try:
-        result = reconcile(dict(params, previous_device=previous_device(params)), check_mode=module.check_mode,
+        result = reconcile(dict(params, saved_device=saved_device(params)), check_mode=module.check_mode,
                            want_diff=module._diff, want_restore=True)
         if "restore" in result:  # one string, which a later task passes back whole as `desired`
             result["restore"] = json.dumps(result["restore"], separators=(",", ":"))

@@ -244,3 +244,28 @@ def test_a_renamed_device_replaces_our_old_one(namespace):
     assert DEVICE not in names and "vxlan-mesh2" not in names  # the new one is owned, the old one gone
     assert snapshot(namespace, "vxlan-mesh2", PROTO)[1]["routes"] == foreign["routes"]
     assert core.reconcile(renamed, runner)["changed"] is False
+
+
+def test_a_refused_recreate_gives_back_the_old_device(namespace):
+    """The VNI changes (a recreate), and a later line fails: the node keeps a working device, the
+    old one, with its VNI, neighbors, FDB entries and routes."""
+    runner = core.Runner(["ip", "netns", "exec", namespace])
+    core.reconcile(DESIRED, runner)
+    before = snapshot(namespace, DEVICE, PROTO)
+    with pytest.raises(core.ReconcileError, match="rolled back"):
+        core.reconcile(dict(DESIRED, device=dict(DESIRED["device"], vni=10002), routes=DESIRED["routes"] + [BAD_ROUTE]),
+                       runner)
+    owned, foreign = snapshot(namespace, DEVICE, PROTO)
+    strip = lambda links: [dict(l, ifindex=0) for l in links]  # noqa: E731  (a re-made device has a new index)
+    assert strip(owned["links"]) == strip(before[0]["links"]) and owned["links"][0]["linkinfo"]["info_data"]["id"] == 10001
+    assert dict(owned, links=None) == dict(before[0], links=None) and foreign == before[1]
+
+
+def test_a_refused_plan_says_nothing_changed(namespace):
+    runner = core.Runner(["ip", "netns", "exec", namespace])
+    before = snapshot(namespace, DEVICE, PROTO)
+    with pytest.raises(core.ReconcileError, match="nothing was changed.*vxlan.calico exists.*refusing to take it over") \
+            as failure:
+        core.reconcile(dict(DESIRED, device=dict(DESIRED["device"], name="vxlan.calico")), runner)
+    assert failure.value.result["changed"] is False
+    assert snapshot(namespace, DEVICE, PROTO) == before

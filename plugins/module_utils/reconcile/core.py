@@ -151,8 +151,8 @@ def reconcile(desired, runner=None, check_mode=False, want_diff=False, want_rest
             "before_header": "kernel (owned entries)",
             "after_header": "desired",
         }
-    if plan.errors:
-        raise ReconcileError("nothing was changed: " + "; ".join(plan.errors), result)
+    if plan.errors:  # nothing ran, so nothing changed, whatever the plan held
+        raise ReconcileError("nothing was changed: " + "; ".join(plan.errors), dict(result, changed=False))
     if check_mode or not plan.changed:
         return result
     applied, error = apply(runner, plan.batches())

@@ -188,14 +188,28 @@ class Ownership:
         self.replace_foreign_on = set(state.get("replace_foreign_on") or [])
         self.identical_satisfies = bool(state.get("foreign_identical_satisfies"))
         self.use_nexthops = bool(state.get("use_nexthops", True))
-        self.previous_device = state.get("previous_device")
+        self.saved_device = state.get("saved_device")  # the device the saved state names
 
     def earlier_device(self, link, dataplane):
         """A vxlan device of ours under an earlier name: the saved state names it, or it carries
         routes of our protocol."""
-        if link["name"] == self.previous_device:
+        if link["name"] == self.saved_device:
             return True
         return any(r["dev"] == link["name"] and self.route(r) for r in dataplane.routes)
+
+    def takeover_conflict(self, link, want, dataplane):
+        """Why an existing device of the managed name and kind is not ours, or None. It is ours
+        when the saved state names it, it has our MAC or address, or our routes use it;
+        otherwise it is another agent's (flanneld's flannel.1, Calico's vxlan.calico)."""
+        if link is None or link["name"] == self.saved_device:
+            return None
+        if link["mac"] == want["mac"] or want["address"] in link["addresses"]:
+            return None
+        if any(r["dev"] == link["name"] and self.route(r) for r in dataplane.routes):
+            return None
+        return ("device %s exists, and neither its MAC (%s), its addresses, our routes nor the saved state say "
+                "it is ours; refusing to take it over: name another device, or delete this one if it is a "
+                "leftover of ours" % (link["name"], link["mac"] or "none"))
 
     def device_entry(self, entry):
         """A neighbor or FDB entry: ours when it is permanent on the managed device."""

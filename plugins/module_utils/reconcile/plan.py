@@ -151,7 +151,7 @@ def on_dev(entries, dev):
 def plan_device(plan, want, link, dataplane, owner):
     """Create, recreate or adjust the device. True when it is (re)created."""
     name, kind = want["name"], want.get("kind", "vxlan")
-    conflict = Ownership.device_conflict(name, link, kind)
+    conflict = Ownership.device_conflict(name, link, kind) or owner.takeover_conflict(link, want, dataplane)
     if conflict:
         plan.errors.append(conflict)
         return False
@@ -386,7 +386,8 @@ def plan_absent(plan, desired, dataplane, link, owner):
                      "remove nexthop %d via %s dev %s" % (nexthop["id"], nexthop["via"], nexthop["dev"]))
     device = desired.get("device")
     if device and link is not None:
-        conflict = Ownership.device_conflict(device["name"], link, device.get("kind", "vxlan"))
+        conflict = (Ownership.device_conflict(device["name"], link, device.get("kind", "vxlan"))
+                    or owner.takeover_conflict(link, LINK.canonical(device), dataplane))
         if conflict:
             plan.errors.append(conflict)
         else:
