@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV      := .venv
 STAMP     := $(VENV)/.installed
 INVENTORY ?= inventories/seed
-APT_PKGS  := iproute2 iputils-ping python3 python3-venv
+APT_PKGS  := iproute2 iputils-ping python3 python3-venv etcd-server
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONDONTWRITEBYTECODE := 1
@@ -24,7 +24,8 @@ setup: $(STAMP)
 # apt packages, then a virtualenv with pinned versions; collections come from the
 # `ansible` package on PyPI (no Galaxy server is reachable).
 $(STAMP): requirements.txt
-	@if ! command -v ping >/dev/null || ! command -v bridge >/dev/null || ! test -x /usr/bin/python3; then \
+	@if ! command -v ping >/dev/null || ! command -v bridge >/dev/null || ! test -x /usr/bin/python3 \
+	    || ! command -v etcd >/dev/null; then \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PKGS); fi
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
