@@ -12,8 +12,15 @@ description:
     other cluster's pod CIDR and service CIDR (seed 002), so felix does not SNAT mesh traffic.
   - Names follow the seed, C(pod-<cluster>) and C(svc-<cluster>), labelled
     C(app.kubernetes.io/managed-by=nodenet.fabric).
+  - Each item also carries C(prune), the selector of the pools we own, so that the pools for a
+    cluster that left the mesh are deleted; a pool anyone else made is never touched.
 extends_documentation_fragment:
   - nodenet.fabric.fabric_inventory
+options:
+  present:
+    description: False gives every cluster no manifests, so that every pool we own is pruned.
+    type: bool
+    default: true
 """
 
 EXAMPLES = r"""
@@ -26,8 +33,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: One item per calico cluster of the mesh, with its C(cluster_kubeconfig) (or null)
-    and its IPPool manifests (crd.projectcalico.org/v1).
+  description: One item per calico cluster of the mesh, with its C(cluster_kubeconfig) (or null),
+    its IPPool manifests (crd.projectcalico.org/v1) and the C(prune) selector of the pools we own.
   type: list
   elements: dict
   sample: [{"cluster": "test-cluster1", "kubeconfig": null, "manifests": [
@@ -40,8 +47,8 @@ from ansible_collections.nodenet.fabric.plugins.plugin_utils.ippools import remo
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.mesh import NAME as MESH
 
 
-def calico_ippools(document):
-    return remote_ippools(fabric_of(document, [MESH]))
+def calico_ippools(document, present=True):
+    return remote_ippools(fabric_of(document, [MESH]), present)
 
 
 class FilterModule:

@@ -13,8 +13,9 @@ from .mesh import NAME as MESH
 MANAGED_BY = "nodenet.fabric"
 
 
-def remote_ippools(fabric):
-    """[{cluster, kubeconfig, manifests}] for every calico cluster in the mesh."""
+def remote_ippools(fabric, present=True):
+    """[{cluster, kubeconfig, manifests, prune}] for every calico cluster in the mesh; with
+    `present` false, no manifests, so that every pool we own is pruned."""
     clusters = sorted({n.cluster for n in fabric.facet_nodes(MESH)})
     result = []
     for name in clusters:
@@ -28,8 +29,13 @@ def remote_ippools(fabric):
             pools.append(ippool("svc-%s" % other, remote.service_cidr))
             pools.append(ippool("pod-%s" % other, remote.pod_cidr))
         result.append({"cluster": name, "kubeconfig": fabric.clusters[name].kubeconfig,
-                       "manifests": pools})
+                       "manifests": pools if present else [], "prune": PRUNE})
     return result
+
+
+# Ours, found by label: what a cluster has and no manifest names any more is pruned.
+PRUNE = {"api_version": "crd.projectcalico.org/v1", "kind": "IPPool",
+         "label_selector": "app.kubernetes.io/managed-by=%s" % MANAGED_BY}
 
 
 def ippool(name, cidr):

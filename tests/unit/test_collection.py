@@ -63,7 +63,7 @@ def test_version_lives_only_in_galaxy_yml():
     hits = []
     for name in tracked:
         path = ROOT / name
-        if name == "galaxy.yml" or path.is_symlink() or not path.is_file():
+        if name == "galaxy.yml" or path.is_symlink() or not path.is_file() or name.endswith(("go.sum", "go.mod")):
             continue
         for line in path.read_text(errors="replace").splitlines():
             if pattern.search(line) and "version_added" not in line:

@@ -96,18 +96,16 @@ def start(cluster, index, run_dir, bin_dir, service_cidr):
     path = os.path.join(folder, "kubeconfig")
     write_secret(path, kubeconfig(cluster, server, ca_pem, token))
     record = {"cluster": cluster, "folder": folder, "kubeconfig": path, "server": server, "ports": port,
-              "pids": []}
-    etcd = subprocess.Popen([
+              "pids": [], "argv": {}}
+    record["argv"]["etcd"] = [
         "etcd", "--name", cluster, "--data-dir", os.path.join(folder, "etcd"),
         "--listen-client-urls", "http://127.0.0.1:%d" % port["etcd"],
         "--advertise-client-urls", "http://127.0.0.1:%d" % port["etcd"],
         "--listen-peer-urls", "http://127.0.0.1:%d" % port["etcd_peer"],
         "--initial-advertise-peer-urls", "http://127.0.0.1:%d" % port["etcd_peer"],
         "--initial-cluster", "%s=http://127.0.0.1:%d" % (cluster, port["etcd_peer"]),
-        "--listen-metrics-urls", "", "--log-level", "warn"],
-        stdout=open(os.path.join(folder, "etcd.log"), "w"), stderr=subprocess.STDOUT, start_new_session=True)
-    record["pids"].append(etcd.pid)
-    apiserver = subprocess.Popen([
+        "--listen-metrics-urls", "", "--log-level", "warn"]
+    record["argv"]["apiserver"] = [
         os.path.join(bin_dir, "kube-apiserver"),
         "--etcd-servers", "http://127.0.0.1:%d" % port["etcd"],
         "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1",
@@ -122,10 +120,31 @@ def start(cluster, index, run_dir, bin_dir, service_cidr):
         "--service-account-key-file", os.path.join(folder, "sa.pub"),
         "--service-account-signing-key-file", os.path.join(folder, "sa.key"),
         "--cert-dir", os.path.join(folder, "certs"),
-        "--enable-priority-and-fairness=false", "--profiling=false", "--v=0"],
-        stdout=open(os.path.join(folder, "apiserver.log"), "w"), stderr=subprocess.STDOUT, start_new_session=True)
-    record["pids"].append(apiserver.pid)
+        "--enable-priority-and-fairness=false", "--profiling=false", "--v=0"]
+    for name in ("etcd", "apiserver"):
+        launch(record, name)
     return record
+
+
+def launch(record, name):
+    """Start one of the cluster's processes (etcd, apiserver) and record its PID."""
+    proc = subprocess.Popen(record["argv"][name], stdout=open(os.path.join(record["folder"], name + ".log"), "a"),
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    record.setdefault("roles", {})[name] = proc.pid
+    record["pids"].append(proc.pid)
+    return proc.pid
+
+
+def stop_process(pid, record, timeout=15):
+    if not ours(pid, record):
+        return
+    if alive(pid):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if alive(pid):
+        os.kill(pid, signal.SIGKILL)
 
 
 def wait_ready(record, timeout=90):
@@ -144,7 +163,7 @@ def wait_ready(record, timeout=90):
                     return
         except OSError as exc:
             last = exc
-        for pid in record["pids"]:
+        for pid in record["roles"].values():  # the processes running now
             if not alive(pid):
                 raise RuntimeError("%s: a control-plane process (pid %d) exited; see %s"
                                    % (record["cluster"], pid, record["folder"]))
@@ -173,17 +192,9 @@ def ours(pid, record):
         return False
 
 
-def stop(record, timeout=15):
+def stop(record):
     """Stop the cluster's processes by PID (apiserver first), then remove its data. A PID that
     now belongs to another process is left alone."""
     for pid in reversed(record.get("pids", [])):
-        if not ours(pid, record):
-            continue
-        if alive(pid):
-            os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if alive(pid):
-            os.kill(pid, signal.SIGKILL)
+        stop_process(pid, record)
     subprocess.run(["rm", "-rf", record["folder"]], check=False)

@@ -55,7 +55,9 @@ def node_object(node):
         "metadata": {"name": node.host, "labels": {
             "kubernetes.io/hostname": node.host, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
             "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": "amd64"}},
-        "spec": {"podCIDR": node.pod_cidrs[0], "podCIDRs": list(node.pod_cidrs)},
+        # Kubernetes allows one pod CIDR per IP family; a Calico node's further blocks live in
+        # Calico's IPAM, not on the Node.
+        "spec": {"podCIDR": node.pod_cidrs[0], "podCIDRs": [node.pod_cidrs[0]]},
     }
 
 

@@ -1,0 +1,240 @@
+"""Every Kubernetes path of the roles against a real kube-apiserver per lab cluster (tools/lab up
+--k8s): objects are read back and their fields asserted, never only that a task ran."""
+import copy
+import json
+import os
+import stat
+
+import pytest
+import yaml
+
+from lab_run import NODE_ROOT, ROOT, lab, playbook, recap
+
+ROUTED = ROOT / "inventories" / "routed"        # alpha (calico), beta (canal), gamma (calico)
+HOSTGW = ROOT / "inventories" / "flannel-hostgw"  # edge (canal), core (flannel)
+OURS = "app.kubernetes.io/managed-by=nodenet.fabric"
+
+
+def api(cluster):
+    from kubernetes import config
+    return config.new_client_from_config(config_file=str(NODE_ROOT / "k8s" / cluster / "kubeconfig"))
+
+
+def ippools(cluster):
+    from kubernetes import client
+    items = client.CustomObjectsApi(api(cluster)).list_cluster_custom_object(
+        "crd.projectcalico.org", "v1", "ippools")["items"]
+    return dict((p["metadata"]["name"], p) for p in items)
+
+
+def managers(obj):
+    return sorted(set(m["manager"] for m in obj["metadata"]["managedFields"]))
+
+
+def token(cluster):
+    return (NODE_ROOT / "k8s" / cluster / "tokens.csv").read_text().split(",")[0]
+
+
+def assert_no_secret(out):
+    for cluster in ("alpha", "beta", "gamma", "edge", "core"):
+        path = NODE_ROOT / "k8s" / cluster / "tokens.csv"
+        if path.exists():
+            assert token(cluster) not in out
+
+
+def unchanged(out):
+    return all(r["changed"] == 0 for r in recap(out).values())
+
+
+def wanted_pools(cluster, others):
+    return sorted("%s-%s" % (kind, o) for o in others for kind in ("pod", "svc"))
+
+
+@pytest.fixture(scope="module")
+def routed():
+    proc = lab("up", "-i", str(ROUTED), "--k8s")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    yield
+    lab("down")
+
+
+def without_gamma(tmp_path):
+    inv = yaml.safe_load((ROUTED / "hosts.yml").read_text())
+    del inv["all"]["children"]["vxlan_mesh"]["children"]["gamma"]
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inv))
+    return tmp_path
+
+
+def test_ippools_are_applied_read_back_and_a_rerun_changes_nothing(routed):
+    rc, out = playbook(ROUTED, "--check")
+    assert rc == 0, out[-3000:]
+    assert sorted(ippools("alpha")) == ["default-ipv4-ippool"]  # check mode changes no object
+    rc, out = playbook(ROUTED)
+    assert rc == 0, out[-3000:]
+    for cluster, others in (("alpha", ["beta", "gamma"]), ("gamma", ["alpha", "beta"])):
+        pools = ippools(cluster)
+        assert sorted(p for p in pools if p != "default-ipv4-ippool") == wanted_pools(cluster, others)
+        pod_beta = pools["pod-beta"]
+        ours = dict((k, pod_beta["spec"][k]) for k in ("cidr", "natOutgoing", "disabled"))
+        assert ours == {"cidr": "10.50.0.0/16", "natOutgoing": False, "disabled": True}
+        assert pod_beta["spec"]["nodeSelector"] == "all()"  # the CRD schema's own default, from the server
+        assert pod_beta["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "nodenet.fabric"
+        assert managers(pod_beta) == ["nodenet.fabric"]
+        assert managers(pools["default-ipv4-ippool"]) == ["nodenet-lab"]
+    assert sorted(ippools("beta")) == ["default-ipv4-ippool"]  # canal: no pools of ours
+    rc, out = playbook(ROUTED)
+    assert rc == 0 and unchanged(out), out[-3000:]
+    assert_no_secret(out)
+
+
+def test_leaving_the_mesh_prunes_only_our_pools(routed, tmp_path):
+    from kubernetes import client
+    playbook(ROUTED)
+    user_pool = {"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool",
+                 "metadata": {"name": "user-made", "labels": {"team": "netops"}},
+                 "spec": {"cidr": "10.99.0.0/16", "natOutgoing": True, "disabled": False}}
+    client.CustomObjectsApi(api("alpha")).create_cluster_custom_object("crd.projectcalico.org", "v1", "ippools", user_pool)
+    before = ippools("alpha")
+    rc, out = playbook(without_gamma(tmp_path), "--check")
+    assert rc == 0 and ippools("alpha").keys() == before.keys(), out[-3000:]
+    rc, out = playbook(without_gamma(tmp_path))
+    assert rc == 0, out[-3000:]
+    after = ippools("alpha")
+    assert sorted(after) == ["default-ipv4-ippool", "pod-beta", "svc-beta", "user-made"]
+    for name in ("default-ipv4-ippool", "pod-beta", "user-made"):
+        assert after[name]["spec"] == before[name]["spec"] and after[name]["metadata"]["resourceVersion"] == \
+            before[name]["metadata"]["resourceVersion"]
+    rc, out = playbook(ROUTED)
+    assert rc == 0 and "pod-gamma" in ippools("alpha"), out[-3000:]
+
+
+def test_an_api_server_that_is_down_is_named_and_the_next_run_converges(routed):
+    playbook(ROUTED)
+    from kubernetes import client
+    client.CustomObjectsApi(api("alpha")).delete_cluster_custom_object("crd.projectcalico.org", "v1", "ippools",
+                                                                       "pod-gamma")
+    assert lab("apiserver", "stop", "alpha").returncode == 0
+    try:
+        rc, out = playbook(ROUTED)
+    finally:
+        assert lab("apiserver", "start", "alpha").returncode == 0
+    assert rc != 0 and "cluster alpha, IPPool" in out, out[-3000:]
+    assert_no_secret(out)
+    rc, out = playbook(ROUTED)
+    assert rc == 0 and "pod-gamma" in ippools("alpha"), out[-3000:]
+
+
+def test_a_wrong_token_is_named_and_never_printed(routed, tmp_path):
+    config = json.loads((NODE_ROOT / "k8s" / "alpha" / "kubeconfig").read_text())
+    config["users"][0]["user"]["token"] = "0123456789abcdef0123456789abcdef"
+    bad = tmp_path / "alpha-bad-kubeconfig"
+    bad.write_text(json.dumps(config))
+    bad.chmod(0o600)
+    overlay = tmp_path / "overlay.yml"
+    overlay.write_text(yaml.safe_dump({"all": {"hosts": dict(
+        (h, {"cluster_kubeconfig": str(bad)}) for h in ("alpha-1", "alpha-2"))}}))
+    rc, out = playbook(ROUTED, "-i", str(overlay))
+    assert rc != 0 and "cluster alpha, IPPool" in out and "Unauthorized" in out, out[-3000:]
+    assert "0123456789abcdef0123456789abcdef" not in out
+    assert_no_secret(out)
+
+
+def test_a_field_another_manager_owns_is_a_named_conflict(routed):
+    from kubernetes import client
+    playbook(ROUTED)
+    objects = client.CustomObjectsApi(api("gamma"))
+    theirs = {"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool", "metadata": {"name": "pod-alpha"},
+              "spec": {"cidr": "10.40.0.0/16", "disabled": False}}
+    objects.patch_cluster_custom_object("crd.projectcalico.org", "v1", "ippools", "pod-alpha", theirs,
+                                        field_manager="someone-else", force=True, _content_type="application/apply-patch+yaml")
+    rc, out = playbook(ROUTED)
+    assert rc != 0 and "cluster gamma, IPPool pod-alpha" in out and "conflict" in out.lower(), out[-3000:]
+    assert ippools("gamma")["pod-alpha"]["spec"]["disabled"] is False  # theirs, untouched
+    objects.delete_cluster_custom_object("crd.projectcalico.org", "v1", "ippools", "pod-alpha")
+    rc, out = playbook(ROUTED)
+    assert rc == 0 and ippools("gamma")["pod-alpha"]["spec"]["disabled"] is True, out[-3000:]
+
+
+def test_a_manifest_the_crd_schema_rejects_is_named(routed):
+    from kubernetes import client
+    playbook(ROUTED)
+    ext = client.ApiextensionsV1Api(api("alpha"))
+    crd = ext.read_custom_resource_definition("ippools.crd.projectcalico.org")
+    original = copy.deepcopy(api("alpha").sanitize_for_serialization(crd))
+    strict = copy.deepcopy(original)
+    spec = strict["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    spec["properties"]["natOutgoing"]["enum"] = [True]  # now our pools (natOutgoing false) are invalid
+    for field in ("status", "metadata"):
+        strict.pop(field, None) if field == "status" else None
+    ext.replace_custom_resource_definition("ippools.crd.projectcalico.org", strict)
+    client.CustomObjectsApi(api("alpha")).delete_cluster_custom_object("crd.projectcalico.org", "v1", "ippools",
+                                                                       "svc-beta")
+    try:
+        rc, out = playbook(ROUTED)
+        assert rc != 0 and "cluster alpha, IPPool svc-beta" in out and "natOutgoing" in out, out[-3000:]
+    finally:
+        current = api("alpha").sanitize_for_serialization(ext.read_custom_resource_definition(
+            "ippools.crd.projectcalico.org"))
+        original["metadata"] = dict(original["metadata"], resourceVersion=current["metadata"]["resourceVersion"])
+        original.pop("status", None)
+        ext.replace_custom_resource_definition("ippools.crd.projectcalico.org", original)
+    rc, out = playbook(ROUTED)
+    assert rc == 0 and "svc-beta" in ippools("alpha"), out[-3000:]
+
+
+def test_secrets_are_owner_only(routed):
+    for cluster in ("alpha", "beta", "gamma"):
+        for name in ("kubeconfig", "tokens.csv", "server.key", "sa.key"):
+            mode = stat.S_IMODE(os.stat(NODE_ROOT / "k8s" / cluster / name).st_mode)
+            assert mode == 0o600, (cluster, name, oct(mode))
+
+
+# --- flannel host-gw: net-conf.json and the restart -------------------------------------------
+
+@pytest.fixture(scope="module")
+def hostgw(routed):
+    lab("down")
+    proc = lab("up", "-i", str(HOSTGW), "--k8s")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    yield
+    lab("down")
+
+
+def configmap(cluster, namespace, name):
+    from kubernetes import client
+    return client.CoreV1Api(api(cluster)).read_namespaced_config_map(name, namespace)
+
+
+def daemonset(cluster, namespace, name):
+    from kubernetes import client
+    return client.AppsV1Api(api(cluster)).read_namespaced_daemon_set(name, namespace)
+
+
+FLANNEL = (("edge", "kube-system", "canal-config", "canal"), ("core", "kube-flannel", "kube-flannel-cfg", "kube-flannel-ds"))
+
+
+def test_host_gw_changes_only_net_conf_and_restarts_flanneld(hostgw):
+    seeded = dict((c, configmap(c, ns, cm).data) for c, ns, cm, _ in FLANNEL)
+    rc, out = playbook(HOSTGW, "--check")
+    assert rc == 0, out[-3000:]
+    for cluster, namespace, name, ds in FLANNEL:
+        assert configmap(cluster, namespace, name).data == seeded[cluster]  # check mode: nothing
+        assert not (daemonset(cluster, namespace, ds).spec.template.metadata.annotations or {})
+    rc, out = playbook(HOSTGW)
+    assert rc == 0, out[-3000:]
+    restarted = {}
+    for cluster, namespace, name, ds in FLANNEL:
+        data = configmap(cluster, namespace, name).data
+        assert json.loads(data["net-conf.json"])["Backend"] == {"Type": "host-gw"}
+        assert json.loads(data["net-conf.json"])["Network"] == json.loads(seeded[cluster]["net-conf.json"])["Network"]
+        assert dict((k, v) for k, v in data.items() if k != "net-conf.json") == dict(
+            (k, v) for k, v in seeded[cluster].items() if k != "net-conf.json")  # byte-identical
+        annotations = daemonset(cluster, namespace, ds).spec.template.metadata.annotations or {}
+        restarted[cluster] = annotations.get("kubectl.kubernetes.io/restartedAt")
+        assert restarted[cluster]
+    rc, out = playbook(HOSTGW)
+    assert rc == 0 and unchanged(out), out[-3000:]
+    for cluster, namespace, _, ds in FLANNEL:  # no second restart
+        annotations = daemonset(cluster, namespace, ds).spec.template.metadata.annotations
+        assert annotations["kubectl.kubernetes.io/restartedAt"] == restarted[cluster]
+    assert_no_secret(out)
