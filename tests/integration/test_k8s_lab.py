@@ -164,8 +164,7 @@ def test_a_manifest_the_crd_schema_rejects_is_named(routed):
     strict = copy.deepcopy(original)
     spec = strict["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
     spec["properties"]["natOutgoing"]["enum"] = [True]  # now our pools (natOutgoing false) are invalid
-    for field in ("status", "metadata"):
-        strict.pop(field, None) if field == "status" else None
+    strict.pop("status", None)
     ext.replace_custom_resource_definition("ippools.crd.projectcalico.org", strict)
     client.CustomObjectsApi(api("alpha")).delete_cluster_custom_object("crd.projectcalico.org", "v1", "ippools",
                                                                        "svc-beta")
@@ -187,6 +186,49 @@ def test_secrets_are_owner_only(routed):
         for name in ("kubeconfig", "tokens.csv", "server.key", "sa.key"):
             mode = stat.S_IMODE(os.stat(NODE_ROOT / "k8s" / cluster / name).st_mode)
             assert mode == 0o600, (cluster, name, oct(mode))
+
+
+def test_an_api_server_going_down_mid_run_is_named_and_the_next_run_converges(routed):
+    """The API server stops as soon as the first of our pools reaches it: the rest of that
+    cluster's pools fail, named, and the next run converges."""
+    import threading
+    import time
+    from kubernetes import client
+    playbook(ROUTED)
+    objects = client.CustomObjectsApi(api("alpha"))
+    for name in ("pod-beta", "svc-beta", "pod-gamma", "svc-gamma"):
+        objects.delete_cluster_custom_object("crd.projectcalico.org", "v1", "ippools", name)
+    stopped = threading.Event()
+
+    def stop_at_first_pool():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not stopped.is_set():
+            try:
+                if ours_in("alpha"):
+                    lab("apiserver", "stop", "alpha")
+                    stopped.set()
+                    return
+            except Exception:
+                pass
+            time.sleep(0.05)
+    watcher = threading.Thread(target=stop_at_first_pool)
+    watcher.start()
+    try:
+        rc, out = playbook(ROUTED)
+    finally:
+        stopped.set()
+        watcher.join()
+        assert lab("apiserver", "start", "alpha").returncode == 0
+    assert rc != 0 and "cluster alpha, IPPool" in out, out[-3000:]
+    assert 0 < len(ours_in("alpha")) < 4  # some made, some not
+    assert_no_secret(out)
+    rc, out = playbook(ROUTED)
+    assert rc == 0 and ours_in("alpha") == ["pod-beta", "pod-gamma", "svc-beta", "svc-gamma"], out[-3000:]
+
+
+def ours_in(cluster):
+    return sorted(n for n, p in ippools(cluster).items()
+                  if p["metadata"].get("labels", {}).get("app.kubernetes.io/managed-by") == "nodenet.fabric")
 
 
 # --- flannel host-gw: net-conf.json and the restart -------------------------------------------
@@ -238,3 +280,4 @@ def test_host_gw_changes_only_net_conf_and_restarts_flanneld(hostgw):
         annotations = daemonset(cluster, namespace, ds).spec.template.metadata.annotations
         assert annotations["kubectl.kubernetes.io/restartedAt"] == restarted[cluster]
     assert_no_secret(out)
+
