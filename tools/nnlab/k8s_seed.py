@@ -20,7 +20,7 @@ KUBE_PROXY_IMAGE = "registry.k8s.io/kube-proxy:v1.36.3"
 
 
 def client(kubeconfig):
-    from kubernetes import client as k8s, config
+    from kubernetes import config
     return config.new_client_from_config(config_file=kubeconfig)
 
 
