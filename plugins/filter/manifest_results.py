@@ -14,8 +14,10 @@ description:
   - C(manifest_failures) takes the result of a failed looped Kubernetes task (a rescue's
     C(ansible_failed_result)) and returns one line per failed item, naming the cluster and the
     object, with anything that looks like a bearer token removed.
-  - Both are provided by this one file; call them as C(nodenet.fabric.stale_objects) and
-    C(nodenet.fabric.manifest_failures).
+  - C(changed_clusters) takes the registered result of the looped apply and returns the clusters
+    where an object changed (flannel_hostgw restarts flanneld only there).
+  - All are provided by this one file; call them as C(nodenet.fabric.stale_objects),
+    C(nodenet.fabric.manifest_failures) and C(nodenet.fabric.changed_clusters).
 options:
   _input:
     description: A registered result with C(results), or a rescue's C(ansible_failed_result).
@@ -87,6 +89,12 @@ def manifest_failures(failed):
     return lines
 
 
+def changed_clusters(applied):
+    """The clusters where the looped apply changed an object (items are [manifest item, manifest])."""
+    return sorted(set(r["item"][0]["cluster"] for r in (applied or {}).get("results", []) if r.get("changed")))
+
+
 class FilterModule:
     def filters(self):
-        return {"stale_objects": stale_objects, "manifest_failures": manifest_failures}
+        return {"stale_objects": stale_objects, "manifest_failures": manifest_failures,
+                "changed_clusters": changed_clusters}

@@ -43,3 +43,18 @@ def test_the_schema_check_rejects_a_wrong_manifest(ippool_schema):
     bad["spec"]["natOutgoing"] = False
     with pytest.raises(jsonschema.ValidationError):
         check(bad, ippool_schema)
+
+
+def test_manifest_results_read_registered_results():
+    from ansible_collections.nodenet.fabric.plugins.filter import manifest_results as mr
+    item = {"cluster": "alpha", "kubeconfig": "/k", "manifests": [{"metadata": {"name": "pod-beta"}}]}
+    owned = {"results": [{"item": item, "resources": [
+        {"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool", "metadata": {"name": "pod-beta"}},
+        {"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool", "metadata": {"name": "pod-gamma"}}]}]}
+    assert [o["name"] for o in mr.stale_objects(owned)] == ["pod-gamma"]
+    applied = {"results": [{"item": [item, {}], "changed": True}, {"item": [dict(item, cluster="gamma"), {}],
+                                                                    "changed": False}]}
+    assert mr.changed_clusters(applied) == ["alpha"]
+    failed = {"results": [{"item": [item, {"kind": "IPPool", "metadata": {"name": "pod-beta"}}], "failed": True,
+                           "msg": "Unauthorized: Bearer abc123"}]}
+    assert mr.manifest_failures(failed) == ["cluster alpha, IPPool pod-beta: Unauthorized: Bearer <redacted>"]
