@@ -79,6 +79,13 @@ options:
     description: Routing table, by number or as C(main).
     type: str
     default: main
+  route_metric:
+    description:
+      - Metric (priority) of the routes this call owns. A route of another protocol to the same
+        destination at another metric is no conflict, so a high metric adds a fallback below a
+        daemon's routes (the kernel prefers the lowest metric).
+    type: int
+    default: 0
   replace_foreign_on:
     description:
       - Devices whose routes of another protocol may be replaced by a desired route to the same
@@ -219,6 +226,7 @@ def argument_spec():
         routes=entry(dst=req, via=req, dev=req, onlink=dict(type="bool", default=False)),
         route_protocol=dict(type="int"),
         route_table=dict(type="str", default="main"),
+        route_metric=dict(type="int", default=0),
         replace_foreign_on=dict(type="list", elements="str", default=[]),
         foreign_identical_satisfies=dict(type="bool", default=False),
         retire_devices=dict(type="list", elements="raw", default=[]),

@@ -20,7 +20,7 @@ def fabric_of(document, facets=None, host=None, facet=None):
         raise AnsibleFilterError(str(exc))
     except ValueError as exc:
         raise AnsibleFilterError(str(exc))
-    if host is not None and host not in fabric.nodes:
+    if host is not None and facet not in model.EXTRA_READERS and host not in fabric.nodes:
         raise AnsibleFilterError("%s is not a node of the fabric (it has no cluster_name)" % host)
     if facet is not None and host is not None and host not in fabric.facets.get(facet, {}):
         raise AnsibleFilterError("%s is not in group %s" % (host, fabric.groups[facet]))

@@ -21,16 +21,20 @@ import json
 import re
 
 from . import fabric as core
-from . import hostgw, mesh
-from .errors import FabricInvalid
+from . import bgp, hostgw, mesh
+from .errors import FabricError, FabricInvalid
 from .reader import VarReader
 
-FACETS = (mesh, hostgw)
+FACETS = (mesh, hostgw, bgp)
 FACET_NAMES = tuple(f.NAME for f in FACETS)
+# Hosts around the clusters that a facet reads from groups of their own (routers, clients).
+EXTRA_READERS = dict(bgp.EXTRA_READERS)
+GROUP_NAMES = FACET_NAMES + tuple(EXTRA_READERS)
 DEFAULTS = dict(core.VARIABLES)
 for _facet in FACETS:
     DEFAULTS.update(_facet.VARIABLES)
 SETTINGS = dict((f.NAME, f.SETTINGS) for f in FACETS)
+SETTINGS.update(bgp.EXTRA_SETTINGS)
 
 FORMAT = 1
 HEADER = re.compile(r'^\{"nodenet_fabric":(\d+),"digest":"([0-9a-f]+)",')
@@ -41,10 +45,10 @@ _LOADED_MAX = 8
 def group_names(names=None):
     """{facet: inventory group} with the defaults filled in; unknown facets are refused."""
     names = dict(names or {})
-    unknown = sorted(set(names) - set(FACET_NAMES))
+    unknown = sorted(set(names) - set(GROUP_NAMES))
     if unknown:
-        raise ValueError("unknown facet(s) %s; the facets are %s" % (", ".join(unknown), ", ".join(FACET_NAMES)))
-    return dict((f, str(names.get(f) or f)) for f in FACET_NAMES)
+        raise ValueError("unknown facet(s) %s; the facets are %s" % (", ".join(unknown), ", ".join(GROUP_NAMES)))
+    return dict((f, str(names.get(f) or f)) for f in GROUP_NAMES)
 
 
 def read(hostvars, groups, names=None, cluster_groups=None):
@@ -55,8 +59,8 @@ def read(hostvars, groups, names=None, cluster_groups=None):
     known = set(hostvars)
     members = dict((f, set(groups.get(g) or []) & known) for f, g in fabric.groups.items())
     fabric.members = dict((f, sorted(hosts)) for f, hosts in members.items())
-    fabric.facets = dict((f, {}) for f in FACET_NAMES)
-    in_any = set().union(*members.values())
+    fabric.facets = dict((f, {}) for f in GROUP_NAMES)
+    in_any = set().union(*(members[f] for f in FACET_NAMES))
     seen_clusters = {}
     # The other nodes of a cluster that is in a role's group are read too (host-gw needs them all).
     member_clusters = set(hostvars[h].get("cluster_name") for h in in_any) - {None}
@@ -72,6 +76,15 @@ def read(hostvars, groups, names=None, cluster_groups=None):
                 settings = facet.read(reader, mtu)
                 if settings is not None:
                     fabric.facets[facet.NAME][host] = settings
+    for name, read_extra in sorted(EXTRA_READERS.items()):
+        for host in sorted(members[name] - in_any):
+            reader = VarReader(host, hostvars[host], fabric.errors, DEFAULTS, cluster="", facet=name)
+            settings = read_extra(reader)
+            if settings is not None:
+                fabric.facets[name][host] = settings
+        for host in sorted(members[name] & in_any):
+            fabric.errors.append(FabricError("", host, fabric.groups[name], "is also a node; a router or client "
+                                             "host is outside every cluster", name))
     core.check(fabric)
     if cluster_groups:
         core.check_cluster_groups(fabric, cluster_groups, groups)

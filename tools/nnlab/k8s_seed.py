@@ -121,6 +121,27 @@ def default_ippool(cluster):
                      "nodeSelector": "all()"}}
 
 
+def block_affinities(nodes):
+    """Calico IPAM's blocks, one per node pod CIDR, affine to their node (what the BIRD of the
+    calico-node stand-in announces)."""
+    return [{"apiVersion": "crd.projectcalico.org/v1", "kind": "BlockAffinity",
+             "metadata": {"name": "%s-%s" % (node.host, cidr.replace(".", "-").replace("/", "-"))},
+             "spec": {"state": "confirmed", "node": node.host, "cidr": cidr, "deleted": "false"}}
+            for node in nodes for cidr in node.pod_cidrs]
+
+
+def calico_node_objects():
+    """calico-config and the calico-node DaemonSet with the env a calico.yaml install has."""
+    labels = {"k8s-app": "calico-node"}
+    daemonset = daemonset_object("calico-node", "kube-system", labels, CALICO_IMAGE, ["start_runit"])
+    daemonset["spec"]["template"]["spec"]["containers"][0]["env"] = [
+        {"name": "DATASTORE_TYPE", "value": "kubernetes"}, {"name": "CLUSTER_TYPE", "value": "k8s,bgp"},
+        {"name": "CALICO_IPV4POOL_IPIP", "value": "Always"}, {"name": "CALICO_IPV4POOL_VXLAN", "value": "Never"},
+        {"name": "FELIX_IPINIPENABLED", "value": "true"}]
+    return [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "calico-config", "namespace": "kube-system"},
+             "data": {"calico_backend": "bird", "veth_mtu": "0", "typha_service_name": "none"}}, daemonset]
+
+
 def calico_crds():
     docs = []
     for path in sorted(glob.glob(os.path.join(CALICO_CRDS, "*.yaml"))):
@@ -153,6 +174,8 @@ def seed(kubeconfig, cluster, nodes, flannel_namespace="kube-flannel"):
                 for c in ext.read_custom_resource_definition(name).status.conditions or []),
                 "%s: CRD %s" % (cluster.name, crd["metadata"]["name"]))
         objects.append(default_ippool(cluster))
+        if cluster.cni == "calico":
+            objects += block_affinities(nodes) + calico_node_objects()
     if cluster.cni in ("flannel", "canal"):
         if cluster.cni == "flannel":
             apply(api, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": flannel_namespace}})

@@ -19,7 +19,7 @@ with the checkout, not in the collection.
 
 from __future__ import annotations
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import hostgw, mesh
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, hostgw, mesh
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.addresses import ip_int, ip_text, net_range
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.allocate import derive_vxlan_mac
 
@@ -45,12 +45,23 @@ def prefix(subnet):
     return int(subnet.partition("/")[2])
 
 
+def outside_hosts(fabric):
+    """[(host, ip, subnet, interface)] of the routers and clients around the clusters (calico_bgp_rr)."""
+    hosts = []
+    for facet in (bgp.ROUTERS, bgp.CLIENTS):
+        for host, settings in sorted(fabric.facets.get(facet, {}).items()):
+            hosts.append((host, settings.ip, settings.subnet, settings.interface))
+    return hosts
+
+
 def topology(fabric):
     """{"namespaces": [...], "commands": {namespace: [ip -batch lines]}, "sysctls": {...}, "errors": [...]}."""
     nodes = sorted(fabric.nodes.values(), key=lambda n: n.host)
-    subnets = sorted({n.subnet for n in nodes}, key=net_range)
+    around = outside_hosts(fabric)
+    subnets = sorted({n.subnet for n in nodes} | {o[2] for o in around}, key=net_range)
     errors = []
     used = {n.ip: n.host for n in nodes}
+    used.update((o[1], o[0]) for o in around)
     router = []
     for index, subnet in enumerate(subnets):
         gw = gateway(subnet)
@@ -88,10 +99,24 @@ def topology(fabric):
             "route add %s dev eth0 scope link" % POD_GATEWAY,
             "route add default via %s dev eth0" % POD_GATEWAY,
         ]
-    namespaces = [ROUTER] + [n.host for n in nodes] + [pod_namespace(n.host) for n in nodes]
-    forwarding = [ROUTER] + [n.host for n in nodes]
+    for index, (host, ip, subnet, interface) in enumerate(around, len(nodes)):
+        commands[ROUTER] += [
+            "link add nnport%d type veth peer name nnup%d" % (index, index),
+            "link set dev nnup%d netns %s" % (index, host),
+            "link set dev nnport%d master nnbr%d up" % (index, subnets.index(subnet)),
+        ]
+        commands[host] = [
+            "link set dev lo up",
+            "link set dev nnup%d name %s" % (index, interface),
+            "address add %s/%d dev %s" % (ip, prefix(subnet), interface),
+            "link set dev %s up" % interface,
+            "route add default via %s dev %s proto static" % (gateway(subnet), interface),
+        ]
+    extra = [o[0] for o in around]
+    namespaces = [ROUTER] + [n.host for n in nodes] + [pod_namespace(n.host) for n in nodes] + extra
+    forwarding = [ROUTER] + [n.host for n in nodes] + sorted(fabric.facets.get(bgp.ROUTERS, {}))
     return {"namespaces": namespaces, "commands": commands, "forwarding": forwarding,
-            "order": [ROUTER] + [n.host for n in nodes] + [pod_namespace(n.host) for n in nodes],
+            "order": [ROUTER] + [n.host for n in nodes] + [pod_namespace(n.host) for n in nodes] + extra,
             "errors": errors}
 
 
@@ -132,6 +157,7 @@ def expected_paths(fabric):
     meshed = set(fabric.members.get(mesh.NAME, []))
     switched = set(fabric.members.get(hostgw.NAME, []))
     flannel = set(flannel_nodes(fabric))
+    calico_bgp = set(fabric.members.get(bgp.NAME, []))
     nodes = sorted(fabric.nodes.values(), key=lambda n: n.host)
     paths = []
     for src in nodes:
@@ -143,6 +169,8 @@ def expected_paths(fabric):
                 role = "vxlan_mesh"
             elif src.cluster == dst.cluster and src.host in switched and dst.host in switched:
                 role = "flannel_hostgw"
+            elif src.cluster == dst.cluster and src.host in calico_bgp and dst.host in calico_bgp:
+                role = "calico BGP (lab calico-node: BIRD)"
             elif src.cluster == dst.cluster and src.host in flannel:
                 role = "flannel vxlan (lab stand-in)"
             for ip in pod_ips(dst):

@@ -77,6 +77,7 @@ def normalise(desired):
     state.setdefault("route_table", kernel.MAIN_TABLE)
     state["route_table"] = table_id(state["route_table"])
     state["route_protocol"] = int(state["route_protocol"])
+    state["route_metric"] = int(state.get("route_metric") or 0)
     if state.get("device"):
         state["device"] = LINK.canonical(state["device"])
     for key, kind in ENTRY_KINDS:
@@ -194,7 +195,7 @@ FAILED_LINE = re.compile(r"Command failed -:(\d+)")
 
 
 # The keys of a desired state document (what the module's `desired` option takes).
-STATE_KEYS = ("device", "neighbors", "fdb", "routes", "route_protocol", "route_table", "replace_foreign_on",
+STATE_KEYS = ("device", "neighbors", "fdb", "routes", "route_protocol", "route_table", "route_metric", "replace_foreign_on",
               "foreign_identical_satisfies", "retire_devices", "use_nexthops", "state")
 
 
@@ -215,7 +216,7 @@ def restore_state(state, dataplane):
     before["neighbors"] = [{"ip": n["ip"], "mac": n["mac"]} for n in dataplane.neighbors if owner.device_entry(n)]
     before["fdb"] = [{"mac": f["mac"], "dst": f["dst"]} for f in dataplane.fdb if owner.device_entry(f)]
     before["routes"] = [dict((k, r[k]) for k in ("dst", "via", "dev", "onlink")) for r in dataplane.routes
-                        if owner.route(r) and r["metric"] == 0]
+                        if owner.route(r) and r["metric"] == owner.metric]
     return before
 
 

@@ -98,10 +98,11 @@ def describe_link(link):
 def route_add(route, owner):
     """By nexthop object when the route has an `nhid`, else with its own gateway."""
     if route.get("nhid") is not None:
-        return "route replace %s nhid %d proto %d table %d" % (route["dst"], route["nhid"], owner.protocol, owner.table)
-    return ("route replace %s via %s dev %s proto %d table %d%s"
+        return "route replace %s nhid %d proto %d table %d%s" % (route["dst"], route["nhid"], owner.protocol, owner.table,
+                                                                 " metric %d" % owner.metric if owner.metric else "")
+    return ("route replace %s via %s dev %s proto %d table %d%s%s"
             % (route["dst"], route["via"], route["dev"], owner.protocol, owner.table,
-               " onlink" if route["onlink"] else ""))
+               " onlink" if route["onlink"] else "", " metric %d" % owner.metric if owner.metric else ""))
 
 
 def nexthop_add(nexthop, owner):
@@ -185,6 +186,7 @@ class Ownership:
         self.device = device["name"] if device else None
         self.protocol = state["route_protocol"]
         self.table = state["route_table"]
+        self.metric = int(state.get("route_metric") or 0)
         self.replace_foreign_on = set(state.get("replace_foreign_on") or [])
         self.identical_satisfies = bool(state.get("foreign_identical_satisfies"))
         self.use_nexthops = bool(state.get("use_nexthops", True))

@@ -329,7 +329,7 @@ def plan_routes(plan, desired, dataplane, owner, flushed, nexthops=None, gateway
         target.setdefault((route["dst"], route["metric"]), route)
     wanted, used = set(), set()
     for want in desired["routes"]:
-        key = (want["dst"], 0)
+        key = (want["dst"], owner.metric)
         wanted.add(key)
         cur = ours.get(key)
         nhid = None if nexthops is None else nexthops.get(gateway(want))
@@ -371,7 +371,7 @@ def routes_match(wanted, routes, owner):
     if len(ours) != len(wanted):
         return False
     key = lambda r: (r["dst"], r["via"], r["dev"], r["onlink"])  # noqa: E731
-    return all(r["metric"] == 0 for r in ours) and set(map(key, ours)) == set(map(key, wanted))
+    return all(r["metric"] == owner.metric for r in ours) and set(map(key, ours)) == set(map(key, wanted))
 
 
 def plan_absent(plan, desired, dataplane, link, owner):

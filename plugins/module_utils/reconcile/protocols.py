@@ -7,4 +7,4 @@ Clear of kernel (2), boot (3), static (4), zebra (11), bird (12), felix (80) and
 FRR (186-192), and of every name in Debian's /etc/iproute2/rt_protos.
 """
 
-ROUTE_PROTOCOLS = {"nodenet_mesh": 201, "nodenet_hostgw": 202}
+ROUTE_PROTOCOLS = {"nodenet_mesh": 201, "nodenet_hostgw": 202, "nodenet_bgp": 203}

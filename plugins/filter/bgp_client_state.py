@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: bgp_client_state
+short_description: One outside client's routes to the pods via its router, from the fabric model
+version_added: 0.4.0
+description:
+  - "A route to the pod range of each cluster the client's C(bgp_client_router) peers with (or of
+    C(bgp_client_clusters)), via the router, carrying protocol 203 (C(nodenet_bgp)): seed 004's
+    C(ip route add <pod CIDR> via <ToR>), kept by the reconcile engine."
+  - Also C(verify.targets), the first address of every pod CIDR of those clusters, to ping.
+  - Fails with every problem of the core, calico_bgp_rr, bgp_routers and bgp_clients facets.
+extends_documentation_fragment:
+  - nodenet.fabric.fabric_inventory
+options:
+  host:
+    description: The client host, usually C(inventory_hostname).
+    type: str
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Route the pods via the ToR
+  nodenet.fabric.reconcile:
+    desired: "{{ (nodenet_fabric | nodenet.fabric.bgp_client_state(inventory_hostname)).reconcile }}"
+"""
+
+RETURN = r"""
+_value:
+  description: C(reconcile), the client's desired state as one JSON string, and C(verify.targets).
+  type: dict
+"""
+
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, bgp_router
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of, plan_result
+
+FACETS = [bgp.NAME, bgp.ROUTERS, bgp.CLIENTS]
+
+
+def bgp_client_state(document, host):
+    fabric = fabric_of(document, FACETS, host, bgp.CLIENTS)
+    return plan_result({"reconcile": bgp_router.client_state(fabric, host),
+                        "verify": {"targets": ",".join(bgp_router.client_targets(fabric, host))}})
+
+
+class FilterModule:
+    def filters(self):
+        return {"bgp_client_state": bgp_client_state}

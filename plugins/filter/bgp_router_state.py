@@ -1,0 +1,50 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: bgp_router_state
+short_description: One ToR router's BGP configuration (FRR), from the fabric model
+version_added: 0.4.0
+description:
+  - "For every cluster whose C(calico_bgp_peers) names the router's C(bgp_router_ip): a neighbor
+    per node that peers with it (the route reflectors, or every node) with the cluster's AS, a
+    route-map that accepts any block inside the cluster's pod range and one that sends nothing."
+  - The arguments of M(nodenet.fabric.frr_bgp). They may hold BGP passwords; use with no_log.
+  - Fails with every problem of the core, calico_bgp_rr, bgp_routers and bgp_clients facets.
+extends_documentation_fragment:
+  - nodenet.fabric.fabric_inventory
+options:
+  host:
+    description: The router host, usually C(inventory_hostname).
+    type: str
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Configure the ToR's neighbors
+  nodenet.fabric.frr_bgp: "{{ nodenet_fabric | nodenet.fabric.bgp_router_state(inventory_hostname) }}"
+  no_log: true
+"""
+
+RETURN = r"""
+_value:
+  description: C(asn), C(router_id), C(neighbors) ([{ip, remote_as, description, in, out, multihop, password?}]),
+    C(prefix_lists) ([{name, prefixes}]) and C(route_maps) ([{name, action, match?}]).
+  type: dict
+"""
+
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, bgp_router
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
+
+FACETS = [bgp.NAME, bgp.ROUTERS, bgp.CLIENTS]
+
+
+def bgp_router_state(document, host):
+    return bgp_router.router_state(fabric_of(document, FACETS, host, bgp.ROUTERS), host)
+
+
+class FilterModule:
+    def filters(self):
+        return {"bgp_router_state": bgp_router_state}

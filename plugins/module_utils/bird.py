@@ -1,0 +1,59 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""BIRD's session table as `calicoctl node status` reads it, compared with an expected one."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+PEER_TYPES = {"Mesh": "node-to-node mesh", "Node": "node specific", "Global": "global"}
+BIRD_PROTOCOL = 12  # rtnetlink's RTPROT_BIRD
+
+
+def parse_protocols(text):
+    """[{name, ip, type, state, since, info}] of the BGP protocols in `birdc show protocols`."""
+    sessions = []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) < 5 or fields[1] != "BGP":
+            continue
+        prefix, _, rest = fields[0].partition("_")
+        ip = ".".join(rest.split("_port_")[0].split("_")[:4]) if prefix in PEER_TYPES else ""
+        # name proto table state since info: BIRD's default time format prints `since` as one field
+        since, tail = fields[4], fields[5:]
+        sessions.append({"name": fields[0], "ip": ip, "type": PEER_TYPES.get(prefix, "other"),
+                         "state": fields[3], "since": since, "info": " ".join(tail)})
+    return sessions
+
+
+def established(session):
+    return session["state"] == "up" and session["info"].startswith("Established")
+
+
+def compare(expected, sessions, exact=True):
+    """{table, missing, down, unexpected}: every expected session present and Established; with
+    `exact`, no other BGP session either."""
+    by_name = dict((s["name"], s) for s in sessions)
+    wanted = set(e["name"] for e in expected)
+    table, missing, down = [], [], []
+    for want in expected:
+        have = by_name.get(want["name"])
+        row = dict(want, state=have["state"] if have else "missing", info=have["info"] if have else "",
+                   since=have["since"] if have else "")
+        row["ok"] = bool(have) and established(have)
+        table.append(row)
+        if have is None:
+            missing.append(want["name"])
+        elif not row["ok"]:
+            down.append(want["name"])
+    unexpected = sorted(s["name"] for s in sessions if s["name"] not in wanted) if exact else []
+    return {"table": table, "missing": missing, "down": down, "unexpected": unexpected}
+
+
+def missing_routes(wanted, routes):
+    """Wanted {dst, via} with no route of BIRD's to dst through via (single path or one of many)."""
+    have = {}
+    for route in routes:
+        gateways = set([route.get("gateway")] + [n.get("gateway") for n in route.get("nexthops", [])])
+        have.setdefault(route["dst"], set()).update(gateways)
+    return ["%s via %s" % (w["dst"], w["via"]) for w in wanted if w["via"] not in have.get(w["dst"], set())]

@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""FRR's running configuration as the parts nodenet.fabric owns, and the vtysh commands that
+bring them to a desired state.
+
+Ours: BGP neighbors whose description starts with OWNER, and prefix-lists and route-maps whose
+name starts with NAME_PREFIX. Every other line of the configuration (other neighbors, the
+router's own policies, other daemons) is never the subject of a command.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+OWNER = "nodenet.fabric"
+NAME_PREFIX = "NODENET-"
+SECRET = re.compile(r"(\bpassword\s+)\S+")
+
+
+def mask(line):
+    return SECRET.sub(r"\1********", line)
+
+
+def parse(text):
+    """{asn, router_id, neighbors: {ip: [lines]}, afi: {ip: [lines]}, prefix_lists: {name: [lines]},
+    route_maps: {name: [lines]}} from `show running-config`; lines are as FRR prints them."""
+    config = {"asn": None, "router_id": None, "neighbors": {}, "afi": {}, "prefix_lists": {}, "route_maps": {}}
+    block, route_map = None, None
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        stripped = line.strip()
+        if not stripped or stripped == "!":
+            continue
+        if not line.startswith(" "):
+            block, route_map = None, None
+            if stripped.startswith("router bgp ") and len(stripped.split()) == 3:
+                block, config["asn"] = "bgp", int(stripped.split()[2])
+            elif stripped.startswith("ip prefix-list "):
+                config["prefix_lists"].setdefault(stripped.split()[2], []).append(stripped)
+            elif stripped.startswith("route-map "):
+                route_map = stripped.split()[1]
+                config["route_maps"].setdefault(route_map, []).append(stripped)
+                block = "route-map"
+            continue
+        if block == "route-map" and stripped != "exit":
+            config["route_maps"][route_map].append(stripped)
+        elif block in ("bgp", "afi"):
+            if stripped.startswith("address-family ipv4 unicast"):
+                block = "afi"
+            elif stripped == "exit-address-family":
+                block = "bgp"
+            elif stripped.startswith("bgp router-id ") and block == "bgp":
+                config["router_id"] = stripped.split()[2]
+            elif stripped.startswith("neighbor "):
+                ip = stripped.split()[1]
+                config["neighbors" if block == "bgp" else "afi"].setdefault(ip, []).append(stripped)
+    return config
+
+
+def owned_neighbors(config):
+    return sorted(ip for ip, lines in config["neighbors"].items()
+                  if any(l.startswith("neighbor %s description %s" % (ip, OWNER)) for l in lines))
+
+
+def neighbor_lines(neighbor):
+    ip = neighbor["ip"]
+    lines = ["neighbor %s remote-as %d" % (ip, neighbor["remote_as"]),
+             "neighbor %s description %s" % (ip, neighbor["description"])]
+    if neighbor.get("password"):
+        lines.append("neighbor %s password %s" % (ip, neighbor["password"]))
+    if neighbor.get("multihop"):
+        lines.append("neighbor %s ebgp-multihop 255" % ip)
+    afi = ["neighbor %s route-map %s in" % (ip, neighbor["in"]), "neighbor %s route-map %s out" % (ip, neighbor["out"])]
+    return lines, afi
+
+
+def prefix_list_lines(item):
+    return ["ip prefix-list %s seq %d permit %s le 32" % (item["name"], 5 * (i + 1), prefix)
+            for i, prefix in enumerate(item["prefixes"])]
+
+
+def route_map_lines(item):
+    lines = ["route-map %s %s 10" % (item["name"], item["action"])]
+    if item.get("match"):
+        lines.append("match ip address prefix-list %s" % item["match"])
+    return lines
+
+
+def owned(config):
+    """Our part of a parsed configuration, comparable with desired()."""
+    return {
+        "neighbors": dict((ip, (sorted(config["neighbors"][ip]), sorted(config["afi"].get(ip, []))))
+                          for ip in owned_neighbors(config)),
+        "prefix_lists": dict((n, sorted(l)) for n, l in config["prefix_lists"].items() if n.startswith(NAME_PREFIX)),
+        "route_maps": dict((n, l) for n, l in config["route_maps"].items() if n.startswith(NAME_PREFIX)),
+    }
+
+
+def desired(args):
+    neighbors = {}
+    for neighbor in args["neighbors"]:
+        lines, afi = neighbor_lines(neighbor)
+        neighbors[neighbor["ip"]] = (sorted(lines), sorted(afi))
+    return {
+        "neighbors": neighbors,
+        "prefix_lists": dict((p["name"], sorted(prefix_list_lines(p))) for p in args["prefix_lists"]),
+        "route_maps": dict((r["name"], route_map_lines(r)) for r in args["route_maps"]),
+    }
+
+
+def problems(args, config):
+    """Why the desired state cannot be applied without touching what is not ours."""
+    found = []
+    if config["asn"] is not None and config["asn"] != args["asn"]:
+        found.append("the router runs BGP as AS %d, not %d (bgp_router_as); nodenet.fabric never changes "
+                     "the router's own AS" % (config["asn"], args["asn"]))
+    ours = set(owned_neighbors(config))
+    for neighbor in args["neighbors"]:
+        if neighbor["ip"] in config["neighbors"] and neighbor["ip"] not in ours:
+            found.append("neighbor %s exists and is not ours (its description does not start with %s); remove it "
+                         "or give it that description to hand it over" % (neighbor["ip"], OWNER))
+        if not neighbor["description"].startswith(OWNER):
+            found.append("neighbor %s: description must start with %s" % (neighbor["ip"], OWNER))
+    for item in list(args["prefix_lists"]) + list(args["route_maps"]):
+        if not item["name"].startswith(NAME_PREFIX):
+            found.append("%s: our prefix-lists and route-maps are named %s*" % (item["name"], NAME_PREFIX))
+    return found
+
+
+def commands(args, config, present=True):
+    """vtysh configuration commands from `config` to the desired state (or none of ours)."""
+    have = owned(config)
+    want = desired(args) if present else {"neighbors": {}, "prefix_lists": {}, "route_maps": {}}
+    bgp = []
+    for ip in sorted(have["neighbors"]):
+        if want["neighbors"].get(ip) != have["neighbors"][ip]:
+            bgp.append("no neighbor %s" % ip)
+    afi = []
+    for neighbor in (args["neighbors"] if present else []):
+        ip = neighbor["ip"]
+        if have["neighbors"].get(ip) != want["neighbors"][ip]:
+            lines, afi_lines = neighbor_lines(neighbor)
+            bgp += lines
+            afi += afi_lines
+    head, tail = [], []
+    for kind, render, items in (("prefix_lists", prefix_list_lines, args["prefix_lists"]),
+                                ("route_maps", route_map_lines, args["route_maps"])):
+        drop = "no ip prefix-list %s" if kind == "prefix_lists" else "no route-map %s"
+        wanted = dict((i["name"], i) for i in items) if present else {}
+        for name in sorted(have[kind]):
+            if name not in wanted:
+                tail.append(drop % name)  # after the neighbors that used it are gone
+            elif have[kind][name] != want[kind][name]:
+                head.append(drop % name)
+        for name, item in sorted(wanted.items()):
+            if have[kind].get(name) != want[kind][name]:
+                lines = render(item)
+                head += lines if kind == "prefix_lists" else lines + ["exit"]
+    result = list(head)
+    if bgp or afi:
+        result.append("router bgp %d" % args["asn"])
+        if config["asn"] is None and args.get("router_id"):
+            result.append("bgp router-id %s" % args["router_id"])
+        result += bgp
+        if afi:
+            result += ["address-family ipv4 unicast"] + afi + ["exit-address-family"]
+        result.append("exit")
+    return result + tail
+
+
+def render(part):
+    """Our part of a configuration as text, for diff mode (passwords masked)."""
+    lines = []
+    for name in sorted(part["prefix_lists"]):
+        lines += part["prefix_lists"][name]
+    for name in sorted(part["route_maps"]):
+        lines += part["route_maps"][name]
+    for ip in sorted(part["neighbors"]):
+        bgp, afi = part["neighbors"][ip]
+        lines += [mask(l) for l in bgp] + ["address-family ipv4 unicast: %s" % l for l in afi]
+    return "\n".join(lines) + ("\n" if lines else "")

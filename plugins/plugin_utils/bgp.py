@@ -1,0 +1,333 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The calico_bgp_rr facet (seeds 000, 001, 004): Calico BGP with route reflectors, external
+(ToR) peers, the routing mode of the pool, and the routers and outside clients around it.
+
+Nodes are the hosts of the facet's group; the ToR routers and the outside clients are hosts of
+their own groups (`bgp_routers`, `bgp_clients`), read into facets of those names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols import ROUTE_PROTOCOLS
+
+from .addresses import contains
+from .errors import FabricError
+from .fabric import report_disagreement
+
+NAME = "calico_bgp_rr"
+ROUTERS = "bgp_routers"
+CLIENTS = "bgp_clients"
+MODES = ("bgp", "ipip", "ipip-crosssubnet", "vxlan", "vxlan-crosssubnet")
+# (ipipMode, vxlanMode) of the IPPool per mode.
+POOL_MODES = {"bgp": ("Never", "Never"), "ipip": ("Always", "Never"), "ipip-crosssubnet": ("CrossSubnet", "Never"),
+              "vxlan": ("Never", "Always"), "vxlan-crosssubnet": ("Never", "CrossSubnet")}
+PEER_SELECTIONS = ("route_reflectors", "all")
+MAX_AS = 4294967295
+SINGLE_RR_VARIABLE = "calico_bgp_rr_accept_single_rr"
+VARIABLES = {
+    "calico_bgp_as": 64512, "calico_bgp_mode": "bgp", "calico_bgp_route_reflector": False,
+    SINGLE_RR_VARIABLE: False, "calico_bgp_nat_outgoing": True, "calico_bgp_pool": "default-ipv4-ippool",
+    "calico_namespace": "kube-system", "bgp_client_interface": "eth0", "bgp_router_interface": "eth0",
+}
+# The label and the annotation Calico's Kubernetes datastore keeps a node's BGP fields in.
+RR_LABEL = "route-reflector"
+RR_CLUSTER_ID_ANNOTATION = "projectcalico.org/RouteReflectorClusterID"
+CLIENT_ROUTE_PROTOCOL = ROUTE_PROTOCOLS["nodenet_bgp"]
+PEER_KEYS = ("ip", "as", "password", "peers", "name", "keep_next_hop")
+
+
+@dataclass(frozen=True)
+class BgpSettings:
+    as_number: int
+    mode: str
+    route_reflector: bool
+    rr_cluster_id: str          # "" unless the node is a route reflector
+    accept_single_rr: bool
+    nat_outgoing: bool
+    pool: str
+    peers: Tuple[dict, ...]     # external peers: {name, ip, as, peers, keep_next_hop, password?}
+    secret_store: Optional[str]
+    namespace: str
+
+
+@dataclass(frozen=True)
+class RouterSettings:
+    """A ToR/router host running FRR's bgpd, peering with the nodes of every cluster that names
+    its address in calico_bgp_peers."""
+    ip: str
+    as_number: int
+    router_id: str
+    subnet: str
+    interface: str
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """A host outside the clusters that reaches pods through a router (seed 004's static route)."""
+    ip: str
+    subnet: str
+    interface: str
+    router: str                 # the router host
+    clusters: Tuple[str, ...]   # empty: every cluster the router peers with
+
+
+SETTINGS = BgpSettings
+EXTRA_SETTINGS = {ROUTERS: RouterSettings, CLIENTS: ClientSettings}
+
+
+def read(reader, node_mtu):
+    as_number = reader.integer("calico_bgp_as", 1, MAX_AS)
+    mode = reader.choice("calico_bgp_mode", MODES)
+    is_rr = reader.boolean("calico_bgp_route_reflector")
+    cluster_id = ""
+    if is_rr:
+        if reader.is_set("calico_bgp_rr_cluster_id"):
+            cluster_id = reader.address("calico_bgp_rr_cluster_id")
+            if cluster_id is None:
+                reader.errors[-1] = FabricError(reader.cluster, reader.host, "calico_bgp_rr_cluster_id", (
+                    "%r is not an IPv4 address; BIRD and Calico take a route reflector cluster ID in "
+                    "dotted-quad form (redundant RRs may share one, e.g. 244.0.0.1, or use their own IP)"
+                    % (reader.vars.get("calico_bgp_rr_cluster_id"),)), NAME)
+        else:
+            cluster_id = reader.address("node_ip")  # seed 004: each RR's own IP
+    single = reader.boolean(SINGLE_RR_VARIABLE)
+    nat = reader.boolean("calico_bgp_nat_outgoing")
+    pool = reader.raw("calico_bgp_pool")
+    namespace = reader.raw("calico_namespace")
+    store = reader.raw("calico_bgp_secret_store", required=False)
+    peers = read_peers(reader, as_number)
+    if None in (as_number, mode, cluster_id, pool, namespace, peers):
+        return None
+    return BgpSettings(as_number, mode, is_rr, cluster_id, single, nat, str(pool), peers,
+                       str(store) if store else None, str(namespace))
+
+
+def read_peers(reader, cluster_as):
+    value = reader.raw("calico_bgp_peers", required=False) or []
+    if not isinstance(value, (list, tuple)):
+        reader.error("calico_bgp_peers", "must be a list of {ip, as, password?, peers?, name?}, got %r" % (value,))
+        return None
+    peers, bad = [], False
+    for index, item in enumerate(value):
+        where = "calico_bgp_peers[%d]" % index
+        if not isinstance(item, dict):
+            reader.error(where, "must be a mapping {ip, as, password?, peers?, name?}")
+            bad = True
+            continue
+        unknown = sorted(set(item) - set(PEER_KEYS))
+        if unknown:
+            reader.error(where, "has unknown key(s) %s; a peer takes %s" % (", ".join(unknown), ", ".join(PEER_KEYS)))
+            bad = True
+        sub = item_reader(reader, where, item)
+        ip = sub.address(where + ".ip")
+        as_number = sub.integer(where + ".as", 1, MAX_AS)
+        selection = sub.choice(where + ".peers", PEER_SELECTIONS) if "peers" in item else "route_reflectors"
+        keep = sub.boolean(where + ".keep_next_hop") if "keep_next_hop" in item else False
+        name = item.get("name") or ("peer-%s" % ip.replace(".", "-") if ip else None)
+        if name is not None and not dns_name(str(name)):
+            reader.error(where + ".name", "%r must be a DNS-1123 name; it names the BGPPeer" % (name,))
+            name = None
+        if as_number is not None and cluster_as is not None and as_number == cluster_as:
+            reader.error(where + ".as", "%d is the cluster's own AS (calico_bgp_as): an external peer is eBGP, "
+                         "with the router's own AS; to add an in-cluster route reflector set "
+                         "calico_bgp_route_reflector on that node instead" % as_number)
+            as_number = None
+        if None in (ip, as_number, selection, name):
+            bad = True
+            continue
+        peer = {"name": str(name), "ip": ip, "as": as_number, "peers": selection, "keep_next_hop": keep}
+        if item.get("password") not in (None, ""):
+            peer["password"] = str(item["password"])
+        peers.append(peer)
+    return None if bad else tuple(peers)
+
+
+def item_reader(reader, where, item):
+    """The typed reader over one item of a list variable: its keys read as `variable[i].key`."""
+    from .reader import VarReader
+    values = dict(("%s.%s" % (where, key), value) for key, value in item.items())
+    return VarReader(reader.host, values, reader.errors, {}, reader.cluster, reader.facet)
+
+
+def dns_name(text):
+    return 0 < len(text) <= 253 and all(part and part[0].isalnum() and part[-1].isalnum() and
+                                        all(c.islower() or c.isdigit() or c == "-" for c in part)
+                                        for part in text.split("."))
+
+
+def read_router(reader):
+    ip = reader.address("bgp_router_ip")
+    as_number = reader.integer("bgp_router_as", 1, MAX_AS)
+    router_id = reader.address("bgp_router_id", required=False) or ip
+    subnet = reader.network("bgp_router_subnet")
+    interface = reader.ifname("bgp_router_interface")
+    if ip and subnet and not contains(subnet, ip):
+        reader.error("bgp_router_ip", "%s is outside bgp_router_subnet %s" % (ip, subnet))
+    if None in (ip, as_number, router_id, subnet, interface):
+        return None
+    return RouterSettings(ip, as_number, router_id, subnet, interface)
+
+
+def read_client(reader):
+    ip = reader.address("bgp_client_ip")
+    subnet = reader.network("bgp_client_subnet")
+    interface = reader.ifname("bgp_client_interface")
+    router = reader.raw("bgp_client_router")
+    clusters = reader.raw("bgp_client_clusters", required=False) or []
+    if isinstance(clusters, str) or not isinstance(clusters, (list, tuple)):
+        reader.error("bgp_client_clusters", "must be a list of cluster names, got %r" % (clusters,))
+        clusters = None
+    if ip and subnet and not contains(subnet, ip):
+        reader.error("bgp_client_ip", "%s is outside bgp_client_subnet %s" % (ip, subnet))
+    if None in (ip, subnet, interface, router, clusters):
+        return None
+    return ClientSettings(ip, subnet, interface, str(router), tuple(str(c) for c in clusters))
+
+
+EXTRA_READERS = {ROUTERS: read_router, CLIENTS: read_client}
+
+
+def prepare(fabric):
+    """Nothing to share: the tables below are small and per cluster."""
+
+
+def clusters(fabric):
+    return sorted({n.cluster for n in fabric.facet_nodes(NAME)})
+
+
+def cluster_settings(fabric, cluster):
+    return next(fabric.facets[NAME][n.host] for n in fabric.cluster_nodes(cluster) if n.host in fabric.facets[NAME])
+
+
+def reflectors(fabric, cluster):
+    """The cluster's route reflector nodes, in host order."""
+    settings = fabric.facets.get(NAME, {})
+    return [n for n in fabric.cluster_nodes(cluster) if n.host in settings and settings[n.host].route_reflector]
+
+
+def error(fabric, cluster, host, variable, message, facet=NAME):
+    fabric.errors.append(FabricError(cluster, host, variable, message, facet))
+
+
+def check(fabric):
+    """Every reason the clusters of the group, their routers and clients cannot be set up."""
+    group = fabric.groups.get(NAME, NAME)
+    members = set(fabric.members.get(NAME, []))
+    node_ips = dict((n.ip, n) for n in fabric.nodes.values())
+    for name in clusters(fabric):
+        cluster = fabric.clusters[name]
+        nodes = [n for n in fabric.cluster_nodes(name) if n.host in fabric.facets[NAME]]
+        first = nodes[0]
+        settings = cluster_settings(fabric, name)
+        if cluster.cni != "calico":
+            error(fabric, name, first.host, "cluster_cni", "is %s; calico_bgp_rr configures Calico's BGP "
+                  "(cluster_cni: calico)" % cluster.cni)
+        left_out = [n.host for n in fabric.cluster_nodes(name) if n.host not in members]
+        if left_out:
+            error(fabric, name, left_out[0], group, "nodes %s of the cluster are not in group %s; every node of "
+                  "a cluster takes part in its BGP topology" % (", ".join(left_out), group))
+        get = lambda n: fabric.facets[NAME][n.host]  # noqa: E731
+        for variable, attr in (("calico_bgp_as", "as_number"), ("calico_bgp_mode", "mode"),
+                               ("calico_bgp_nat_outgoing", "nat_outgoing"), ("calico_bgp_pool", "pool"),
+                               ("calico_bgp_peers", "peers"), ("calico_bgp_secret_store", "secret_store"),
+                               ("calico_namespace", "namespace"), (SINGLE_RR_VARIABLE, "accept_single_rr")):
+            report_disagreement(fabric, nodes, variable, lambda n, a=attr: peer_view(getattr(get(n), a)), NAME)
+        rrs = reflectors(fabric, name)
+        if len(rrs) == 1 and not settings.accept_single_rr:
+            error(fabric, name, rrs[0].host, "calico_bgp_route_reflector", (
+                "is the only route reflector of the cluster: when it goes down every node loses every "
+                "route (calico issue 9259). Make a second node a route reflector, or set %s: true "
+                "to accept that" % SINGLE_RR_VARIABLE))
+        for peer in settings.peers:
+            where = "calico_bgp_peers[%s]" % peer["name"]
+            if peer["ip"] in node_ips:
+                other = node_ips[peer["ip"]]
+                error(fabric, name, first.host, where + ".ip", "%s is node %s (cluster %s); an external peer is a "
+                      "router outside the cluster (nodes peer through the mesh or the route reflectors)"
+                      % (peer["ip"], other.host, other.cluster))
+            if peer["peers"] == "route_reflectors" and not rrs:
+                error(fabric, name, first.host, where + ".peers", "is route_reflectors but the cluster has no route "
+                      "reflector; set calico_bgp_route_reflector on two nodes, or peers: all")
+            if "password" in peer and not settings.secret_store:
+                error(fabric, name, first.host, where + ".password", "is given but calico_bgp_secret_store is not "
+                      "set: Calico reads BGP passwords only from a Kubernetes Secret (secretKeyRef); name the "
+                      "Secret to keep them in with calico_bgp_secret_store")
+        seen = {}
+        for peer in settings.peers:
+            for key in ("ip", "name"):
+                if peer[key] in seen.get(key, {}):
+                    error(fabric, name, first.host, "calico_bgp_peers[%s].%s" % (peer["name"], key),
+                          "%s is given twice" % peer[key])
+                seen.setdefault(key, {})[peer[key]] = peer
+        if not settings.nat_outgoing and not settings.peers:
+            error(fabric, name, first.host, "calico_bgp_nat_outgoing", (
+                "is false (direct pod access, seed 004) but calico_bgp_peers is empty: nothing outside the "
+                "cluster learns a route to the pool, so pods lose every reply from outside. Add the ToR as "
+                "a peer, or keep natOutgoing"))
+    check_routers(fabric, node_ips)
+    check_clients(fabric, node_ips)
+
+
+def peer_view(value):
+    """What report_disagreement compares and prints: never a password."""
+    if isinstance(value, (tuple, list)):
+        return [dict((k, v if k != "password" else "***") for k, v in p.items()) for p in value]
+    return value
+
+
+def peers_of_router(fabric, router):
+    """[(cluster, peer)] of every cluster whose calico_bgp_peers names the router's address."""
+    return [(name, peer) for name in clusters(fabric) for peer in cluster_settings(fabric, name).peers
+            if peer["ip"] == router.ip]
+
+
+def check_routers(fabric, node_ips):
+    routers = fabric.facets.get(ROUTERS, {})
+    report_duplicates_of(fabric, routers, "bgp_router_ip", ROUTERS)
+    for host, router in sorted(routers.items()):
+        if router.ip in node_ips:
+            error(fabric, "", host, "bgp_router_ip", "%s is node %s's address" % (router.ip, node_ips[router.ip].host),
+                  ROUTERS)
+        peering = peers_of_router(fabric, router)
+        if not peering:
+            error(fabric, "", host, "bgp_router_ip", "%s is no cluster's external peer: add {ip: %s, as: %d} to "
+                  "calico_bgp_peers of the clusters it serves" % (router.ip, router.ip, router.as_number), ROUTERS)
+        for cluster, peer in peering:
+            if peer["as"] != router.as_number:
+                error(fabric, cluster, host, "bgp_router_as", "%d differs from as %d that cluster %s's "
+                      "calico_bgp_peers gives for %s" % (router.as_number, peer["as"], cluster, router.ip), ROUTERS)
+
+
+def check_clients(fabric, node_ips):
+    routers = fabric.facets.get(ROUTERS, {})
+    for host, client in sorted(fabric.facets.get(CLIENTS, {}).items()):
+        router = routers.get(client.router)
+        if router is None:
+            error(fabric, "", host, "bgp_client_router", "%s is not a host of group %s" % (
+                client.router, fabric.groups.get(ROUTERS, ROUTERS)), CLIENTS)
+            continue
+        if not contains(client.subnet, router.ip):
+            error(fabric, "", host, "bgp_client_subnet", "%s does not hold router %s's address %s: the client's "
+                  "route to the pods goes via the router, which must be on its subnet"
+                  % (client.subnet, client.router, router.ip), CLIENTS)
+        if client.ip in node_ips:
+            error(fabric, "", host, "bgp_client_ip", "%s is node %s's address" % (client.ip, node_ips[client.ip].host),
+                  CLIENTS)
+        served = [c for c, _ in peers_of_router(fabric, router)]
+        for name in client.clusters:
+            if name not in served:
+                error(fabric, "", host, "bgp_client_clusters", "%s is not a cluster router %s peers with (%s)" % (
+                    name, client.router, ", ".join(served) or "none"), CLIENTS)
+
+
+def report_duplicates_of(fabric, settings, variable, facet):
+    first = {}
+    for host, item in sorted(settings.items()):
+        if item.ip in first:
+            error(fabric, "", host, variable, "%s is also used by %s" % (item.ip, first[item.ip]), facet)
+        first.setdefault(item.ip, host)
+

@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Kubernetes side of calico_bgp_rr, per cluster and per step of the outage-free order.
+
+- reflectors: the route-reflector label and cluster-ID annotation on the RR Nodes (Calico's
+  Kubernetes datastore keeps a node's BGP fields as annotations on the Kubernetes Node);
+- peers: the Secret holding peer passwords (with the Role that lets calico-node read it), and
+  the BGPPeers: every node to the RRs, and the external (ToR) peers;
+- config: BGPConfiguration `default` (AS, the node-to-node mesh), the IPPool's modes and
+  natOutgoing, calico-config's calico_backend, and calico-node's ipip/vxlan env.
+
+Every object is applied server-side with field manager nodenet.fabric, so only the fields
+rendered here are ours; a field we stop rendering is released (and dropped when no one else
+owns it). BGPPeers and the Secret are ours by label and pruned when no manifest names them.
+"""
+
+from __future__ import annotations
+
+from .bgp import NAME, POOL_MODES, RR_CLUSTER_ID_ANNOTATION, RR_LABEL, cluster_settings, clusters, reflectors
+
+MANAGED_BY = "nodenet.fabric"
+LABELS = {"app.kubernetes.io/managed-by": MANAGED_BY}
+CALICO_API = "crd.projectcalico.org/v1"
+RR_SELECTOR = "%s == 'true'" % RR_LABEL
+RR_PEER_NAME = "peer-with-route-reflectors"
+STEPS = ("reflectors", "peers", "config")
+PRUNE = {"peers": {"api_version": CALICO_API, "kind": "BGPPeer",
+                   "label_selector": "app.kubernetes.io/managed-by=%s" % MANAGED_BY}}
+
+
+def manifests(fabric, step):
+    """[{cluster, kubeconfig, manifests, prune?}] of one step, for every cluster of the group."""
+    render = {"reflectors": reflector_nodes, "peers": peers, "config": config}[step]
+    result = []
+    for name in clusters(fabric):
+        item = {"cluster": name, "kubeconfig": fabric.clusters[name].kubeconfig, "manifests": render(fabric, name)}
+        if step in PRUNE:
+            item["prune"] = PRUNE[step]
+        result.append(item)
+    return result
+
+
+def reflector_nodes(fabric, cluster):
+    """Every node of the cluster: an RR with its label and cluster ID, any other with neither,
+    which releases them when the node stops being an RR."""
+    rrs = dict((n.host, fabric.facets[NAME][n.host].rr_cluster_id) for n in reflectors(fabric, cluster))
+    objects = []
+    for node in fabric.cluster_nodes(cluster):
+        meta = {"name": node.host}
+        if node.host in rrs:
+            meta["labels"] = {RR_LABEL: "true"}
+            meta["annotations"] = {RR_CLUSTER_ID_ANNOTATION: rrs[node.host]}
+        objects.append({"apiVersion": "v1", "kind": "Node", "metadata": meta})
+    return objects
+
+
+def peers(fabric, cluster):
+    settings = cluster_settings(fabric, cluster)
+    objects = []
+    secrets = dict((p["name"], p["password"]) for p in settings.peers if "password" in p)
+    if secrets:
+        objects += password_secret(settings, secrets)
+    if reflectors(fabric, cluster):
+        objects.append(bgp_peer(RR_PEER_NAME, {"nodeSelector": "all()", "peerSelector": RR_SELECTOR}))
+    for peer in settings.peers:
+        spec = {"peerIP": peer["ip"], "asNumber": peer["as"],
+                "nodeSelector": RR_SELECTOR if peer["peers"] == "route_reflectors" else "all()"}
+        if peer["keep_next_hop"]:
+            spec["keepOriginalNextHop"] = True
+        if "password" in peer:
+            spec["password"] = {"secretKeyRef": {"name": settings.secret_store, "key": peer["name"]}}
+        objects.append(bgp_peer(peer["name"], spec))
+    return objects
+
+
+def bgp_peer(name, spec):
+    return {"apiVersion": CALICO_API, "kind": "BGPPeer", "metadata": {"name": name, "labels": dict(LABELS)},
+            "spec": spec}
+
+
+def password_secret(settings, secrets):
+    """The Secret (one key per peer) and the Role/RoleBinding Calico documents for calico-node to
+    read it."""
+    meta = {"name": settings.secret_store, "namespace": settings.namespace, "labels": dict(LABELS)}
+    role = {"name": "%s-reader" % settings.secret_store, "namespace": settings.namespace, "labels": dict(LABELS)}
+    return [
+        {"apiVersion": "v1", "kind": "Secret", "metadata": meta, "type": "Opaque", "stringData": secrets},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": role,
+         "rules": [{"apiGroups": [""], "resources": ["secrets"], "resourceNames": [settings.secret_store],
+                    "verbs": ["watch", "list", "get"]}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": dict(role),
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role["name"]},
+         "subjects": [{"kind": "ServiceAccount", "name": "calico-node", "namespace": settings.namespace}]},
+    ]
+
+
+def config(fabric, cluster):
+    settings = cluster_settings(fabric, cluster)
+    ipip, vxlan = POOL_MODES[settings.mode]
+    mesh = not reflectors(fabric, cluster)
+    return [
+        {"apiVersion": CALICO_API, "kind": "BGPConfiguration", "metadata": {"name": "default"},
+         "spec": {"logSeverityScreen": "Info", "nodeToNodeMeshEnabled": mesh, "asNumber": settings.as_number}},
+        # Only the fields we set: the pool's cidr, blockSize and selector stay the owner's.
+        {"apiVersion": CALICO_API, "kind": "IPPool", "metadata": {"name": settings.pool},
+         "spec": {"ipipMode": ipip, "vxlanMode": vxlan, "natOutgoing": settings.nat_outgoing}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "calico-config", "namespace": settings.namespace},
+         "data": {"calico_backend": "bird"}},
+        {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "calico-node", "namespace": settings.namespace},
+         "spec": {"template": {"spec": {"containers": [{"name": "calico-node", "env": node_env(ipip, vxlan)}]}}}},
+    ]
+
+
+def node_env(ipip, vxlan):
+    """calico-node's switches: felix's ipip device, and the modes of a pool it would create."""
+    return [{"name": "CALICO_IPV4POOL_IPIP", "value": ipip},
+            {"name": "CALICO_IPV4POOL_VXLAN", "value": vxlan},
+            {"name": "FELIX_IPINIPENABLED", "value": "false" if ipip == "Never" else "true"},
+            {"name": "FELIX_VXLANENABLED", "value": "false" if vxlan == "Never" else "true"}]
+
+
+def has_secrets(items):
+    return any(m["kind"] == "Secret" for item in items for m in item["manifests"])

@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The world around the clusters: the ToR routers' BGP (FRR) and the outside clients' routes.
+
+A router gets, per cluster that names its address in calico_bgp_peers, a neighbor for every
+node that peers with it (the RRs, or all nodes) with the cluster's AS, accepting the cluster's
+pool (any block inside it) and sending nothing back. Ours on the router: neighbors whose
+description starts with `nodenet.fabric`, and prefix-lists and route-maps named NODENET-*.
+"""
+
+from __future__ import annotations
+
+from .bgp import CLIENT_ROUTE_PROTOCOL, CLIENTS, NAME, ROUTERS, cluster_settings, peers_of_router, reflectors
+
+DESCRIPTION = "nodenet.fabric"
+
+
+def policy_names(cluster):
+    return "NODENET-%s-IN" % cluster, "NODENET-%s-OUT" % cluster
+
+
+def router_state(fabric, host):
+    """The frr_bgp module's arguments for one router host."""
+    router = fabric.settings(ROUTERS, host)
+    neighbors, prefix_lists, route_maps = [], [], []
+    for cluster, peer in peers_of_router(fabric, router):
+        accept, send = policy_names(cluster)
+        settings = cluster_settings(fabric, cluster)
+        prefix_lists.append({"name": accept, "prefixes": [fabric.clusters[cluster].pod_cidr]})
+        route_maps += [{"name": accept, "action": "permit", "match": accept}, {"name": send, "action": "deny"}]
+        if peer["peers"] == "route_reflectors":
+            nodes = reflectors(fabric, cluster)
+        else:
+            nodes = [n for n in fabric.cluster_nodes(cluster) if n.host in fabric.facets[NAME]]
+        for node in nodes:
+            neighbor = {"ip": node.ip, "remote_as": settings.as_number, "in": accept, "out": send,
+                        "description": "%s %s %s" % (DESCRIPTION, cluster, node.host),
+                        "multihop": node.subnet != router.subnet}
+            if "password" in peer:
+                neighbor["password"] = peer["password"]
+            neighbors.append(neighbor)
+    return {"asn": router.as_number, "router_id": router.router_id, "neighbors": neighbors,
+            "prefix_lists": prefix_lists, "route_maps": route_maps}
+
+
+def client_state(fabric, host):
+    """Reconcile arguments for one outside client: a route to each served cluster's pod range
+    via its router, with the collection's own route protocol."""
+    client = fabric.settings(CLIENTS, host)
+    router = fabric.settings(ROUTERS, client.router)
+    served = [c for c, _ in peers_of_router(fabric, router) if not client.clusters or c in client.clusters]
+    routes = [{"dst": fabric.clusters[c].pod_cidr, "via": router.ip, "dev": client.interface, "onlink": False}
+              for c in sorted(set(served))]
+    return {"routes": routes, "route_protocol": CLIENT_ROUTE_PROTOCOL, "use_nexthops": False}
+
+
+def client_targets(fabric, host):
+    """The first address of every pod CIDR of the clusters the client reaches (the lab's pods)."""
+    from .hostgw import first_address
+    state = client_state(fabric, host)
+    wanted = set(r["dst"] for r in state["routes"])
+    return [first_address(cidr) for name, cluster in sorted(fabric.clusters.items()) if cluster.pod_cidr in wanted
+            for node in fabric.cluster_nodes(name) for cidr in node.pod_cidrs]

@@ -1,0 +1,72 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The BGP sessions each node's calico-node should have, as Calico's confd derives them.
+
+- A node with a route-reflector cluster ID ignores the node-to-node mesh, and the other nodes'
+  mesh skips it.
+- A BGPPeer with a nodeSelector gives every selected node a "node specific" session to each
+  peer it names (peerIP, or every node its peerSelector matches but the node itself), and the
+  peer node the session back.
+- Sessions are named as BIRD's protocols are (Mesh_<ip>, Node_<ip>), which is also how
+  `calicoctl node status` tells their type.
+"""
+
+from __future__ import annotations
+
+from .bgp import NAME, cluster_settings, reflectors
+
+MESH = "node-to-node mesh"
+SPECIFIC = "node specific"
+
+
+def protocol_name(kind, ip):
+    return "%s_%s" % ("Mesh" if kind == MESH else "Node", ip.replace(".", "_"))
+
+
+def expected(fabric, host, mesh=None, with_reflectors=True, with_peers=True):
+    """[{ip, type, name, peer}] for one node. `mesh` None: the target (off when the cluster has
+    route reflectors); `with_reflectors`/`with_peers`: whether the RR labels and the BGPPeers
+    are in place (the steps of a migration)."""
+    node = fabric.nodes[host]
+    settings = cluster_settings(fabric, node.cluster)
+    rrs = [n for n in reflectors(fabric, node.cluster)] if with_reflectors else []
+    rr_hosts = set(n.host for n in rrs)
+    if mesh is None:
+        mesh = not reflectors(fabric, node.cluster)
+    sessions = {}
+
+    def add(ip, kind, peer):
+        sessions.setdefault(ip, {"ip": ip, "type": kind, "name": protocol_name(kind, ip), "peer": peer})
+
+    if with_peers:
+        if rrs:
+            others = [n for n in fabric.cluster_nodes(node.cluster) if n.host != host]
+            for other in others:
+                if other.host in rr_hosts or host in rr_hosts:  # to each RR, and an RR back to every node
+                    add(other.ip, SPECIFIC, other.host)
+        for peer in settings.peers:
+            selected = host in rr_hosts if peer["peers"] == "route_reflectors" else True
+            if selected:
+                add(peer["ip"], SPECIFIC, peer["name"])
+    if mesh and host not in rr_hosts:
+        for other in fabric.cluster_nodes(node.cluster):
+            if other.host != host and other.host not in rr_hosts:
+                add(other.ip, MESH, other.host)
+    return sorted(sessions.values(), key=lambda s: tuple(int(p) for p in s["ip"].split(".")))
+
+
+def block_routes(fabric, host):
+    """[{dst, via}]: every other node's pod blocks, via that node's address (proto bird)."""
+    node = fabric.nodes[host]
+    return [{"dst": cidr, "via": other.ip} for other in fabric.cluster_nodes(node.cluster)
+            if other.host != host for cidr in other.pod_cidrs]
+
+
+def node_plan(fabric, host):
+    """{verify: {sessions, routes}, steps: {...}} for one node: what to wait for after each step."""
+    fabric.settings(NAME, host)
+    return {
+        "verify": {"sessions": expected(fabric, host), "routes": block_routes(fabric, host)},
+        # After the peers are applied (mesh as it is): the sessions the target adds must be up.
+        "peers_up": [s for s in expected(fabric, host) if s["type"] != MESH],
+    }
