@@ -31,6 +31,11 @@ options:
     type: str
     required: true
     choices: [reflectors, peers, config]
+  topology:
+    description: Only the clusters whose target is the full mesh (C(mesh)) or route reflectors
+      (C(reflectors)); the role applies C(config) first for the former and last for the latter.
+    type: str
+    choices: [mesh, reflectors]
 """
 
 EXAMPLES = r"""
@@ -60,10 +65,12 @@ from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, bgp_res
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 
 
-def calico_bgp_manifests(document, step):
+def calico_bgp_manifests(document, step, topology=None):
     if step not in bgp_resources.STEPS:
         raise AnsibleFilterError("step %r is not one of %s" % (step, ", ".join(bgp_resources.STEPS)))
-    return bgp_resources.manifests(fabric_of(document, [bgp.NAME]), step)
+    if topology not in (None, "mesh", "reflectors"):
+        raise AnsibleFilterError("topology %r is not mesh or reflectors" % (topology,))
+    return bgp_resources.manifests(fabric_of(document, [bgp.NAME]), step, topology)
 
 
 class FilterModule:

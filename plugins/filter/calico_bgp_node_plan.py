@@ -40,6 +40,17 @@ _value:
       description: The sessions of the target that are not mesh sessions.
       type: list
       elements: dict
+    reflectors:
+      description: Whether the node's cluster has route reflectors (the target topology).
+      type: bool
+    bridge:
+      description: The reconcile document of the bridge routes (every other node's pod CIDRs on
+        the node's subnet via its node IP, protocol 203, metric 4000, below BIRD's routes) that
+        carry pod traffic while sessions are replaced.
+      type: str
+    bridge_off:
+      description: The same document with no routes, which removes them.
+      type: str
 """
 
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, bgp_sessions

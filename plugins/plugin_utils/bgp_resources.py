@@ -28,11 +28,14 @@ PRUNE = {"peers": {"api_version": CALICO_API, "kind": "BGPPeer",
                    "label_selector": "app.kubernetes.io/managed-by=%s" % MANAGED_BY}}
 
 
-def manifests(fabric, step):
-    """[{cluster, kubeconfig, manifests, prune?}] of one step, for every cluster of the group."""
+def manifests(fabric, step, topology=None):
+    """[{cluster, kubeconfig, manifests, prune?}] of one step, for every cluster of the group (or
+    only those whose target `topology` is "mesh" or "reflectors")."""
     render = {"reflectors": reflector_nodes, "peers": peers, "config": config}[step]
     result = []
     for name in clusters(fabric):
+        if topology is not None and (topology == "reflectors") != bool(reflectors(fabric, name)):
+            continue
         item = {"cluster": name, "kubeconfig": fabric.clusters[name].kubeconfig, "manifests": render(fabric, name)}
         if step in PRUNE:
             item["prune"] = PRUNE[step]

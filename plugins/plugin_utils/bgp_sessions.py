@@ -13,8 +13,10 @@
 
 from __future__ import annotations
 
-from .bgp import NAME, cluster_settings, reflectors
+from .bgp import CLIENT_ROUTE_PROTOCOL, NAME, cluster_settings, reflectors
 
+BRIDGE_PROTOCOL = CLIENT_ROUTE_PROTOCOL  # nodenet_bgp: bridge routes on nodes, client routes on clients
+BRIDGE_METRIC = 4000
 MESH = "node-to-node mesh"
 SPECIFIC = "node specific"
 
@@ -62,11 +64,29 @@ def block_routes(fabric, host):
             if other.host != host for cidr in other.pod_cidrs]
 
 
+def bridge_state(fabric, host, present=True):
+    """Reconcile arguments for the bridge routes that carry pod traffic while BGP sessions are
+    replaced (a node with a new cluster ID leaves the mesh before its new sessions are up): every
+    other node's pod CIDRs via its node IP, for nodes on the node's own subnet, at a metric below
+    BIRD's (32), so BIRD's routes win whenever they exist. Never saved for boot."""
+    node = fabric.nodes[host]
+    routes = [{"dst": cidr, "via": other.ip, "dev": node.interface, "onlink": False}
+              for other in fabric.cluster_nodes(node.cluster)
+              if other.host != host and other.subnet == node.subnet for cidr in other.pod_cidrs] if present else []
+    return {"routes": routes, "route_protocol": BRIDGE_PROTOCOL, "route_metric": BRIDGE_METRIC, "use_nexthops": False}
+
+
 def node_plan(fabric, host):
-    """{verify: {sessions, routes}, steps: {...}} for one node: what to wait for after each step."""
+    """For one node: the sessions and routes to verify, the sessions to wait for before the mesh
+    goes off, and the bridge routes (on and off) as reconcile documents."""
+    import json
     fabric.settings(NAME, host)
+    node = fabric.nodes[host]
     return {
         "verify": {"sessions": expected(fabric, host), "routes": block_routes(fabric, host)},
         # After the peers are applied (mesh as it is): the sessions the target adds must be up.
         "peers_up": [s for s in expected(fabric, host) if s["type"] != MESH],
+        "reflectors": bool(reflectors(fabric, node.cluster)),
+        "bridge": json.dumps(bridge_state(fabric, host)),
+        "bridge_off": json.dumps(bridge_state(fabric, host, present=False)),
     }
