@@ -15,7 +15,8 @@ description:
     carries neither, so server-side apply releases them when a node stops being a reflector.
   - C(peers) gives the BGPPeers (C(peer-with-route-reflectors) with C(nodeSelector all()) and
     C(peerSelector route-reflector == 'true'), and one per external peer), and, when a peer has a
-    password, the Secret C(calico_bgp_secret_store) with one key per peer and the Role and
+    C(password_file), the Secret C(calico_bgp_password_secret) with one key per peer, read from
+    that file on the controller, and the Role and
     RoleBinding that let calico-node read it. Its items carry C(prune), the selector of the
     BGPPeers we own.
   - C(config) gives BGPConfiguration C(default) (C(asNumber), C(nodeToNodeMeshEnabled) off when

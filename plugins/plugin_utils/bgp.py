@@ -32,12 +32,13 @@ VARIABLES = {
     "calico_bgp_as": 64512, "calico_bgp_mode": "bgp", "calico_bgp_route_reflector": False,
     SINGLE_RR_VARIABLE: False, "calico_bgp_nat_outgoing": True, "calico_bgp_pool": "default-ipv4-ippool",
     "calico_namespace": "kube-system", "bgp_client_interface": "eth0", "bgp_router_interface": "eth0",
+    "calico_bgp_password_secret": "bgp-passwords",
 }
 # The label and the annotation Calico's Kubernetes datastore keeps a node's BGP fields in.
 RR_LABEL = "route-reflector"
 RR_CLUSTER_ID_ANNOTATION = "projectcalico.org/RouteReflectorClusterID"
 CLIENT_ROUTE_PROTOCOL = ROUTE_PROTOCOLS["nodenet_bgp"]
-PEER_KEYS = ("ip", "as", "password", "peers", "name", "keep_next_hop")
+PEER_KEYS = ("ip", "as", "password_file", "peers", "name", "keep_next_hop")
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,8 @@ class BgpSettings:
     accept_single_rr: bool
     nat_outgoing: bool
     pool: str
-    peers: Tuple[dict, ...]     # external peers: {name, ip, as, peers, keep_next_hop, password?}
-    secret_store: Optional[str]
+    peers: Tuple[dict, ...]     # external peers: {name, ip, as, peers, keep_next_hop, password_file?}
+    password_secret: str        # the Kubernetes Secret Calico reads the passwords from
     namespace: str
 
 
@@ -98,30 +99,35 @@ def read(reader, node_mtu):
     nat = reader.boolean("calico_bgp_nat_outgoing")
     pool = reader.raw("calico_bgp_pool")
     namespace = reader.raw("calico_namespace")
-    store = reader.raw("calico_bgp_secret_store", required=False)
+    secret = reader.raw("calico_bgp_password_secret")
+    if secret is not None and not dns_name(str(secret)):
+        reader.error("calico_bgp_password_secret", "%r must be a DNS-1123 name; it names a Secret" % (secret,))
+        secret = None
     peers = read_peers(reader, as_number)
-    if None in (as_number, mode, cluster_id, pool, namespace, peers):
-        return None
-    return BgpSettings(as_number, mode, is_rr, cluster_id, single, nat, str(pool), peers,
-                       str(store) if store else None, str(namespace))
+    # Kept even with bad values (None), so the checks across nodes still run and every problem
+    # is reported at once; a model with problems never reaches a plan.
+    return BgpSettings(as_number, mode, is_rr, cluster_id, single, nat, pool and str(pool), peers,
+                       secret and str(secret), namespace and str(namespace))
 
 
 def read_peers(reader, cluster_as):
     value = reader.raw("calico_bgp_peers", required=False) or []
     if not isinstance(value, (list, tuple)):
-        reader.error("calico_bgp_peers", "must be a list of {ip, as, password?, peers?, name?}, got %r" % (value,))
-        return None
-    peers, bad = [], False
+        reader.error("calico_bgp_peers", "must be a list of {ip, as, password_file?, peers?, name?}, got %r" % (value,))
+        return ()
+    peers = []
     for index, item in enumerate(value):
         where = "calico_bgp_peers[%d]" % index
         if not isinstance(item, dict):
-            reader.error(where, "must be a mapping {ip, as, password?, peers?, name?}")
-            bad = True
+            reader.error(where, "must be a mapping {ip, as, password_file?, peers?, name?}")
             continue
-        unknown = sorted(set(item) - set(PEER_KEYS))
+        if item.get("password") not in (None, ""):
+            reader.error(where + ".password", "is a password given without a secret store, so it would travel in "
+                         "the inventory and the run's variables: put it alone in a file only its owner can read "
+                         "(chmod 0600) on the controller and give that file's path as password_file")
+        unknown = sorted(set(item) - set(PEER_KEYS) - {"password"})
         if unknown:
             reader.error(where, "has unknown key(s) %s; a peer takes %s" % (", ".join(unknown), ", ".join(PEER_KEYS)))
-            bad = True
         sub = item_reader(reader, where, item)
         ip = sub.address(where + ".ip")
         as_number = sub.integer(where + ".as", 1, MAX_AS)
@@ -136,14 +142,17 @@ def read_peers(reader, cluster_as):
                          "with the router's own AS; to add an in-cluster route reflector set "
                          "calico_bgp_route_reflector on that node instead" % as_number)
             as_number = None
-        if None in (ip, as_number, selection, name):
-            bad = True
-            continue
+        if ip is None:
+            continue  # nothing else can be checked about a peer without an address
+        name = name or "peer-%s" % ip.replace(".", "-")
         peer = {"name": str(name), "ip": ip, "as": as_number, "peers": selection, "keep_next_hop": keep}
-        if item.get("password") not in (None, ""):
-            peer["password"] = str(item["password"])
+        if item.get("password_file") not in (None, ""):
+            problem = password_file_problem(item["password_file"])
+            if problem:
+                reader.error(where + ".password_file", problem)
+            peer["password_file"] = str(item["password_file"])
         peers.append(peer)
-    return None if bad else tuple(peers)
+    return tuple(peers)
 
 
 def item_reader(reader, where, item):
@@ -151,6 +160,32 @@ def item_reader(reader, where, item):
     from .reader import VarReader
     values = dict(("%s.%s" % (where, key), value) for key, value in item.items())
     return VarReader(reader.host, values, reader.errors, {}, reader.cluster, reader.facet)
+
+
+def password_file_problem(path):
+    """Why a password file cannot be the secret store, or None: it must be a file on the
+    controller that only its owner can read (the collection keeps every secret in 0600 files)."""
+    import os
+    import stat
+    if not isinstance(path, str) or not os.path.isabs(path):
+        return "%r must be an absolute path on the controller" % (path,)
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        return "%s cannot be read on the controller (%s)" % (path, exc.strerror)
+    if not stat.S_ISREG(info.st_mode):
+        return "%s is not a regular file" % path
+    if info.st_mode & 0o077:
+        return "%s is readable by others (mode %04o); chmod 0600 it" % (path, stat.S_IMODE(info.st_mode))
+    return None
+
+
+def peer_password(peer):
+    """The peer's password, read from its file on the controller (None without one)."""
+    if not peer.get("password_file"):
+        return None
+    with open(peer["password_file"]) as handle:
+        return handle.read().strip()
 
 
 def dns_name(text):
@@ -233,7 +268,7 @@ def check(fabric):
         get = lambda n: fabric.facets[NAME][n.host]  # noqa: E731
         for variable, attr in (("calico_bgp_as", "as_number"), ("calico_bgp_mode", "mode"),
                                ("calico_bgp_nat_outgoing", "nat_outgoing"), ("calico_bgp_pool", "pool"),
-                               ("calico_bgp_peers", "peers"), ("calico_bgp_secret_store", "secret_store"),
+                               ("calico_bgp_peers", "peers"), ("calico_bgp_password_secret", "password_secret"),
                                ("calico_namespace", "namespace"), (SINGLE_RR_VARIABLE, "accept_single_rr")):
             report_disagreement(fabric, nodes, variable, lambda n, a=attr: peer_view(getattr(get(n), a)), NAME)
         rrs = reflectors(fabric, name)
@@ -252,10 +287,6 @@ def check(fabric):
             if peer["peers"] == "route_reflectors" and not rrs:
                 error(fabric, name, first.host, where + ".peers", "is route_reflectors but the cluster has no route "
                       "reflector; set calico_bgp_route_reflector on two nodes, or peers: all")
-            if "password" in peer and not settings.secret_store:
-                error(fabric, name, first.host, where + ".password", "is given but calico_bgp_secret_store is not "
-                      "set: Calico reads BGP passwords only from a Kubernetes Secret (secretKeyRef); name the "
-                      "Secret to keep them in with calico_bgp_secret_store")
         seen = {}
         for peer in settings.peers:
             for key in ("ip", "name"):
@@ -273,9 +304,9 @@ def check(fabric):
 
 
 def peer_view(value):
-    """What report_disagreement compares and prints: never a password."""
+    """What report_disagreement compares and prints (peers as plain lists)."""
     if isinstance(value, (tuple, list)):
-        return [dict((k, v if k != "password" else "***") for k, v in p.items()) for p in value]
+        return [dict(p) for p in value]
     return value
 
 
@@ -297,7 +328,7 @@ def check_routers(fabric, node_ips):
             error(fabric, "", host, "bgp_router_ip", "%s is no cluster's external peer: add {ip: %s, as: %d} to "
                   "calico_bgp_peers of the clusters it serves" % (router.ip, router.ip, router.as_number), ROUTERS)
         for cluster, peer in peering:
-            if peer["as"] != router.as_number:
+            if peer["as"] is not None and peer["as"] != router.as_number:
                 error(fabric, cluster, host, "bgp_router_as", "%d differs from as %d that cluster %s's "
                       "calico_bgp_peers gives for %s" % (router.as_number, peer["as"], cluster, router.ip), ROUTERS)
 

@@ -16,7 +16,8 @@ owns it). BGPPeers and the Secret are ours by label and pruned when no manifest 
 
 from __future__ import annotations
 
-from .bgp import NAME, POOL_MODES, RR_CLUSTER_ID_ANNOTATION, RR_LABEL, cluster_settings, clusters, reflectors
+from .bgp import (NAME, POOL_MODES, RR_CLUSTER_ID_ANNOTATION, RR_LABEL, cluster_settings, clusters, peer_password,
+                  reflectors)
 
 MANAGED_BY = "nodenet.fabric"
 LABELS = {"app.kubernetes.io/managed-by": MANAGED_BY}
@@ -60,7 +61,7 @@ def reflector_nodes(fabric, cluster):
 def peers(fabric, cluster):
     settings = cluster_settings(fabric, cluster)
     objects = []
-    secrets = dict((p["name"], p["password"]) for p in settings.peers if "password" in p)
+    secrets = dict((p["name"], peer_password(p)) for p in settings.peers if p.get("password_file"))
     if secrets:
         objects += password_secret(settings, secrets)
     if reflectors(fabric, cluster):
@@ -70,8 +71,8 @@ def peers(fabric, cluster):
                 "nodeSelector": RR_SELECTOR if peer["peers"] == "route_reflectors" else "all()"}
         if peer["keep_next_hop"]:
             spec["keepOriginalNextHop"] = True
-        if "password" in peer:
-            spec["password"] = {"secretKeyRef": {"name": settings.secret_store, "key": peer["name"]}}
+        if peer.get("password_file"):
+            spec["password"] = {"secretKeyRef": {"name": settings.password_secret, "key": peer["name"]}}
         objects.append(bgp_peer(peer["name"], spec))
     return objects
 
@@ -84,12 +85,12 @@ def bgp_peer(name, spec):
 def password_secret(settings, secrets):
     """The Secret (one key per peer) and the Role/RoleBinding Calico documents for calico-node to
     read it."""
-    meta = {"name": settings.secret_store, "namespace": settings.namespace, "labels": dict(LABELS)}
-    role = {"name": "%s-reader" % settings.secret_store, "namespace": settings.namespace, "labels": dict(LABELS)}
+    meta = {"name": settings.password_secret, "namespace": settings.namespace, "labels": dict(LABELS)}
+    role = {"name": "%s-reader" % settings.password_secret, "namespace": settings.namespace, "labels": dict(LABELS)}
     return [
         {"apiVersion": "v1", "kind": "Secret", "metadata": meta, "type": "Opaque", "stringData": secrets},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": role,
-         "rules": [{"apiGroups": [""], "resources": ["secrets"], "resourceNames": [settings.secret_store],
+         "rules": [{"apiGroups": [""], "resources": ["secrets"], "resourceNames": [settings.password_secret],
                     "verbs": ["watch", "list", "get"]}]},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": dict(role),
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role["name"]},

@@ -10,7 +10,7 @@ description starts with `nodenet.fabric`, and prefix-lists and route-maps named 
 
 from __future__ import annotations
 
-from .bgp import CLIENT_ROUTE_PROTOCOL, CLIENTS, NAME, ROUTERS, cluster_settings, peers_of_router, reflectors
+from .bgp import CLIENT_ROUTE_PROTOCOL, CLIENTS, NAME, ROUTERS, cluster_settings, peer_password, peers_of_router, reflectors
 
 DESCRIPTION = "nodenet.fabric"
 
@@ -36,8 +36,8 @@ def router_state(fabric, host):
             neighbor = {"ip": node.ip, "remote_as": settings.as_number, "in": accept, "out": send,
                         "description": "%s %s %s" % (DESCRIPTION, cluster, node.host),
                         "multihop": node.subnet != router.subnet}
-            if "password" in peer:
-                neighbor["password"] = peer["password"]
+            if peer.get("password_file"):
+                neighbor["password"] = peer_password(peer)
             neighbors.append(neighbor)
     return {"asn": router.as_number, "router_id": router.router_id, "neighbors": neighbors,
             "prefix_lists": prefix_lists, "route_maps": route_maps}
