@@ -34,7 +34,8 @@ _value:
   type: dict
   contains:
     verify:
-      description: C(sessions) ([{ip, type, name, peer}]) and C(routes) ([{dst, via}]).
+      description: C(sessions) ([{ip, type, name, peer}]), C(routes) ([{dst, via}]) and C(scope), the
+        addresses the table speaks for (the cluster's nodes and external peers).
       type: dict
     peers_up:
       description: The sessions of the target that are not mesh sessions.

@@ -30,9 +30,10 @@ def established(session):
     return session["state"] == "up" and session["info"].startswith("Established")
 
 
-def compare(expected, sessions, exact=True):
-    """{table, missing, down, unexpected}: every expected session present and Established; with
-    `exact`, no other BGP session either."""
+def compare(expected, sessions, exact=True, scope=None):
+    """{table, missing, down, unexpected, other}: every expected session present and Established;
+    with `exact`, no other BGP session to an address in `scope` (None: any address) either.
+    Sessions to addresses outside `scope` (a user's own BGPPeers) are listed in `other`."""
     by_name = dict((s["name"], s) for s in sessions)
     wanted = set(e["name"] for e in expected)
     table, missing, down = [], [], []
@@ -46,8 +47,10 @@ def compare(expected, sessions, exact=True):
             missing.append(want["name"])
         elif not row["ok"]:
             down.append(want["name"])
-    unexpected = sorted(s["name"] for s in sessions if s["name"] not in wanted) if exact else []
-    return {"table": table, "missing": missing, "down": down, "unexpected": unexpected}
+    extra = [s for s in sessions if s["name"] not in wanted]
+    inside = [s["name"] for s in extra if scope is None or s["ip"] in scope]
+    return {"table": table, "missing": missing, "down": down, "unexpected": sorted(inside) if exact else [],
+            "other": sorted(s["name"] for s in extra if s["name"] not in inside)}
 
 
 def missing_routes(wanted, routes):

@@ -32,9 +32,16 @@ options:
     elements: dict
     default: []
   exact:
-    description: Also fail on BGP sessions the table does not expect.
+    description: Also fail on BGP sessions the table does not expect (to an address in O(scope)).
     type: bool
     default: true
+  scope:
+    description:
+      - The addresses the table speaks for (the cluster's nodes and its external peers). A session
+        to any other address, from a BGPPeer someone else made, is reported in RV(other) and left
+        alone. Omit to hold every session to the table.
+    type: list
+    elements: str
   timeout:
     description: Seconds to keep polling before failing; 0 reads once.
     type: int
@@ -81,6 +88,11 @@ unexpected:
   returned: always
   type: list
   elements: str
+other:
+  description: BGP sessions to addresses outside O(scope), which are not the table's business.
+  returned: always
+  type: list
+  elements: str
 routes_missing:
   description: Expected routes BIRD has not programmed.
   returned: always
@@ -107,7 +119,7 @@ def read(module):
         if rc != 0:
             return None, "ip route failed: %s" % err.strip()
         routes = json.loads(out or "[]")
-    result = bird.compare(module.params["expected"], sessions, module.params["exact"])
+    result = bird.compare(module.params["expected"], sessions, module.params["exact"], module.params["scope"])
     result["routes_missing"] = bird.missing_routes(module.params["routes"], routes)
     return result, None
 
@@ -126,6 +138,7 @@ def main():
         expected=dict(type="list", elements="dict", required=True),
         routes=dict(type="list", elements="dict", default=[]),
         exact=dict(type="bool", default=True),
+        scope=dict(type="list", elements="str"),
         timeout=dict(type="int", default=0),
         birdc=dict(type="list", elements="str", default=["birdc", "-s", "/var/run/calico/bird.ctl"])),
         supports_check_mode=True)

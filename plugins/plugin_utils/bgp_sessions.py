@@ -57,6 +57,13 @@ def expected(fabric, host, mesh=None, with_reflectors=True, with_peers=True):
     return sorted(sessions.values(), key=lambda s: tuple(int(p) for p in s["ip"].split(".")))
 
 
+def scope(fabric, host):
+    """The addresses the expected table speaks for: the cluster's nodes and its external peers."""
+    node = fabric.nodes[host]
+    return sorted(set(n.ip for n in fabric.cluster_nodes(node.cluster)) |
+                  set(p["ip"] for p in cluster_settings(fabric, node.cluster).peers))
+
+
 def block_routes(fabric, host):
     """[{dst, via}]: every other node's pod blocks, via that node's address (proto bird)."""
     node = fabric.nodes[host]
@@ -83,7 +90,7 @@ def node_plan(fabric, host):
     fabric.settings(NAME, host)
     node = fabric.nodes[host]
     return {
-        "verify": {"sessions": expected(fabric, host), "routes": block_routes(fabric, host)},
+        "verify": {"sessions": expected(fabric, host), "routes": block_routes(fabric, host), "scope": scope(fabric, host)},
         # After the peers are applied (mesh as it is): the sessions the target adds must be up.
         "peers_up": [s for s in expected(fabric, host) if s["type"] != MESH],
         "reflectors": bool(reflectors(fabric, node.cluster)),

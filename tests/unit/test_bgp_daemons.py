@@ -191,3 +191,9 @@ def test_the_stand_in_renders_rr_clients_and_the_blocks():
     assert "rr client;" in text and "rr cluster id 192.0.2.1;" in text
     assert "route 10.0.1.0/26 blackhole;" in text and "if ( net ~ 10.0.0.0/16 ) then { accept; }" in text
     assert "Mesh_" not in text
+
+
+def test_a_session_outside_the_tables_scope_is_someone_elses():
+    sessions = bird.parse_protocols(PROTOCOLS)
+    result = bird.compare([{"name": "Mesh_172_31_13_28"}], sessions, scope=["172.31.13.28", "172.31.13.116"])
+    assert result["unexpected"] == ["Node_172_31_13_116"] and result["other"] == ["Global_10_0_0_1_port_1179"]

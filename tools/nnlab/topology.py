@@ -116,6 +116,7 @@ def topology(fabric):
     namespaces = [ROUTER] + [n.host for n in nodes] + [pod_namespace(n.host) for n in nodes] + extra
     forwarding = [ROUTER] + [n.host for n in nodes] + sorted(fabric.facets.get(bgp.ROUTERS, {}))
     return {"namespaces": namespaces, "commands": commands, "forwarding": forwarding,
+            "quiet": sorted(fabric.facets.get(bgp.ROUTERS, {})),
             "order": [ROUTER] + [n.host for n in nodes] + [pod_namespace(n.host) for n in nodes] + extra,
             "errors": errors}
 
