@@ -6,7 +6,7 @@ STAMP     := $(VENV)/.installed
 INVENTORY ?= inventories/seed
 K8S       ?=
 LAB_FLAGS := $(if $(K8S),--k8s)
-APT_PKGS  := iproute2 iputils-ping python3 python3-venv etcd-server
+APT_PKGS  := iproute2 iputils-ping python3 python3-venv etcd-server bird2 frr
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONDONTWRITEBYTECODE := 1
@@ -28,7 +28,7 @@ setup: $(STAMP)
 # `ansible` package on PyPI (no Galaxy server is reachable).
 $(STAMP): requirements.txt
 	@if ! command -v ping >/dev/null || ! command -v bridge >/dev/null || ! test -x /usr/bin/python3 \
-	    || ! command -v etcd >/dev/null; then \
+	    || ! command -v etcd >/dev/null || ! command -v bird >/dev/null || ! test -x /usr/lib/frr/bgpd; then \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PKGS); fi
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
@@ -43,6 +43,7 @@ demo: setup $(if $(K8S),k8s)
 	python tools/lab up -i $(INVENTORY) $(LAB_FLAGS)
 	ansible-playbook -i $(INVENTORY) -i .lab/hosts.yml playbooks/site.yml
 	python tools/lab matrix -i $(INVENTORY)
+	python tools/lab bgp -i $(INVENTORY)
 
 lab-up: setup $(if $(K8S),k8s)
 	python tools/lab up -i $(INVENTORY) $(LAB_FLAGS)
