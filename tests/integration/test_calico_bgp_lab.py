@@ -271,6 +271,61 @@ def test_a_router_running_another_as_is_refused_and_nothing_changes(bgp_lab):
     assert dict((h, sh("ip", "-n", h, "route").stdout) for h in list(NODES) + ["outside"]) == before_routes
 
 
+def world():
+    """Everything a run could change: FRR's configuration, the Calico objects, the nodes' labels and
+    annotations, and every namespace's routes."""
+    from kubernetes import client
+    nodes = dict((n.metadata.name, (n.metadata.labels, n.metadata.annotations))
+                 for n in client.CoreV1Api(api()).list_node().items)
+    objects = dict((kind, dict((name, o["spec"]) for name, o in calico(kind).items()))
+                   for kind in ("bgpconfigurations", "bgppeers", "ippools"))
+    routes = dict((h, sh("ip", "-n", h, "route", "show", "table", "all").stdout)
+                  for h in list(NODES) + ["outside", "tor"])
+    return vtysh("show running-config"), objects, nodes, routes
+
+
+def test_check_mode_changes_nothing_and_says_what_would(bgp_lab):
+    before = world()
+    rc, out = run("--check", "--diff", *MESH)
+    assert rc == 0, out[-3000:]
+    assert world() == before
+    changed = recap(out)
+    assert changed["tor"]["changed"] > 0 and changed["k8s-1"]["changed"] > 0, out[-3000:]
+
+
+BAD = [
+    ("one RR", {"k8s-2": {"calico_bgp_route_reflector": False}}, "k8s-1", "calico_bgp_route_reflector"),
+    ("cluster ID", {"k8s-1": {"calico_bgp_rr_cluster_id": "rr-one"}}, "k8s-1", "calico_bgp_rr_cluster_id"),
+    ("AS 0", {"k8s": {"calico_bgp_as": 0}}, "k8s-2", "calico_bgp_as"),
+    ("peer is a node", {"k8s": {"calico_bgp_peers": [{"ip": "172.31.13.29", "as": 7675}]}}, "k8s",
+     "calico_bgp_peers[peer-172-31-13-29].ip"),
+    ("own AS", {"k8s": {"calico_bgp_peers": [{"ip": TOR, "as": 64512}]}}, "k8s-1", "calico_bgp_peers[0].as"),
+    ("inline password", {"k8s": {"calico_bgp_peers": [{"ip": TOR, "as": 7675, "password": "x"}]}}, "k8s-1",
+     "calico_bgp_peers[0].password"),
+    ("natOutgoing false, no peer", {"k8s": {"calico_bgp_peers": []}}, "k8s", "calico_bgp_nat_outgoing"),
+    ("router AS", {"tor": {"bgp_router_as": 7676}}, "tor", "bgp_router_as"),
+    ("client's router", {"outside": {"bgp_client_router": "tor-2"}}, "outside", "bgp_client_router"),
+    ("ipip mode typo", {"k8s": {"calico_bgp_mode": "IPIP"}}, "k8s-3", "calico_bgp_mode"),
+]
+
+
+@pytest.mark.parametrize("case, changes, who, variable", BAD, ids=[c[0] for c in BAD])
+def test_a_bad_bgp_inventory_changes_nothing_anywhere(bgp_lab, tmp_path, case, changes, who, variable):
+    import yaml
+    inv = yaml.safe_load((INVENTORY / "hosts.yml").read_text())
+    for name, values in changes.items():
+        groups = inv["all"]["children"]
+        target = groups[name]["vars"] if name in groups else next(
+            g["hosts"][name] for g in groups.values() if name in (g.get("hosts") or {}))
+        target.update(values)
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inv))
+    before = world()
+    rc, out = playbook(tmp_path)  # site.yml, as a user runs it
+    assert rc != 0 and who in out and variable in out, out[-3000:]
+    assert world() == before
+    assert all(r.get("changed", 0) == 0 for r in recap(out).values()), out[-2000:]
+
+
 def test_what_is_not_ours_stayed_identical(bgp_lab):
     running = vtysh("show running-config")
     for line in ("neighbor 10.9.9.9 remote-as 65000", "neighbor 10.9.9.9 description core uplink",
