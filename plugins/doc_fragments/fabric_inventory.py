@@ -29,3 +29,13 @@ notes:
     string per host cheaply but walks every value of a nested structure; for 1,000 mesh nodes a
     plan held as nested data took 90 s, as a string 21 s. Read it with C(from_json)."
 """
+
+    BGP_HOST = r"""
+options:
+  host:
+    description: The router or client host (of group C(bgp_routers) or C(bgp_clients)), usually C(inventory_hostname).
+    type: str
+    required: true
+notes:
+  - Fails with every problem of the core, calico_bgp_rr, bgp_routers and bgp_clients facets.
+"""

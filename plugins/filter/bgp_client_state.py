@@ -12,14 +12,9 @@ description:
     C(bgp_client_clusters)), via the router, carrying protocol 203 (C(nodenet_bgp)): seed 004's
     C(ip route add <pod CIDR> via <ToR>), kept by the reconcile engine."
   - Also C(verify.targets), the first address of every pod CIDR of those clusters, to ping.
-  - Fails with every problem of the core, calico_bgp_rr, bgp_routers and bgp_clients facets.
 extends_documentation_fragment:
   - nodenet.fabric.fabric_inventory
-options:
-  host:
-    description: The client host, usually C(inventory_hostname).
-    type: str
-    required: true
+  - nodenet.fabric.fabric_inventory.bgp_host
 """
 
 EXAMPLES = r"""

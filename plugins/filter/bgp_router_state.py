@@ -12,19 +12,21 @@ description:
     per node that peers with it (the route reflectors, or every node) with the cluster's AS, a
     route-map that accepts any block inside the cluster's pod range and one that sends nothing."
   - The arguments of M(nodenet.fabric.frr_bgp). They may hold BGP passwords; use with no_log.
-  - Fails with every problem of the core, calico_bgp_rr, bgp_routers and bgp_clients facets.
 extends_documentation_fragment:
   - nodenet.fabric.fabric_inventory
-options:
-  host:
-    description: The router host, usually C(inventory_hostname).
-    type: str
-    required: true
+  - nodenet.fabric.fabric_inventory.bgp_host
 """
 
 EXAMPLES = r"""
 - name: Configure the ToR's neighbors
-  nodenet.fabric.frr_bgp: "{{ nodenet_fabric | nodenet.fabric.bgp_router_state(inventory_hostname) }}"
+  nodenet.fabric.frr_bgp:
+    asn: "{{ router.asn }}"
+    router_id: "{{ router.router_id }}"
+    neighbors: "{{ router.neighbors }}"
+    prefix_lists: "{{ router.prefix_lists }}"
+    route_maps: "{{ router.route_maps }}"
+  vars:
+    router: "{{ nodenet_fabric | nodenet.fabric.bgp_router_state(inventory_hostname) }}"
   no_log: true
 """
 

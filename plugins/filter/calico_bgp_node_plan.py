@@ -44,6 +44,10 @@ _value:
     reflectors:
       description: Whether the node's cluster has route reflectors (the target topology).
       type: bool
+    applied:
+      description: Whether the cluster has a C(cluster_kubeconfig), so the objects are applied (and
+        the role waits for sessions); without one they are only rendered.
+      type: bool
     bridge:
       description: The reconcile document of the bridge routes (every other node's pod CIDRs on
         the node's subnet via its node IP, protocol 203, metric 4000, below BIRD's routes) that

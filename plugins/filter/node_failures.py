@@ -28,6 +28,10 @@ options:
     description: The name the results were registered as.
     type: str
     required: true
+  skipped_ok:
+    description: A host whose task was skipped (by its C(when)) passed, instead of having no result.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -50,10 +54,12 @@ _value:
 """
 
 
-def node_failures(hostvars, hosts, result):
+def node_failures(hostvars, hosts, result, skipped_ok=False):
     lines = []
     for host in sorted(hosts):
         found = hostvars[host].get(result) if host in hostvars else None
+        if skipped_ok and isinstance(found, dict) and found.get("skipped"):
+            continue
         if not isinstance(found, dict) or found.get("skipped") and "failed" not in found:
             lines.append("node %s: no result (unreachable, or it failed before this step)" % host)
         elif found.get("failed") or "msg" in found:  # failed_when: false clears `failed`; reconcile sets msg only on failure

@@ -59,4 +59,5 @@ def missing_routes(wanted, routes):
     for route in routes:
         gateways = set([route.get("gateway")] + [n.get("gateway") for n in route.get("nexthops", [])])
         have.setdefault(route["dst"], set()).update(gateways)
-    return ["%s via %s" % (w["dst"], w["via"]) for w in wanted if w["via"] not in have.get(w["dst"], set())]
+    return ["%s via %s" % (w["dst"], w.get("via") or "any gateway") for w in wanted
+            if w["dst"] not in have or (w.get("via") and w["via"] not in have[w["dst"]])]

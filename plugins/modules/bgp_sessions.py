@@ -27,7 +27,7 @@ options:
     elements: dict
     required: true
   routes:
-    description: "Routes BIRD must have programmed: [{dst, via}]."
+    description: "Routes BIRD must have programmed: [{dst, via}]; a null C(via) accepts any gateway."
     type: list
     elements: dict
     default: []

@@ -28,9 +28,10 @@ POOL_MODES = {"bgp": ("Never", "Never"), "ipip": ("Always", "Never"), "ipip-cros
 PEER_SELECTIONS = ("route_reflectors", "all")
 MAX_AS = 4294967295
 SINGLE_RR_VARIABLE = "calico_bgp_rr_accept_single_rr"
+UNDERLAY_VARIABLE = "calico_bgp_underlay_routes_pods"
 VARIABLES = {
     "calico_bgp_as": 64512, "calico_bgp_mode": "bgp", "calico_bgp_route_reflector": False,
-    SINGLE_RR_VARIABLE: False, "calico_bgp_nat_outgoing": True, "calico_bgp_pool": "default-ipv4-ippool",
+    SINGLE_RR_VARIABLE: False, UNDERLAY_VARIABLE: False, "calico_bgp_nat_outgoing": True, "calico_bgp_pool": "default-ipv4-ippool",
     "calico_namespace": "kube-system", "bgp_client_interface": "eth0", "bgp_router_interface": "eth0",
     "calico_bgp_password_secret": "bgp-passwords",
 }
@@ -53,6 +54,7 @@ class BgpSettings:
     peers: Tuple[dict, ...]     # external peers: {name, ip, as, peers, keep_next_hop, password_file?}
     password_secret: str        # the Kubernetes Secret Calico reads the passwords from
     namespace: str
+    underlay_routes_pods: bool  # bgp mode across subnets: the routers learn the blocks
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def read(reader, node_mtu):
     # Kept even with bad values (None), so the checks across nodes still run and every problem
     # is reported at once; a model with problems never reaches a plan.
     return BgpSettings(as_number, mode, is_rr, cluster_id, single, nat, pool and str(pool), peers,
-                       secret and str(secret), namespace and str(namespace))
+                       secret and str(secret), namespace and str(namespace), reader.boolean(UNDERLAY_VARIABLE))
 
 
 def read_peers(reader, cluster_as):
@@ -269,7 +271,8 @@ def check(fabric):
         for variable, attr in (("calico_bgp_as", "as_number"), ("calico_bgp_mode", "mode"),
                                ("calico_bgp_nat_outgoing", "nat_outgoing"), ("calico_bgp_pool", "pool"),
                                ("calico_bgp_peers", "peers"), ("calico_bgp_password_secret", "password_secret"),
-                               ("calico_namespace", "namespace"), (SINGLE_RR_VARIABLE, "accept_single_rr")):
+                               ("calico_namespace", "namespace"), (SINGLE_RR_VARIABLE, "accept_single_rr"),
+                               (UNDERLAY_VARIABLE, "underlay_routes_pods")):
             report_disagreement(fabric, nodes, variable, lambda n, a=attr: peer_view(getattr(get(n), a)), NAME)
         rrs = reflectors(fabric, name)
         if len(rrs) == 1 and not settings.accept_single_rr:
@@ -299,6 +302,14 @@ def check(fabric):
                 "is false (direct pod access, seed 004) but calico_bgp_peers is empty: nothing outside the "
                 "cluster learns a route to the pool, so pods lose every reply from outside. Add the ToR as "
                 "a peer, or keep natOutgoing"))
+        subnets = sorted(set(n.subnet for n in nodes))
+        if settings.mode == "bgp" and len(subnets) > 1 and not settings.underlay_routes_pods:
+            by_subnet = "; ".join("%s: %s" % (s, ", ".join(n.host for n in nodes if n.subnet == s)) for s in subnets)
+            error(fabric, name, first.host, "calico_bgp_mode", (
+                "is bgp, which routes pods unencapsulated via node IPs, but the nodes are on %d subnets (%s) "
+                "and the routers between them do not know the pod blocks. Use ipip-crosssubnet or "
+                "vxlan-crosssubnet, or set %s: true when the underlay learns the blocks (every node peers "
+                "with its ToR)" % (len(subnets), by_subnet, UNDERLAY_VARIABLE)))
     check_routers(fabric, node_ips)
     check_clients(fabric, node_ips)
 

@@ -267,3 +267,32 @@ def test_bridge_routes_sit_below_birds_and_only_on_the_nodes_subnet(seed004):
     assert state["route_metric"] > 32 and state["route_protocol"] == 203
     assert [r["dst"] for r in state["routes"]] == ["172.27.209.0/26"]  # k8s-3 is on another subnet
     assert bgp_sessions.bridge_state(fabric, "k8s-1", present=False)["routes"] == []
+
+
+def test_bgp_mode_across_subnets_is_refused_unless_the_underlay_routes_the_pods(seed004):
+    other_subnet = lambda h, g: h["k8s-3"].update(node_subnet="172.31.14.0/24", node_ip="172.31.14.29")  # noqa
+    found = problems(read(seed004, other_subnet))
+    assert any("calico_bgp_mode" in p and "2 subnets" in p and "ipip-crosssubnet" in p for p in found), found
+
+    def routed(hostvars, groups):
+        other_subnet(hostvars, groups)
+        every_node(calico_bgp_underlay_routes_pods=True)(hostvars, groups)
+    fabric = read(seed004, routed)
+    assert problems(fabric) == []
+    plan = bgp_sessions.node_plan(fabric, "k8s-1")
+    assert plan["verify"]["routes"] == [{"dst": "172.27.209.0/26", "via": "172.31.13.28"},
+                                        {"dst": "172.27.210.0/26", "via": None}]  # any gateway: the ToR's
+    crosssubnet = read(seed004, lambda h, g: (other_subnet(h, g), every_node(calico_bgp_mode="ipip-crosssubnet")(h, g)))
+    assert problems(crosssubnet) == []
+
+
+def test_in_vxlan_modes_felix_programs_the_routes_not_bird(seed004):
+    fabric = read(seed004, every_node(calico_bgp_mode="vxlan-crosssubnet"))
+    assert bgp_sessions.node_plan(fabric, "k8s-1")["verify"]["routes"] == []
+
+
+def test_without_a_kubeconfig_the_objects_are_only_rendered(seed004):
+    fabric = read(seed004)
+    assert bgp_sessions.node_plan(fabric, "k8s-1")["applied"] is False
+    with_api = read(seed004, every_node(cluster_kubeconfig="/etc/kubeconfig"))
+    assert bgp_sessions.node_plan(with_api, "k8s-1")["applied"] is True

@@ -29,20 +29,21 @@ def parse(text):
     return expr
 
 
-def _or(toks, text):
-    left, toks = _and(toks, text)
-    while toks and toks[0] == "||":
-        right, toks = _and(toks[1:], text)
-        left = (lambda a, b: lambda labels: a(labels) or b(labels))(left, right)
+def _chain(toks, text, operator, operand, combine):
+    """operand (operator operand)*, folded left with combine."""
+    left, toks = operand(toks, text)
+    while toks and toks[0] == operator:
+        right, toks = operand(toks[1:], text)
+        left = (lambda a, b: lambda labels: combine(a(labels), b(labels)))(left, right)
     return left, toks
+
+
+def _or(toks, text):
+    return _chain(toks, text, "||", _and, lambda a, b: a or b)
 
 
 def _and(toks, text):
-    left, toks = _unary(toks, text)
-    while toks and toks[0] == "&&":
-        right, toks = _unary(toks[1:], text)
-        left = (lambda a, b: lambda labels: a(labels) and b(labels))(left, right)
-    return left, toks
+    return _chain(toks, text, "&&", _unary, lambda a, b: a and b)
 
 
 def _unary(toks, text):
