@@ -9,6 +9,8 @@ short_description: One step of calico_bgp_rr's Kubernetes objects, per cluster
 version_added: 0.4.0
 description:
   - The objects of one step of the outage-free order, for every cluster of the calico_bgp_rr group.
+  - C(as) gives BGPConfiguration C(default) with C(asNumber) alone, applied first (by a field
+    manager of its own) so that external peers see the cluster's AS before they are expected up.
   - C(reflectors) gives every Node of the cluster; a route reflector carries the label
     C(route-reflector=true) and the annotation C(projectcalico.org/RouteReflectorClusterID) (how
     Calico's Kubernetes datastore stores C(spec.bgp.routeReflectorClusterID)); any other node
@@ -31,7 +33,7 @@ options:
     description: Which step.
     type: str
     required: true
-    choices: [reflectors, peers, config]
+    choices: [as, reflectors, peers, config]
   topology:
     description: Only the clusters whose target is the full mesh (C(mesh)) or route reflectors
       (C(reflectors)); the role applies C(config) first for the former and last for the latter.

@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Kubernetes side of calico_bgp_rr, per cluster and per step of the outage-free order.
 
+- as: the cluster's AS in BGPConfiguration `default`, first (an external peer checks it);
 - reflectors: the route-reflector label and cluster-ID annotation on the RR Nodes (Calico's
   Kubernetes datastore keeps a node's BGP fields as annotations on the Kubernetes Node);
 - peers: the Secret holding peer passwords (with the Role that lets calico-node read it), and
@@ -24,7 +25,7 @@ LABELS = {"app.kubernetes.io/managed-by": MANAGED_BY}
 CALICO_API = "crd.projectcalico.org/v1"
 RR_SELECTOR = "%s == 'true'" % RR_LABEL
 RR_PEER_NAME = "peer-with-route-reflectors"
-STEPS = ("reflectors", "peers", "config")
+STEPS = ("as", "reflectors", "peers", "config")
 PRUNE = {"peers": {"api_version": CALICO_API, "kind": "BGPPeer",
                    "label_selector": "app.kubernetes.io/managed-by=%s" % MANAGED_BY}}
 
@@ -32,7 +33,7 @@ PRUNE = {"peers": {"api_version": CALICO_API, "kind": "BGPPeer",
 def manifests(fabric, step, topology=None):
     """[{cluster, kubeconfig, manifests, prune?}] of one step, for every cluster of the group (or
     only those whose target `topology` is "mesh" or "reflectors")."""
-    render = {"reflectors": reflector_nodes, "peers": peers, "config": config}[step]
+    render = {"as": as_number, "reflectors": reflector_nodes, "peers": peers, "config": config}[step]
     result = []
     for name in clusters(fabric):
         if topology is not None and (topology == "reflectors") != bool(reflectors(fabric, name)):
@@ -42,6 +43,13 @@ def manifests(fabric, step, topology=None):
             item["prune"] = PRUNE[step]
         result.append(item)
     return result
+
+
+def as_number(fabric, cluster):
+    """The cluster's AS alone, set before any new session is expected (an external peer checks
+    it); applied by a field manager of its own, so it never releases the mesh switch."""
+    return [{"apiVersion": CALICO_API, "kind": "BGPConfiguration", "metadata": {"name": "default"},
+             "spec": {"asNumber": cluster_settings(fabric, cluster).as_number}}]
 
 
 def reflector_nodes(fabric, cluster):
