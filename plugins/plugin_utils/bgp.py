@@ -96,7 +96,7 @@ def read(reader, node_mtu):
                     "dotted-quad form (redundant RRs may share one, e.g. 244.0.0.1, or use their own IP)"
                     % (reader.vars.get("calico_bgp_rr_cluster_id"),)), NAME)
         else:
-            cluster_id = reader.address("node_ip")  # seed 004: each RR's own IP
+            cluster_id = own_ip(reader)  # seed 004: each RR's own IP
     single = reader.boolean(SINGLE_RR_VARIABLE)
     nat = reader.boolean("calico_bgp_nat_outgoing")
     pool = reader.raw("calico_bgp_pool")
@@ -110,6 +110,12 @@ def read(reader, node_mtu):
     # is reported at once; a model with problems never reaches a plan.
     return BgpSettings(as_number, mode, is_rr, cluster_id, single, nat, pool and str(pool), peers,
                        secret and str(secret), namespace and str(namespace), reader.boolean(UNDERLAY_VARIABLE))
+
+
+def own_ip(reader):
+    """The node's node_ip when it is a valid address, else None (the core reports it)."""
+    from .reader import VarReader
+    return VarReader(reader.host, reader.vars, [], {}, reader.cluster).address("node_ip")
 
 
 def read_peers(reader, cluster_as):
