@@ -46,11 +46,13 @@ def parse(text):
             continue
         if block == "route-map" and stripped != "exit":
             config["route_maps"][route_map].append(stripped)
-        elif block in ("bgp", "afi"):
-            if stripped.startswith("address-family ipv4 unicast"):
-                block = "afi"
+        elif block in ("bgp", "afi", "other-afi"):
+            if stripped.startswith("address-family "):
+                block = "afi" if stripped == "address-family ipv4 unicast" else "other-afi"
             elif stripped == "exit-address-family":
                 block = "bgp"
+            elif block == "other-afi":
+                continue  # IPv6, EVPN...: not ours to compare
             elif stripped.startswith("bgp router-id ") and block == "bgp":
                 config["router_id"] = stripped.split()[2]
             elif stripped.startswith("neighbor "):

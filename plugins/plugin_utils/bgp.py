@@ -37,6 +37,7 @@ VARIABLES = {
 }
 # The label and the annotation Calico's Kubernetes datastore keeps a node's BGP fields in.
 RR_LABEL = "route-reflector"
+RR_PEER_NAME = "peer-with-route-reflectors"
 RR_CLUSTER_ID_ANNOTATION = "projectcalico.org/RouteReflectorClusterID"
 CLIENT_ROUTE_PROTOCOL = ROUTE_PROTOCOLS["nodenet_bgp"]
 PEER_KEYS = ("ip", "as", "password_file", "peers", "name", "keep_next_hop")
@@ -99,8 +100,8 @@ def read(reader, node_mtu):
             cluster_id = own_ip(reader)  # seed 004: each RR's own IP
     single = reader.boolean(SINGLE_RR_VARIABLE)
     nat = reader.boolean("calico_bgp_nat_outgoing")
-    pool = reader.raw("calico_bgp_pool")
-    namespace = reader.raw("calico_namespace")
+    pool = named(reader, "calico_bgp_pool", "an IPPool")
+    namespace = named(reader, "calico_namespace", "a namespace")
     secret = reader.raw("calico_bgp_password_secret")
     if secret is not None and not dns_name(str(secret)):
         reader.error("calico_bgp_password_secret", "%r must be a DNS-1123 name; it names a Secret" % (secret,))
@@ -110,6 +111,16 @@ def read(reader, node_mtu):
     # is reported at once; a model with problems never reaches a plan.
     return BgpSettings(as_number, mode, is_rr, cluster_id, single, nat, pool and str(pool), peers,
                        secret and str(secret), namespace and str(namespace), reader.boolean(UNDERLAY_VARIABLE))
+
+
+def named(reader, variable, what):
+    """A Kubernetes object name (DNS-1123), or None with the problem recorded."""
+    value = reader.raw(variable)
+    if value is not None and not (isinstance(value, str) and dns_name(value)):
+        reader.error(variable, "%r must be a DNS-1123 name (lower-case letters, digits, '-', '.'); it names %s"
+                     % (value, what))
+        return None
+    return value
 
 
 def own_ip(reader):
@@ -144,6 +155,10 @@ def read_peers(reader, cluster_as):
         name = item.get("name") or ("peer-%s" % ip.replace(".", "-") if ip else None)
         if name is not None and not dns_name(str(name)):
             reader.error(where + ".name", "%r must be a DNS-1123 name; it names the BGPPeer" % (name,))
+            name = None
+        elif name == RR_PEER_NAME:
+            reader.error(where + ".name", "%s is the BGPPeer that peers every node with the route reflectors; "
+                         "name this peer otherwise" % name)
             name = None
         if as_number is not None and cluster_as is not None and as_number == cluster_as:
             reader.error(where + ".as", "%d is the cluster's own AS (calico_bgp_as): an external peer is eBGP, "
@@ -185,6 +200,14 @@ def password_file_problem(path):
         return "%s is not a regular file" % path
     if info.st_mode & 0o077:
         return "%s is readable by others (mode %04o); chmod 0600 it" % (path, stat.S_IMODE(info.st_mode))
+    try:
+        with open(path) as handle:
+            text = handle.read().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        return "%s cannot be read on the controller (%s)" % (path, exc)
+    if not text or any(c.isspace() for c in text) or len(text) > 80:
+        return ("%s must hold one password of 1 to 80 characters without spaces (TCP MD5, as BIRD and FRR "
+                "take it)" % path)
     return None
 
 

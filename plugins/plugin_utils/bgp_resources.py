@@ -12,19 +12,19 @@
 
 Every object is applied server-side with field manager nodenet.fabric, so only the fields
 rendered here are ours; a field we stop rendering is released (and dropped when no one else
-owns it). BGPPeers and the Secret are ours by label and pruned when no manifest names them.
+owns it). BGPPeers are ours by label and pruned when no manifest names them; the password Secret
+stays (a key of a removed peer too: server-side apply of stringData never drops one).
 """
 
 from __future__ import annotations
 
-from .bgp import (NAME, POOL_MODES, RR_CLUSTER_ID_ANNOTATION, RR_LABEL, cluster_settings, clusters, peer_password,
-                  reflectors)
+from .bgp import (NAME, POOL_MODES, RR_CLUSTER_ID_ANNOTATION, RR_LABEL, RR_PEER_NAME, cluster_settings, clusters,
+                  peer_password, reflectors)
 
 MANAGED_BY = "nodenet.fabric"
 LABELS = {"app.kubernetes.io/managed-by": MANAGED_BY}
 CALICO_API = "crd.projectcalico.org/v1"
 RR_SELECTOR = "%s == 'true'" % RR_LABEL
-RR_PEER_NAME = "peer-with-route-reflectors"
 STEPS = ("as", "reflectors", "peers", "config")
 PRUNE = {"peers": {"api_version": CALICO_API, "kind": "BGPPeer",
                    "label_selector": "app.kubernetes.io/managed-by=%s" % MANAGED_BY}}

@@ -106,6 +106,11 @@ BAD = [
      "tor", "bgp_router_ip", "no cluster's external peer"),
     ("client's router unknown", lambda h, g: h["outside"].update(bgp_client_router="tor-9"),
      "outside", "bgp_client_router", "not a host of group bgp_routers"),
+    ("the RR peer's name", every_node(calico_bgp_peers=[
+        {"ip": "172.31.13.116", "as": 7675, "name": "peer-with-route-reflectors"}]),
+     "k8s-1", "calico_bgp_peers[0].name", "peers every node with the route reflectors"),
+    ("namespace not a name", every_node(calico_namespace="Kube_System"), "k8s-1", "calico_namespace", "DNS-1123"),
+    ("pool not a name", every_node(calico_bgp_pool=["a"]), "k8s-1", "calico_bgp_pool", "DNS-1123"),
     ("client's router off its subnet", lambda h, g: h["outside"].update(
         bgp_client_ip="172.31.14.200", bgp_client_subnet="172.31.14.0/24"), "outside", "bgp_client_subnet",
      "must be on its subnet"),
@@ -157,6 +162,10 @@ def test_a_password_travels_only_from_its_file(seed004, tmp_path):
     assert {n["password"] for n in bgp_router.router_state(fabric, "tor")["neighbors"]} == {"s3cret"}
     os.chmod(secret, 0o644)
     assert any("readable by others" in p for p in problems(read(seed004, every_node(calico_bgp_peers=[
+        {"name": "rr-peer", "ip": "172.31.13.116", "as": 7675, "password_file": str(secret)}]))))
+    secret.write_text("two words\n")
+    os.chmod(secret, 0o600)
+    assert any("without spaces" in p for p in problems(read(seed004, every_node(calico_bgp_peers=[
         {"name": "rr-peer", "ip": "172.31.13.116", "as": 7675, "password_file": str(secret)}]))))
 
 

@@ -197,3 +197,11 @@ def test_a_session_outside_the_tables_scope_is_someone_elses():
     sessions = bird.parse_protocols(PROTOCOLS)
     result = bird.compare([{"name": "Mesh_172_31_13_28"}], sessions, scope=["172.31.13.28", "172.31.13.116"])
     assert result["unexpected"] == ["Node_172_31_13_116"] and result["other"] == ["Global_10_0_0_1_port_1179"]
+
+
+def test_other_address_families_are_not_compared_and_never_rewrite_a_neighbor():
+    text = RUNNING.replace(" exit-address-family\nexit\n", " exit-address-family\n !\n address-family ipv6 unicast\n"
+                           "  neighbor 172.31.13.27 activate\n exit-address-family\nexit\n", 1)
+    wanted = args(["172.31.13.27"], password="old-secret")
+    wanted["neighbors"][0]["description"] = "nodenet.fabric k8s k8s-1"
+    assert frr.commands(wanted, frr.parse(text)) == []
