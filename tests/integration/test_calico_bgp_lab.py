@@ -334,3 +334,23 @@ def test_what_is_not_ours_stayed_identical(bgp_lab):
     for host, routes in bgp_lab["foreign_routes"].items():
         assert foreign_routes(host) == routes, host
     assert calico("bgppeers", "user-peer")["spec"] == {"node": "k8s-3", "peerIP": "192.0.2.9", "asNumber": 65009}
+
+
+def test_a_node_missing_from_the_api_is_refused_and_never_created(bgp_lab):
+    from kubernetes import client
+    import sys
+    sys.path.insert(0, str(ROOT / "tools"))
+    from nnlab import k8s_seed
+    core = client.CoreV1Api(api())
+    saved = core.read_node("k8s-3")
+    core.delete_node("k8s-3")
+    try:
+        before = world()
+        rc, out = run()
+        assert rc != 0 and "no Node named k8s-3" in out, out[-3000:]
+        assert world() == before
+        assert "k8s-3" not in [n.metadata.name for n in core.list_node().items]
+    finally:
+        node = k8s_seed.node_object(type("N", (), {"host": "k8s-3", "pod_cidrs": (BLOCKS["k8s-3"],)})())
+        node["metadata"]["labels"] = saved.metadata.labels
+        k8s_seed.apply(api(), node)
