@@ -33,7 +33,8 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description: C(asn), C(router_id), C(neighbors) ([{ip, remote_as, description, in, out, multihop, password?}]),
-    C(prefix_lists) ([{name, prefixes}]) and C(route_maps) ([{name, action, match?}]).
+    C(prefix_lists) ([{name, prefixes}]), C(route_maps) ([{name, action, match?}]) and C(secret)
+    (whether any neighbor carries a password, when a task should hide itself).
   type: dict
 """
 

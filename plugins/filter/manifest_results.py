@@ -16,8 +16,12 @@ description:
     object, with anything that looks like a bearer token removed.
   - C(changed_clusters) takes the registered result of the looped apply and returns the clusters
     where an object changed (flannel_hostgw restarts flanneld only there).
+  - C(missing_objects) takes the registered result of a looped C(kubernetes.core.k8s_info) over
+    manifest items and returns one line per manifest object not found, or per cluster whose API
+    could not be read (calico_bgp_rr refuses to label a Node the API lacks).
   - All are provided by this one file; call them as C(nodenet.fabric.stale_objects),
-    C(nodenet.fabric.manifest_failures) and C(nodenet.fabric.changed_clusters).
+    C(nodenet.fabric.manifest_failures), C(nodenet.fabric.changed_clusters) and
+    C(nodenet.fabric.missing_objects).
 options:
   _input:
     description: A registered result with C(results), or a rescue's C(ansible_failed_result).
@@ -64,6 +68,24 @@ def stale_objects(owned):
     return stale
 
 
+def missing_objects(found):
+    """One line per manifest object a looped k8s_info over the manifest items did not find (or per
+    cluster whose API could not be read): the mirror of stale_objects."""
+    lines = []
+    for result in (found or {}).get("results", []):
+        item = result.get("item") or {}
+        if "resources" not in result:
+            message = SECRET.sub(r"\1<redacted>", str(result.get("msg") or "no answer"))
+            lines.append("cluster %s: its API could not be read: %s" % (item.get("cluster"), " ".join(message.split())))
+            continue
+        have = set((o.get("metadata", {}).get("name"), o.get("metadata", {}).get("namespace")) for o in result["resources"])
+        for manifest in item.get("manifests", []):
+            meta = manifest["metadata"]
+            if (meta["name"], meta.get("namespace")) not in have:
+                lines.append("cluster %s: no %s named %s in its API" % (item.get("cluster"), manifest["kind"], meta["name"]))
+    return lines
+
+
 def describe(item):
     """(cluster, object) of a looped item: a manifest item pair, a manifest item, or a stale object."""
     if isinstance(item, list) and len(item) == 2:
@@ -97,4 +119,4 @@ def changed_clusters(applied):
 class FilterModule:
     def filters(self):
         return {"stale_objects": stale_objects, "manifest_failures": manifest_failures,
-                "changed_clusters": changed_clusters}
+                "changed_clusters": changed_clusters, "missing_objects": missing_objects}

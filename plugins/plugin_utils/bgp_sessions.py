@@ -94,12 +94,13 @@ def node_plan(fabric, host):
     import json
     fabric.settings(NAME, host)
     node = fabric.nodes[host]
+    sessions = expected(fabric, host)
     return {
         # Without a kubeconfig the objects are only rendered: nothing to wait for.
         "applied": bool(fabric.clusters[node.cluster].kubeconfig),
-        "verify": {"sessions": expected(fabric, host), "routes": block_routes(fabric, host), "scope": scope(fabric, host)},
+        "verify": {"sessions": sessions, "routes": block_routes(fabric, host), "scope": scope(fabric, host)},
         # After the peers are applied (mesh as it is): the sessions the target adds must be up.
-        "peers_up": [s for s in expected(fabric, host) if s["type"] != MESH],
+        "peers_up": [s for s in sessions if s["type"] != MESH],
         "reflectors": bool(reflectors(fabric, node.cluster)),
         "bridge": json.dumps(bridge_state(fabric, host)),
         "bridge_off": json.dumps(bridge_state(fabric, host, present=False)),

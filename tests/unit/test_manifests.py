@@ -58,3 +58,15 @@ def test_manifest_results_read_registered_results():
     failed = {"results": [{"item": [item, {"kind": "IPPool", "metadata": {"name": "pod-beta"}}], "failed": True,
                            "msg": "Unauthorized: Bearer abc123"}]}
     assert mr.manifest_failures(failed) == ["cluster alpha, IPPool pod-beta: Unauthorized: Bearer <redacted>"]
+
+
+def test_missing_objects_names_what_the_api_lacks_and_an_api_it_could_not_read():
+    from ansible_collections.nodenet.fabric.plugins.filter.manifest_results import missing_objects
+    node = lambda name: {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}}  # noqa: E731
+    found = {"results": [
+        {"item": {"cluster": "k8s", "manifests": [node("k8s-1"), node("k8s-3")]}, "resources": [node("k8s-1")]},
+        {"item": {"cluster": "other", "manifests": [node("o-1")]}, "msg": "Unauthorized: Bearer abc.def"}]}
+    lines = missing_objects(found)
+    assert lines[0] == "cluster k8s: no Node named k8s-3 in its API"
+    assert lines[1].startswith("cluster other: its API could not be read") and "abc.def" not in lines[1]
+    assert missing_objects({"results": [found["results"][0] | {"resources": [node("k8s-1"), node("k8s-3")]}]}) == []
