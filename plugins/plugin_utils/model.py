@@ -21,11 +21,11 @@ import json
 import re
 
 from . import fabric as core
-from . import bgp, hostgw, mesh
+from . import bgp, hostgw, kube_router, mesh
 from .errors import FabricError, FabricInvalid
 from .reader import VarReader
 
-FACETS = (mesh, hostgw, bgp)
+FACETS = (mesh, hostgw, bgp, kube_router)
 FACET_NAMES = tuple(f.NAME for f in FACETS)
 # Hosts around the clusters that a facet reads from groups of their own (routers, clients).
 EXTRA_READERS = dict(bgp.EXTRA_READERS)

@@ -69,7 +69,8 @@ def test_renamed_mesh_group_is_honoured(seed):
     fabric = model.load(hostvars, groups, {"vxlan_mesh": "dc1_mesh"})
     assert len(fabric.members["vxlan_mesh"]) == 6
     assert fabric.groups == {"vxlan_mesh": "dc1_mesh", "flannel_hostgw": "flannel_hostgw", "calico_bgp_rr": "calico_bgp_rr",
-                             "bgp_routers": "bgp_routers", "bgp_clients": "bgp_clients"}
+                             "bgp_routers": "bgp_routers", "bgp_clients": "bgp_clients",
+                             "kube_router_install": "kube_router_install"}
     with pytest.raises(ValueError, match="unknown facet"):
         model.read(hostvars, groups, {"vxlan_mash": "dc1_mesh"})
 

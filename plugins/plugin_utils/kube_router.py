@@ -1,0 +1,471 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The kube_router_install facet (seed 003): kube-router replaces kube-proxy and the CNI.
+
+Nodes are the hosts of the facet's group, in clusters with ``cluster_cni: kube-router`` (what
+the cluster runs once the role is done). Flags are typed as kube-router v2's own options
+(pkg/options/options.go); what a user adds through ``kube_router_extra_args`` is checked against
+that table, and flags the model computes cannot be given twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Tuple
+
+from .bgp import MAX_AS, item_reader, named, password_file_problem
+from .errors import FabricError
+from .fabric import report_disagreement
+
+NAME = "kube_router_install"
+IMAGE = "docker.io/cloudnativelabs/kube-router:v2.10.0"
+SCHEDULERS = ("rr", "lc", "dh", "sh", "mh")
+DSR_METHODS = ("tunnel",)
+OVERLAY_TYPES = ("subnet", "full")
+OVERLAY_ENCAPS = ("ipip", "fou")
+REPLACED_CNIS = ("flannel", "calico", "canal", "none")
+SINGLE_RR_VARIABLE = "kube_router_accept_single_rr"
+NO_PROXY_VARIABLE = "kube_router_accept_no_service_proxy"
+RR_SERVER_ANNOTATION = "kube-router.io/rr.server"
+RR_CLIENT_ANNOTATION = "kube-router.io/rr.client"
+NODE_ASN_ANNOTATION = "kube-router.io/node.asn"
+MAX_RR_CLUSTER_ID = 4294967295
+PEER_KEYS = ("ip", "asn", "port", "password_file")
+SERVICE_KEYS = ("namespace", "name", "scheduler", "dsr", "hairpin", "local", "ports")
+# The booleans the role turns into flags: variable suffix -> kube-router flag (and its default there).
+SWITCHES = (
+    ("run_router", "run-router", True), ("run_firewall", "run-firewall", True),
+    ("run_service_proxy", "run-service-proxy", True), ("run_loadbalancer", "run-loadbalancer", False),
+    ("full_mesh", "nodes-full-mesh", True), ("overlay", "enable-overlay", True),
+    ("advertise_cluster_ip", "advertise-cluster-ip", False), ("advertise_external_ip", "advertise-external-ip", False),
+    ("advertise_loadbalancer_ip", "advertise-loadbalancer-ip", False),
+    ("advertise_pod_cidr", "advertise-pod-cidr", True), ("hairpin_mode", "hairpin-mode", False),
+    ("pod_egress", "enable-pod-egress", True),
+)
+# kube-router v2.10's flags by type, for kube_router_extra_args.
+FLAG_TYPES = {
+    "bool": ("advertise-cluster-ip advertise-external-ip advertise-loadbalancer-ip advertise-pod-cidr auto-mtu "
+             "bgp-graceful-restart disable-source-dest-check enable-cni enable-ibgp enable-ipv4 enable-ipv6 "
+             "enable-overlay enable-pod-egress enable-pprof hairpin-mode ipvs-graceful-termination ipvs-permit-all "
+             "loadbalancer-default-class masquerade-all netpol-default-deny nodeport-bindon-all-ip nodes-full-mesh "
+             "override-nexthop run-firewall run-loadbalancer run-router run-service-proxy "
+             "strict-external-ip-validation"),
+    "duration": ("bgp-graceful-restart-deferral-time bgp-graceful-restart-time bgp-holdtime cache-sync-timeout "
+                 "injected-routes-sync-period iptables-sync-period ipvs-graceful-period ipvs-sync-period "
+                 "loadbalancer-sync-period routes-sync-period service-tcp-timeout service-tcpfin-timeout "
+                 "service-udp-timeout"),
+    "uint": "cluster-asn", "uint32": "bgp-port", "uint16": "gobgp-admin-port health-port metrics-port overlay-encap-port",
+    "uint8": "peer-router-multihop-ttl",
+    "string": ("gobgp-admin-address health-addr metrics-addr metrics-path overlay-encap overlay-type router-id "
+               "runtime-endpoint service-node-port-range v"),
+    "cidrs": "excluded-cidrs loadbalancer-ip-range service-cluster-ip-range service-external-ip-range",
+}
+FLAGS = dict((flag, kind) for kind, names in FLAG_TYPES.items() for flag in names.split())
+# Flags the model computes (or that would break what the role set up); never taken from extra args.
+COMPUTED_FLAGS = frozenset(
+    [flag for _, flag, _ in SWITCHES] + [
+        "cluster-asn", "overlay-type", "overlay-encap", "service-cluster-ip-range", "kubeconfig", "master",
+        "hostname-override", "peer-router-ips", "peer-router-asns", "peer-router-ports", "peer-router-passwords",
+        "peer-router-passwords-file", "enable-cni", "runtime-endpoint", "cleanup-config", "help", "version"])
+# Flags kube-router has but that make no sense in a DaemonSet the role manages.
+REFUSED_FLAGS = {"cleanup-config": "removes kube-router's own state and exits; it is not a DaemonSet flag",
+                 "help": "prints usage and exits", "version": "prints the version and exits",
+                 "master": "the API server comes from the kubeconfig ConfigMap (kube_router_apiserver)",
+                 "kubeconfig": "the role mounts the kubeconfig ConfigMap it makes",
+                 "peer-router-passwords": "puts passwords in the DaemonSet's args; use kube_router_peers[].password_file"}
+UINT_LIMITS = {"uint": 4294967295, "uint32": 4294967295, "uint16": 65535, "uint8": 255}
+VARIABLES = dict([("kube_router_%s" % name, default) for name, _, default in SWITCHES] + [
+    ("kube_router_image", IMAGE), ("kube_router_namespace", "kube-system"), ("kube_router_cluster_asn", 64512),
+    ("kube_router_route_reflector", False), (SINGLE_RR_VARIABLE, False), ("kube_router_overlay_type", "subnet"),
+    ("kube_router_overlay_encap", "ipip"), ("kube_router_replace_kube_proxy", True), (NO_PROXY_VARIABLE, False),
+    ("kube_router_cni_conf_dir", "/etc/cni/net.d"),
+    ("kube_router_cni_backup_dir", "/var/lib/nodenet-fabric/cni-replaced"),
+    ("kube_router_runtime_endpoint", "unix:///run/containerd/containerd.sock"),
+])
+
+
+@dataclass(frozen=True)
+class KubeRouterSettings:
+    image: str
+    namespace: str
+    switches: Tuple[Tuple[str, bool], ...]   # (SWITCHES variable suffix, value), in SWITCHES order
+    cluster_asn: int
+    route_reflector: bool
+    rr_cluster_id: str                       # "" without route reflectors in the cluster
+    accept_single_rr: bool
+    peers: Tuple[dict, ...]                  # {ip, asn, port, password_file?}
+    overlay_type: str
+    overlay_encap: str
+    services: Tuple[dict, ...]               # {namespace, name, scheduler, dsr, hairpin, local, ports}
+    replace_kube_proxy: bool
+    accept_no_service_proxy: bool
+    replaces: str                            # the CNI whose config files are set aside
+    apiserver: str                           # the API server URL as nodes reach it
+    cni_conf_dir: str
+    cni_backup_dir: str
+    runtime_endpoint: str
+    extra_args: Tuple[Tuple[str, str], ...]  # (flag, value) sorted by flag
+
+    def switch(self, name):
+        return dict(self.switches)[name]
+
+
+SETTINGS = KubeRouterSettings
+
+
+def read(reader, node_mtu):
+    switches = tuple((name, reader.boolean("kube_router_%s" % name)) for name, _, _ in SWITCHES)
+    image = reader.raw("kube_router_image")
+    if image is not None and (not isinstance(image, str) or any(c.isspace() for c in image)):
+        reader.error("kube_router_image", "%r is not an image reference" % (image,))
+        image = None
+    namespace = named(reader, "kube_router_namespace", "a namespace")
+    asn = reader.integer("kube_router_cluster_asn", 1, MAX_AS)
+    is_rr = reader.boolean("kube_router_route_reflector")
+    cluster_id = read_cluster_id(reader)
+    replaces = reader.choice("kube_router_replaced_cni", REPLACED_CNIS) if reader.is_set(
+        "kube_router_replaced_cni") else None
+    if replaces is None and not reader.is_set("kube_router_replaced_cni"):
+        reader.error("kube_router_replaced_cni", "is required: name the CNI kube-router replaces (%s), whose config "
+                     "files are set aside on every node with a copy kept for rollback" % ", ".join(REPLACED_CNIS))
+    apiserver = read_apiserver(reader)
+    settings = KubeRouterSettings(
+        image and str(image), namespace and str(namespace), switches, asn, is_rr, cluster_id,
+        reader.boolean(SINGLE_RR_VARIABLE), read_peers(reader, asn),
+        reader.choice("kube_router_overlay_type", OVERLAY_TYPES), reader.choice("kube_router_overlay_encap",
+                                                                                OVERLAY_ENCAPS),
+        read_services(reader), reader.boolean("kube_router_replace_kube_proxy"), reader.boolean(NO_PROXY_VARIABLE),
+        replaces, apiserver, absolute(reader, "kube_router_cni_conf_dir"), absolute(reader, "kube_router_cni_backup_dir"),
+        str(reader.raw("kube_router_runtime_endpoint")), read_extra_args(reader))
+    check_node(reader, settings)
+    # Kept with bad values (None) so the checks across nodes still run; a model with problems
+    # never reaches a plan.
+    return settings
+
+
+def read_cluster_id(reader):
+    """kube-router takes an RR cluster ID as an unsigned 32-bit number or an IPv4 address."""
+    value = reader.raw("kube_router_rr_cluster_id", required=False)
+    if value is None:
+        return ""
+    text = str(value).strip()
+    if text.isdigit() and not isinstance(value, bool):
+        if int(text) <= MAX_RR_CLUSTER_ID:
+            return str(int(text))
+    else:
+        parts = text.split(".")
+        if len(parts) == 4 and all(p.isdigit() and int(p) <= 255 and str(int(p)) == p for p in parts):
+            return text
+    reader.error("kube_router_rr_cluster_id", "%r is neither an IPv4 address nor a number 0..%d; kube-router "
+                 "parses the rr.server/rr.client annotation as one of those" % (value, MAX_RR_CLUSTER_ID))
+    return None
+
+
+def read_apiserver(reader):
+    value = reader.raw("kube_router_apiserver", required=False)
+    if value is None:
+        reader.error("kube_router_apiserver", "is required: the API server's URL as the nodes reach it (e.g. "
+                     "https://10.0.0.10:6443). Not the kubernetes Service VIP: kube-router itself serves Services, "
+                     "so it cannot reach the API through one before it runs")
+        return None
+    text = str(value)
+    if not text.startswith("https://") or any(c.isspace() for c in text) or len(text) <= len("https://"):
+        reader.error("kube_router_apiserver", "%r must be an https:// URL" % (value,))
+        return None
+    return text
+
+
+def absolute(reader, variable):
+    value = reader.raw(variable)
+    if value is None or not isinstance(value, str) or not value.startswith("/") or "\n" in value:
+        reader.error(variable, "%r must be an absolute path on the node" % (value,))
+        return None
+    return value.rstrip("/") or "/"
+
+
+def read_peers(reader, cluster_asn):
+    value = reader.raw("kube_router_peers", required=False) or []
+    if not isinstance(value, (list, tuple)):
+        reader.error("kube_router_peers", "must be a list of {ip, asn, port?, password_file?}, got %r" % (value,))
+        return ()
+    peers = []
+    for index, item in enumerate(value):
+        where = "kube_router_peers[%d]" % index
+        if not isinstance(item, dict):
+            reader.error(where, "must be a mapping {ip, asn, port?, password_file?}")
+            continue
+        if item.get("password") not in (None, ""):
+            reader.error(where + ".password", "is a password given without a secret store: put it alone in a file "
+                         "only its owner can read (chmod 0600) on the controller and give its path as password_file")
+        unknown = sorted(set(item) - set(PEER_KEYS) - {"password"})
+        if unknown:
+            reader.error(where, "has unknown key(s) %s; a peer takes %s" % (", ".join(unknown), ", ".join(PEER_KEYS)))
+        sub = item_reader(reader, where, item)
+        if "ip" not in item:
+            reader.error(where + ".ip", "is required: kube-router pairs --peer-router-asns with --peer-router-ips "
+                         "by position, so an ASN without an IP would shift every later peer")
+            continue
+        ip = sub.address(where + ".ip")
+        asn = sub.integer(where + ".asn", 1, MAX_AS)
+        port = sub.integer(where + ".port", 1, 65535) if "port" in item else 179
+        if ip is None:
+            continue
+        peer = {"ip": ip, "asn": asn, "port": port}
+        if item.get("password_file") not in (None, ""):
+            problem = password_file_problem(item["password_file"])
+            if problem:
+                reader.error(where + ".password_file", problem)
+            peer["password_file"] = str(item["password_file"])
+        peers.append(peer)
+    return tuple(peers)
+
+
+def read_services(reader):
+    value = reader.raw("kube_router_services", required=False) or []
+    if not isinstance(value, (list, tuple)):
+        reader.error("kube_router_services", "must be a list of {namespace, name, scheduler?, dsr?, hairpin?, "
+                     "local?, ports?}, got %r" % (value,))
+        return ()
+    services = []
+    for index, item in enumerate(value):
+        where = "kube_router_services[%d]" % index
+        if not isinstance(item, dict):
+            reader.error(where, "must be a mapping {namespace, name, scheduler?, dsr?, hairpin?, local?, ports?}")
+            continue
+        unknown = sorted(set(item) - set(SERVICE_KEYS))
+        if unknown:
+            reader.error(where, "has unknown key(s) %s; a Service entry takes %s"
+                         % (", ".join(unknown), ", ".join(SERVICE_KEYS)))
+        sub = item_reader(reader, where, item)
+        namespace = named(sub, where + ".namespace", "a namespace")
+        name = named(sub, where + ".name", "a Service")
+        scheduler = sub.choice(where + ".scheduler", SCHEDULERS) if "scheduler" in item else None
+        dsr = sub.choice(where + ".dsr", DSR_METHODS) if item.get("dsr") not in (None, "", False) else None
+        ports = read_ports(reader, where, item.get("ports"))
+        if dsr and ports:
+            for port, target in ports:
+                if port != target:
+                    reader.error(where + ".dsr", "is %s but port %d maps to targetPort %d: kube-router's DSR cannot "
+                                 "remap ports (the reply leaves the pod from the target port); give the Service "
+                                 "port == targetPort or drop dsr" % (dsr, port, target))
+        if namespace is None or name is None:
+            continue
+        services.append({"namespace": str(namespace), "name": str(name), "scheduler": scheduler, "dsr": dsr,
+                         "hairpin": sub.boolean(where + ".hairpin") if "hairpin" in item else False,
+                         "local": sub.boolean(where + ".local") if "local" in item else False,
+                         "ports": [list(p) for p in ports or []]})
+    return tuple(services)
+
+
+def read_ports(reader, where, value):
+    """[(port, targetPort)] given for a Service (optional; the preflight reads the live ones)."""
+    if value in (None, []):
+        return []
+    if not isinstance(value, (list, tuple)):
+        reader.error(where + ".ports", "must be a list of {port, target_port}")
+        return []
+    ports = []
+    for index, item in enumerate(value):
+        here = "%s.ports[%d]" % (where, index)
+        if not isinstance(item, dict) or "port" not in item:
+            reader.error(here, "must be a mapping {port, target_port?}")
+            continue
+        sub = item_reader(reader, here, item)
+        port = sub.integer(here + ".port", 1, 65535)
+        target = sub.integer(here + ".target_port", 1, 65535) if "target_port" in item else port
+        if port is not None and target is not None:
+            ports.append((port, target))
+    return ports
+
+
+def read_extra_args(reader):
+    value = reader.raw("kube_router_extra_args", required=False) or {}
+    if not isinstance(value, dict):
+        reader.error("kube_router_extra_args", "must be a mapping of kube-router flag (without --) to value")
+        return ()
+    args = []
+    for flag, raw in sorted(value.items(), key=lambda kv: str(kv[0])):
+        where = "kube_router_extra_args.%s" % flag
+        flag = str(flag)
+        if flag in REFUSED_FLAGS:
+            reader.error(where, "is refused: --%s %s" % (flag, REFUSED_FLAGS[flag]))
+            continue
+        if flag not in FLAGS and flag not in COMPUTED_FLAGS:
+            reader.error(where, "is not a kube-router v2 flag; see `kube-router --help` (a flag kube-router does not "
+                         "know makes it exit at start on every node)")
+            continue
+        if flag in COMPUTED_FLAGS:
+            reader.error(where, "is set by the role from its own variable; set that variable instead (see "
+                         "docs/roles/kube_router_install.md, the flag table)")
+            continue
+        text = flag_value(reader, where, FLAGS[flag], raw)
+        if text is not None:
+            args.append((flag, text))
+    return tuple(args)
+
+
+def flag_value(reader, where, kind, raw):
+    """The flag's value as kube-router parses it, or None with the problem recorded."""
+    text = str(raw).strip() if not isinstance(raw, bool) else ("true" if raw else "false")
+    if kind == "bool":
+        lowered = text.lower()
+        if lowered in ("true", "false"):
+            return lowered
+        problem = "is a boolean flag; give true or false"
+    elif kind in UINT_LIMITS:
+        if text.isdigit() and int(text) <= UINT_LIMITS[kind] and not isinstance(raw, bool):
+            return str(int(text))
+        problem = "takes an integer 0..%d" % UINT_LIMITS[kind]
+    elif kind == "duration":
+        if duration(text):
+            return text
+        problem = "takes a Go duration such as 30s, 5m or 1h30m"
+    elif kind == "cidrs":
+        items = raw if isinstance(raw, (list, tuple)) else text.split(",")
+        cidrs = [reader.network(where, value=str(i).strip()) for i in items]
+        return ",".join(cidrs) if cidrs and None not in cidrs else None
+    else:
+        if text and not any(c.isspace() for c in text):
+            return text
+        problem = "takes one word"
+    reader.error(where, "%r: --%s %s" % (raw, where.split(".", 1)[1], problem))
+    return None
+
+
+def duration(text):
+    """A Go time.ParseDuration string (e.g. 1h30m, 500ms, 0)."""
+    import re
+    return text == "0" or re.fullmatch(r"(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+", text) is not None
+
+
+def check_node(reader, settings):
+    """Impossible combinations of one node's settings."""
+    on = dict(settings.switches)
+    if not on["run_service_proxy"] and settings.replace_kube_proxy and not settings.accept_no_service_proxy:
+        reader.error("kube_router_run_service_proxy", (
+            "is false while kube_router_replace_kube_proxy removes kube-proxy: nothing would serve Services "
+            "(ClusterIPs, NodePorts) any more. Keep the service proxy, keep kube-proxy, or set %s: true when "
+            "that is what you want (a lab without IPVS)" % NO_PROXY_VARIABLE))
+    dsr = [s for s in settings.services if s["dsr"]]
+    if dsr and not on["run_service_proxy"]:
+        reader.error("kube_router_services", "asks for DSR on %s but kube_router_run_service_proxy is false; DSR is "
+                     "made by kube-router's service proxy" % ", ".join("%s/%s" % (s["namespace"], s["name"]) for s in dsr))
+    if not on["run_router"]:
+        for variable, what in (("kube_router_peers", settings.peers), ("kube_router_route_reflector",
+                                                                       settings.route_reflector)):
+            if what:
+                reader.error(variable, "is set but kube_router_run_router is false: only the router speaks BGP")
+    seen = {}
+    for index, peer in enumerate(settings.peers):
+        if peer["ip"] in seen:
+            reader.error("kube_router_peers[%d].ip" % index, "%s is also kube_router_peers[%d]"
+                         % (peer["ip"], seen[peer["ip"]]))
+        seen.setdefault(peer["ip"], index)
+    names = {}
+    for index, service in enumerate(settings.services):
+        key = (service["namespace"], service["name"])
+        if key in names:
+            reader.error("kube_router_services[%d]" % index, "%s/%s is also kube_router_services[%d]"
+                         % (key + (names[key],)))
+        names.setdefault(key, index)
+
+
+def prepare(fabric):
+    """Nothing to share: a node's plan lists only its own cluster."""
+
+
+def clusters(fabric):
+    return sorted({n.cluster for n in fabric.facet_nodes(NAME)})
+
+
+def cluster_settings(fabric, cluster):
+    return next(fabric.facets[NAME][n.host] for n in fabric.cluster_nodes(cluster) if n.host in fabric.facets[NAME])
+
+
+def reflectors(fabric, cluster):
+    settings = fabric.facets.get(NAME, {})
+    return [n for n in fabric.cluster_nodes(cluster) if n.host in settings and settings[n.host].route_reflector]
+
+
+def error(fabric, cluster, host, variable, message):
+    fabric.errors.append(FabricError(cluster, host, variable, message, NAME))
+
+
+CLUSTER_WIDE = ("image", "namespace", "switches", "cluster_asn", "rr_cluster_id", "accept_single_rr", "peers",
+                "overlay_type", "overlay_encap", "services", "replace_kube_proxy", "accept_no_service_proxy",
+                "replaces", "apiserver", "runtime_endpoint", "extra_args")
+
+
+def variable_of(attr):
+    return {"switches": "kube_router_run_*/advertise_*/overlay/full_mesh/hairpin_mode/pod_egress",
+            "accept_single_rr": SINGLE_RR_VARIABLE, "accept_no_service_proxy": NO_PROXY_VARIABLE,
+            "replaces": "kube_router_replaced_cni", "services": "kube_router_services"}.get(attr, "kube_router_" + attr)
+
+
+def check(fabric):
+    """Every reason the clusters of the group cannot move to kube-router."""
+    group = fabric.groups.get(NAME, NAME)
+    members = set(fabric.members.get(NAME, []))
+    node_ips = dict((n.ip, n) for n in fabric.nodes.values())
+    for name in clusters(fabric):
+        cluster = fabric.clusters[name]
+        nodes = [n for n in fabric.cluster_nodes(name) if n.host in fabric.facets[NAME]]
+        first = nodes[0]
+        settings = cluster_settings(fabric, name)
+        if cluster.cni != "kube-router":
+            error(fabric, name, first.host, "cluster_cni", "is %s; a cluster kube_router_install sets up runs "
+                  "kube-router (cluster_cni: kube-router), and kube_router_replaced_cni names what it replaces"
+                  % cluster.cni)
+        left_out = [n.host for n in fabric.cluster_nodes(name) if n.host not in members]
+        if left_out:
+            error(fabric, name, left_out[0], group, "nodes %s of the cluster are not in group %s; kube-router runs "
+                  "on every node of a cluster (a DaemonSet), and kube-proxy leaves every node"
+                  % (", ".join(left_out), group))
+        for attr in CLUSTER_WIDE:
+            report_disagreement(fabric, nodes, variable_of(attr),
+                                lambda n, a=attr: plain(getattr(fabric.facets[NAME][n.host], a)), NAME)
+        for node in nodes:
+            if len(node.pod_cidrs) != 1:
+                error(fabric, name, node.host, "node_pod_cidrs", "has %d pod CIDRs; kube-router takes one per node "
+                      "(Node.spec.podCIDR, allocated by kube-controller-manager --allocate-node-cidrs)"
+                      % len(node.pod_cidrs))
+        check_topology(fabric, name, nodes, settings)
+        for index, peer in enumerate(settings.peers):
+            if peer["ip"] in node_ips:
+                other = node_ips[peer["ip"]]
+                error(fabric, name, first.host, "kube_router_peers[%d].ip" % index, "%s is node %s (cluster %s); a "
+                      "peer router is outside the cluster (nodes peer with each other by themselves)"
+                      % (peer["ip"], other.host, other.cluster))
+
+
+def check_topology(fabric, name, nodes, settings):
+    rrs = reflectors(fabric, name)
+    on = dict(settings.switches)
+    if len(rrs) == 1 and not settings.accept_single_rr:
+        error(fabric, name, rrs[0].host, "kube_router_route_reflector", (
+            "is the only route reflector of the cluster: when it goes down every other node loses every route. "
+            "Make a second node a route reflector, or set %s: true to accept that" % SINGLE_RR_VARIABLE))
+    if rrs and len(rrs) == len(nodes):
+        error(fabric, name, rrs[0].host, "kube_router_route_reflector", "is true on every node; with route "
+              "reflectors some nodes are clients (rr.client), or use the full mesh with no route reflector")
+    if rrs and not settings.rr_cluster_id:
+        error(fabric, name, rrs[0].host, "kube_router_rr_cluster_id", "is required with route reflectors: the "
+              "cluster ID every RR and client is annotated with (kube-router.io/rr.server / rr.client), e.g. 42")
+    if not rrs and settings.rr_cluster_id and not on["full_mesh"]:
+        error(fabric, name, nodes[0].host, "kube_router_full_mesh", "is false and no node is a route reflector: "
+              "nodes would have no BGP session with each other. Keep the full mesh or name route reflectors")
+    subnets = sorted(set(n.subnet for n in nodes))
+    if len(subnets) > 1 and not on["overlay"] and not settings.peers:
+        error(fabric, name, nodes[0].host, "kube_router_overlay", (
+            "is false but the nodes are on %d subnets (%s) and no peer router learns the pod CIDRs: pods on "
+            "different subnets could not reach each other. Enable the overlay (overlay_type subnet) or peer "
+            "with the routers between the subnets" % (len(subnets), ", ".join(subnets))))
+
+
+def plain(value):
+    """What report_disagreement compares and prints."""
+    if isinstance(value, (tuple, list)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return dict((k, plain(v)) for k, v in value.items())
+    return value

@@ -1,0 +1,165 @@
+"""The kube_router_install facet: flags typed as kube-router's own options, and every impossible
+combination refused at once, naming cluster, node and variable."""
+import copy
+import os
+
+import pytest
+from helpers import inventory_of
+
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import kube_router, model
+
+GROUP = kube_router.NAME
+
+
+@pytest.fixture(scope="module")
+def seed003():
+    return inventory_of("inventories/kube-router")
+
+
+def read(inventory, change=None):
+    hostvars, groups = copy.deepcopy(inventory)
+    if change:
+        change(hostvars, groups)
+    return model.read(hostvars, groups)
+
+
+def every_node(**values):
+    def change(hostvars, groups):
+        for host in groups[GROUP]:
+            hostvars[host].update(values)
+    return change
+
+
+def problems(fabric):
+    return [str(e) for e in fabric.problems()]
+
+
+def settings(fabric, host="k8s-1"):
+    return fabric.facets[GROUP][host]
+
+
+def test_seed_003_is_valid_with_kube_routers_defaults(seed003):
+    fabric = read(seed003)
+    assert problems(fabric) == []
+    s = settings(fabric)
+    assert s.switch("run_router") and s.switch("run_firewall") and s.switch("run_service_proxy")
+    assert not s.switch("run_loadbalancer") and s.switch("full_mesh") and not s.switch("overlay")
+    assert (s.cluster_asn, s.replaces, s.apiserver) == (64512, "flannel", "https://172.26.6.1:6443")
+    assert s.services[0]["scheduler"] == "dh"
+
+
+def test_the_model_document_round_trips(seed003):
+    fabric = read(seed003)
+    text = model.dumps(fabric)
+    model._LOADED.clear()
+    loaded = model.loads(text)
+    assert loaded.facets[GROUP]["k8s-2"].switch("run_firewall") is True
+    assert loaded.facets[GROUP]["k8s-2"].services[0]["name"] == "nginx"
+
+
+@pytest.fixture()
+def password_file(tmp_path):
+    path = tmp_path / "tor.pw"
+    path.write_text("s3cret\n")
+    os.chmod(path, 0o600)
+    return str(path)
+
+
+def test_extra_args_are_typed_as_kube_routers_flags(seed003):
+    fabric = read(seed003, every_node(kube_router_extra_args={
+        "bgp-holdtime": "90s", "metrics-port": 20241, "excluded-cidrs": ["10.0.0.0/8"], "auto-mtu": False}))
+    assert problems(fabric) == []
+    assert settings(fabric).extra_args == (("auto-mtu", "false"), ("bgp-holdtime", "90s"),
+                                           ("excluded-cidrs", "10.0.0.0/8"), ("metrics-port", "20241"))
+
+
+BAD = [
+    ("unknown flag", every_node(kube_router_extra_args={"run-everything": True}),
+     "k8s-1", "kube_router_extra_args.run-everything", "is not a kube-router v2 flag"),
+    ("bad duration", every_node(kube_router_extra_args={"bgp-holdtime": "ninety"}),
+     "k8s-1", "kube_router_extra_args.bgp-holdtime", "Go duration"),
+    ("uint16 out of range", every_node(kube_router_extra_args={"metrics-port": 70000}),
+     "k8s-1", "kube_router_extra_args.metrics-port", "0..65535"),
+    ("computed flag", every_node(kube_router_extra_args={"cluster-asn": 65000}),
+     "k8s-1", "kube_router_extra_args.cluster-asn", "set that variable instead"),
+    ("password flag", every_node(kube_router_extra_args={"peer-router-passwords": "eA=="}),
+     "k8s-1", "kube_router_extra_args.peer-router-passwords", "password_file"),
+    ("dsr with port remap", every_node(kube_router_services=[
+        {"namespace": "default", "name": "web", "dsr": "tunnel", "ports": [{"port": 80, "target_port": 8080}]}]),
+     "k8s-1", "kube_router_services[0].dsr", "port 80 maps to targetPort 8080"),
+    ("dsr without the service proxy", every_node(
+        kube_router_run_service_proxy=False, kube_router_accept_no_service_proxy=True,
+        kube_router_services=[{"namespace": "default", "name": "web", "dsr": "tunnel"}]),
+     "k8s-1", "kube_router_services", "DSR is made by kube-router's service proxy"),
+    ("unknown scheduler", every_node(kube_router_services=[{"namespace": "default", "name": "web",
+                                                            "scheduler": "wrr"}]),
+     "k8s-1", "kube_router_services[0].scheduler", "'wrr' is not one of rr, lc, dh, sh, mh"),
+    ("asn without ip", every_node(kube_router_peers=[{"asn": 65001}]),
+     "k8s-1", "kube_router_peers[0].ip", "pairs --peer-router-asns with --peer-router-ips by position"),
+    ("no service proxy while kube-proxy goes", every_node(kube_router_run_service_proxy=False),
+     "k8s-1", "kube_router_run_service_proxy", "nothing would serve Services"),
+    ("inline password", every_node(kube_router_peers=[{"ip": "172.26.6.254", "asn": 65001, "password": "x"}]),
+     "k8s-1", "kube_router_peers[0].password", "without a secret store"),
+    ("peer is a node", every_node(kube_router_peers=[{"ip": "172.26.6.2", "asn": 65001}]),
+     "k8s-1", "kube_router_peers[0].ip", "is node k8s-2"),
+    ("single route reflector", lambda h, g: h["k8s-1"].update(kube_router_route_reflector=True,
+                                                               kube_router_rr_cluster_id=42),
+     "k8s-1", "kube_router_route_reflector", "only route reflector"),
+    ("rr without cluster id", lambda h, g: [h[n].update(kube_router_route_reflector=True) for n in ("k8s-1", "k8s-2")],
+     "k8s-1", "kube_router_rr_cluster_id", "is required with route reflectors"),
+    ("bad rr cluster id", every_node(kube_router_rr_cluster_id="rr-one"),
+     "k8s-1", "kube_router_rr_cluster_id", "neither an IPv4 address nor a number"),
+    ("missing apiserver", lambda h, g: [h[n].pop("kube_router_apiserver") for n in g[GROUP]],
+     "k8s-1", "kube_router_apiserver", "Not the kubernetes Service VIP"),
+    ("cni not kube-router", every_node(cluster_cni="flannel"),
+     "k8s", "cluster_cni", "cluster_cni: kube-router"),
+    ("nodes disagree", lambda h, g: h["k8s-3"].update(kube_router_cluster_asn=65000),
+     "k8s-3", "kube_router_cluster_asn", "differs from 64512"),
+    ("a node left out", lambda h, g: g[GROUP].remove("k8s-3"),
+     "k8s-3", GROUP, "are not in group"),
+    ("two subnets, no overlay, no peers", lambda h, g: h["k8s-3"].update(node_ip="172.26.7.3",
+                                                                          node_subnet="172.26.7.0/24"),
+     "k8s-1", "kube_router_overlay", "on 2 subnets"),
+    ("peers without the router", every_node(kube_router_run_router=False,
+                                            kube_router_peers=[{"ip": "172.26.6.254", "asn": 65001}]),
+     "k8s-1", "kube_router_peers", "only the router speaks BGP"),
+]
+
+
+@pytest.mark.parametrize("case", BAD, ids=[c[0] for c in BAD])
+def test_each_bad_value_is_refused_with_cluster_node_and_variable(seed003, case):
+    _, change, where, variable, words = case
+    found = problems(read(seed003, change))
+    assert any(variable in p and where in p and words in p for p in found), found
+
+
+def test_every_problem_is_reported_at_once(seed003):
+    def change(hostvars, groups):
+        every_node(kube_router_extra_args={"nope": 1}, kube_router_run_service_proxy=False,
+                   kube_router_peers=[{"asn": 65001}])(hostvars, groups)
+        hostvars["k8s-2"]["kube_router_cluster_asn"] = 0
+    found = problems(read(seed003, change))
+    for words in ("kube_router_extra_args.nope", "kube_router_run_service_proxy", "kube_router_peers[0].ip",
+                  "node k8s-2, kube_router_cluster_asn: 0 is outside"):
+        assert any(words in p for p in found), (words, found)
+
+
+def test_a_password_file_must_be_0600_and_is_never_in_the_model(seed003, password_file):
+    fabric = read(seed003, every_node(kube_router_peers=[{"ip": "172.26.6.254", "asn": 65001,
+                                                          "password_file": password_file}]))
+    assert problems(fabric) == []
+    assert "s3cret" not in model.dumps(fabric)
+    os.chmod(password_file, 0o644)
+    found = problems(read(seed003, every_node(kube_router_peers=[{"ip": "172.26.6.254", "asn": 65001,
+                                                                  "password_file": password_file}])))
+    assert any("readable by others" in p and "kube_router_peers[0].password_file" in p for p in found), found
+
+
+def test_route_reflectors_with_a_shared_cluster_id_are_accepted(seed003):
+    def change(hostvars, groups):
+        every_node(kube_router_rr_cluster_id="42")(hostvars, groups)
+        for host in ("k8s-1", "k8s-2"):
+            hostvars[host]["kube_router_route_reflector"] = True
+    fabric = read(seed003, change)
+    assert problems(fabric) == []
+    assert [n.host for n in kube_router.reflectors(fabric, "k8s")] == ["k8s-1", "k8s-2"]
