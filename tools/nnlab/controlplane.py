@@ -114,7 +114,7 @@ def start(cluster, index, run_dir, bin_dir, service_cidr):
         "--tls-private-key-file", os.path.join(folder, "server.key"),
         "--client-ca-file", os.path.join(folder, "ca.crt"),
         "--token-auth-file", os.path.join(folder, "tokens.csv"),
-        "--authorization-mode", "RBAC",
+        "--authorization-mode", "RBAC", "--allow-privileged=true",  # node DaemonSets (kube-proxy, kube-router) are privileged
         "--service-cluster-ip-range", service_cidr,
         "--service-account-issuer", "https://kubernetes.default.svc",
         "--service-account-key-file", os.path.join(folder, "sa.pub"),

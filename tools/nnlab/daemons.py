@@ -4,6 +4,7 @@ node (with the calico-node stand-in that configures it), FRR's zebra and bgpd pe
 A record names a folder that is part of the process's command line, so a PID that now belongs
 to another process is never signalled."""
 
+import json
 import os
 import pwd
 import subprocess
@@ -26,7 +27,11 @@ def stop(record, name=None):
     """Stop the record's processes (or one of them) by PID, newest first."""
     pids = [record["roles"][name]] if name else list(reversed(record.get("pids", [])))
     for pid in pids:
-        controlplane.stop_process(pid, record, timeout=5)
+        controlplane.stop_process(pid, record, timeout=15 if record["kind"] == "kubelet" else 5)
+    if record.get("children") and os.path.exists(record["children"]):  # should the kubelet have died first
+        with open(record["children"]) as handle:
+            for pid in json.load(handle):
+                controlplane.stop_process(pid, record, timeout=5)
 
 
 def start_bird(run_dir, host):
@@ -48,6 +53,30 @@ def start_standin(run_dir, cluster, kubeconfig, hosts):
     record = {"kind": "calico-node", "cluster": cluster, "folder": run_dir,
               "argv": [sys.executable, os.path.abspath(calico_node.__file__), run_dir, cluster, kubeconfig] + hosts}
     launch(record, "standin", record["argv"], os.path.join(folder, "calico-node.log"))
+    return record
+
+
+def start_api_relay(run_dir, relays):
+    """One process relaying each cluster's API server into its node namespaces (NS=PORT ...)."""
+    from nnlab import api_relay
+    folder = os.path.join(run_dir, "api-relay")
+    os.makedirs(folder, exist_ok=True)
+    record = {"kind": "api-relay", "folder": folder,
+              "argv": [sys.executable, os.path.abspath(api_relay.__file__), "--folder=" + folder] + relays}
+    launch(record, "relay", record["argv"], os.path.join(folder, "api-relay.log"))
+    return record
+
+
+def start_kubelet(run_dir, cluster, kubeconfig, hosts):
+    """The kubelet stand-in of one cluster; the programs it starts are its children, stopped
+    with it (their PIDs are also in its folder's pids.json)."""
+    from nnlab import kubelet
+    folder = kubelet.folder_of(run_dir, cluster)
+    os.makedirs(folder, exist_ok=True)
+    record = {"kind": "kubelet", "cluster": cluster, "folder": folder, "children": os.path.join(folder, "pids.json"),
+              "argv": [sys.executable, os.path.abspath(kubelet.__file__), "--folder=" + folder, run_dir, cluster,
+                       kubeconfig, "kube-system"] + hosts}
+    launch(record, "kubelet", record["argv"], os.path.join(folder, "kubelet.log"))
     return record
 
 

@@ -1,8 +1,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a real cluster of the inventory's CNI already has, seeded into a lab control plane: a
 Node per inventory node, the Calico CRDs and a default IPPool (calico, canal), flannel's ConfigMap
-and DaemonSet (flannel, canal), and kube-proxy's DaemonSet and ConfigMap (every CNI but
-kube-router). Objects are made by the lab's own field manager, never the collection's."""
+and DaemonSet (flannel, canal), kube-proxy as kubeadm installs it (every cluster), and for a
+kube-router cluster kubeadm-config and a few Services with EndpointSlices. Objects are made by the lab's own field manager, never the collection's."""
 
 import glob
 import json
@@ -100,17 +100,79 @@ def daemonset_object(name, namespace, labels, image, command):
     }
 
 
-def kube_proxy_objects(cluster):
+def kube_proxy_objects(cluster, server):
+    """kube-proxy as kubeadm installs it: its ServiceAccount bound to system:node-proxier, the
+    ConfigMap with config.conf and kubeconfig.conf (the pod's token, the API server), and the
+    DaemonSet mounting them."""
     config = {"apiVersion": "kubeproxy.config.k8s.io/v1alpha1", "kind": "KubeProxyConfiguration",
-              "mode": "iptables", "clusterCIDR": cluster.pod_cidr}
+              "mode": "iptables", "clusterCIDR": cluster.pod_cidr,
+              "clientConnection": {"kubeconfig": "/var/lib/kube-proxy/kubeconfig.conf"}}
+    sa = "/var/run/secrets/kubernetes.io/serviceaccount"
+    kubeconfig = {"apiVersion": "v1", "kind": "Config",
+                  "clusters": [{"name": "default", "cluster": {"server": server, "certificate-authority": sa + "/ca.crt"}}],
+                  "users": [{"name": "default", "user": {"tokenFile": sa + "/token"}}],
+                  "contexts": [{"name": "default", "context": {"cluster": "default", "namespace": "default",
+                                                               "user": "default"}}],
+                  "current-context": "default"}
     labels = {"k8s-app": "kube-proxy"}
+    daemonset = daemonset_object("kube-proxy", "kube-system", labels, KUBE_PROXY_IMAGE,
+                                 ["/usr/local/bin/kube-proxy", "--config=/var/lib/kube-proxy/config.conf",
+                                  "--hostname-override=$(NODE_NAME)"])
+    pod = daemonset["spec"]["template"]["spec"]
+    pod.update(serviceAccountName="kube-proxy", priorityClassName="system-node-critical", volumes=[
+        {"name": "kube-proxy", "configMap": {"name": "kube-proxy"}},
+        {"name": "xtables-lock", "hostPath": {"path": "/run/xtables.lock", "type": "FileOrCreate"}},
+        {"name": "lib-modules", "hostPath": {"path": "/lib/modules"}}])
+    pod["containers"][0].update(securityContext={"privileged": True}, volumeMounts=[
+        {"name": "kube-proxy", "mountPath": "/var/lib/kube-proxy"},
+        {"name": "xtables-lock", "mountPath": "/run/xtables.lock"},
+        {"name": "lib-modules", "mountPath": "/lib/modules", "readOnly": True}], env=[
+        {"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}])
     return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "kube-proxy", "namespace": "kube-system"}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+         "metadata": {"name": "kubeadm:node-proxier"},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:node-proxier"},
+         "subjects": [{"kind": "ServiceAccount", "name": "kube-proxy", "namespace": "kube-system"}]},
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kube-proxy", "namespace": "kube-system",
                                                              "labels": {"app": "kube-proxy"}},
-         "data": {"config.conf": yaml.safe_dump(config)}},
-        daemonset_object("kube-proxy", "kube-system", labels, KUBE_PROXY_IMAGE,
-                         ["/usr/local/bin/kube-proxy", "--config=/var/lib/kube-proxy/config.conf"]),
+         "data": {"config.conf": yaml.safe_dump(config), "kubeconfig.conf": yaml.safe_dump(kubeconfig)}},
+        daemonset,
     ]
+
+
+def kubeadm_config(cluster):
+    """kubeadm's record of the cluster (kubeadm-config), which `kubeadm upgrade` reads to decide
+    whether to bring the kube-proxy addon back."""
+    config = {"apiVersion": "kubeadm.k8s.io/v1beta4", "kind": "ClusterConfiguration",
+              "kubernetesVersion": KUBE_PROXY_IMAGE.rsplit(":", 1)[1], "clusterName": cluster.name,
+              "networking": {"podSubnet": cluster.pod_cidr, "serviceSubnet": cluster.service_cidr,
+                             "dnsDomain": "cluster.local"}}
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kubeadm-config", "namespace": "kube-system"},
+            "data": {"ClusterConfiguration": yaml.safe_dump(config)}}
+
+
+def lab_services(nodes):
+    """A few Services with EndpointSlices on the pod stand-ins, so that kube-proxy makes real
+    rules of every kind: ClusterIP, NodePort, session affinity."""
+    from nnlab.topology import pod_ips
+    pods = [pod_ips(n)[0] for n in nodes]
+    specs = [("web", {"type": "ClusterIP", "ports": [{"name": "http", "port": 80, "targetPort": 80}]}),
+             ("web-np", {"type": "NodePort", "ports": [{"name": "http", "port": 8080, "targetPort": 8080}]}),
+             ("sticky", {"type": "ClusterIP", "sessionAffinity": "ClientIP",
+                         "ports": [{"name": "dns", "port": 53, "targetPort": 53, "protocol": "UDP"}]})]
+    objects = []
+    for name, spec in specs:
+        objects.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "default"},
+                        "spec": spec})
+        objects.append({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                        "metadata": {"name": "%s-lab" % name, "namespace": "default",
+                                     "labels": {"kubernetes.io/service-name": name}},
+                        "addressType": "IPv4",
+                        "ports": [{"name": p["name"], "port": p["targetPort"], "protocol": p.get("protocol", "TCP")}
+                                  for p in spec["ports"]],
+                        "endpoints": [{"addresses": [ip], "conditions": {"ready": True}} for ip in pods]})
+    return objects
 
 
 def default_ippool(cluster):
@@ -150,6 +212,11 @@ def calico_crds():
     return docs
 
 
+def server_of(kubeconfig):
+    with open(kubeconfig) as handle:
+        return json.load(handle)["clusters"][0]["cluster"]["server"]
+
+
 def seed(kubeconfig, cluster, nodes, flannel_namespace="kube-flannel"):
     """Seed one cluster's API with what a real cluster of its CNI already has."""
     from kubernetes import client as k8s
@@ -180,8 +247,11 @@ def seed(kubeconfig, cluster, nodes, flannel_namespace="kube-flannel"):
         if cluster.cni == "flannel":
             apply(api, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": flannel_namespace}})
         objects += flannel_objects(cluster, flannel_namespace)
-    if cluster.cni != "kube-router":
-        objects += kube_proxy_objects(cluster)
+    # kube-proxy runs in every cluster; a kube-router cluster is seeded as it is before the role
+    # replaces kube-proxy, with Services for kube-proxy to make rules of, and kubeadm's record.
+    objects += kube_proxy_objects(cluster, server_of(kubeconfig))
+    if cluster.cni == "kube-router":
+        objects += [kubeadm_config(cluster)] + lab_services(nodes)
     for manifest in objects:
         wait_for(lambda m=manifest: apply(api, m) is not None, "%s: %s %s" % (
             cluster.name, manifest["kind"], manifest["metadata"]["name"]), timeout=30)
