@@ -54,7 +54,8 @@ def compare(expected, sessions, exact=True, scope=None):
 
 
 def missing_routes(wanted, routes):
-    """Wanted {dst, via} with no route of BIRD's to dst through via (single path or one of many)."""
+    """Wanted {dst, via} with no route (of the daemon's protocol) to dst through via (single path or
+    one of many; a null via accepts any gateway)."""
     have = {}
     for route in routes:
         gateways = set([route.get("gateway")] + [n.get("gateway") for n in route.get("nexthops", [])])

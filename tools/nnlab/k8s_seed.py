@@ -157,7 +157,7 @@ def lab_services(nodes):
     rules of every kind: ClusterIP, NodePort, session affinity."""
     from nnlab.topology import pod_ips
     pods = [pod_ips(n)[0] for n in nodes]
-    specs = [("web", {"type": "ClusterIP", "ports": [{"name": "http", "port": 80, "targetPort": 80}]}),
+    specs = [("nginx", {"type": "ClusterIP", "ports": [{"name": "http", "port": 80, "targetPort": 80}]}),
              ("web-np", {"type": "NodePort", "ports": [{"name": "http", "port": 8080, "targetPort": 8080}]}),
              ("sticky", {"type": "ClusterIP", "sessionAffinity": "ClientIP",
                          "ports": [{"name": "dns", "port": 53, "targetPort": 53, "protocol": "UDP"}]})]

@@ -225,6 +225,14 @@ class Kubelet:
 
     def sync(self):
         wanted = self.daemonsets()
+        for program, ds in list(wanted.items()):
+            if ds["metadata"].get("deletionTimestamp"):  # foreground deletion: its pods go first
+                for key in [k for k in self.pods if k[0] == program]:
+                    print("%s: %s on %s stopped (DaemonSet deleting)" % (time.strftime("%H:%M:%S"), program, key[1]),
+                          flush=True)
+                    self.pods.pop(key).stop()
+                self.release(program, ds)
+                del wanted[program]
         for key in list(self.pods):
             pod = self.pods[key]
             ds = wanted.get(pod.program)
@@ -255,6 +263,12 @@ class Kubelet:
             pod.started = time.monotonic()
             print("%s: %s on %s cannot start: %s" % (time.strftime("%H:%M:%S"), pod.program, pod.host, exc),
                   flush=True)
+
+    def release(self, program, ds):
+        """What the garbage collector does once a foreground deletion's dependents are gone."""
+        finalizers = [f for f in ds["metadata"].get("finalizers") or [] if f != "foregroundDeletion"]
+        if finalizers != (ds["metadata"].get("finalizers") or []):
+            self.apps.patch_namespaced_daemon_set(program, self.namespace, {"metadata": {"finalizers": finalizers or None}})
 
     def report(self, program, ds):
         """The DaemonSet's status as the DaemonSet controller would write it from the pods."""

@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: kube_router_live
+short_description: Check each cluster's live objects before kube_router_install changes anything; kubeadm's proxy switch
+version_added: 0.5.0
+description:
+  - C(kube_router_live_problems) takes the fabric model and the registered results of three
+    looped C(kubernetes.core.k8s_info) tasks (the Nodes, the Services named in
+    C(kube_router_services), kube-system/kubeadm-config) and returns one line per problem - a
+    Node without C(spec.podCIDR) or with another one than C(node_pod_cidrs) (kube-router routes
+    the Node's), a DSR Service whose port differs from its targetPort, a kubeadm-config older than
+    C(kubeadm.k8s.io/v1beta4) (which cannot disable kube-proxy).
+  - C(kube_router_kubeadm_config) takes the kubeadm-config result and C(disabled) and returns
+    manifest items setting C(proxy.disabled) in each ClusterConfiguration that differs, so that
+    C(kubeadm upgrade) does not bring kube-proxy back (or, for the rollback, does).
+  - C(kube_router_kube_proxy_backup) takes the results of reading kube-proxy's DaemonSet and the
+    backup ConfigMap and returns manifest items keeping the DaemonSet (key C(daemonset.yaml)) in
+    that ConfigMap, only where no copy was kept yet, for the rollback.
+  - All are provided by this one file; call them as C(nodenet.fabric.kube_router_live_problems),
+    C(nodenet.fabric.kube_router_kubeadm_config) and C(nodenet.fabric.kube_router_kube_proxy_backup).
+options:
+  _input:
+    description: The fabric model document (problems), or the kubeadm-config result (kubeadm_config).
+    type: raw
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Stop before any change when a cluster's API disagrees with the inventory
+  ansible.builtin.fail:
+    msg: "{{ problems | join('\n') }}"
+  vars:
+    problems: "{{ nodenet_fabric | nodenet.fabric.kube_router_live_problems(api_nodes, api_services, api_kubeadm) }}"
+  when: problems | length > 0
+"""
+
+RETURN = r"""
+_value:
+  description: Problem lines, or manifest items C({cluster, kubeconfig, manifests}).
+  type: list
+  elements: raw
+"""
+
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import kube_router, kube_router_live, kube_router_resources
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
+
+
+def kube_router_live_problems(document, nodes_found, services_found, kubeadm_found):
+    return kube_router_live.live_problems(fabric_of(document, [kube_router.NAME]), nodes_found, services_found,
+                                          kubeadm_found)
+
+
+def kube_router_kubeadm_config(found, disabled):
+    return kube_router_live.kubeadm_config(found, bool(disabled))
+
+
+def kube_router_kube_proxy_backup(daemonsets, backups, name):
+    return kube_router_live.kube_proxy_backup(daemonsets, backups, name, kube_router_resources.LABELS)
+
+
+class FilterModule:
+    def filters(self):
+        return {"kube_router_live_problems": kube_router_live_problems,
+                "kube_router_kubeadm_config": kube_router_kubeadm_config,
+                "kube_router_kube_proxy_backup": kube_router_kube_proxy_backup}

@@ -1,0 +1,48 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""kube-router's embedded gobgp, read with `gobgp neighbor -j` (the gobgp v4 CLI against its gRPC
+admin port), compared with an expected peer table; and the routes kube-router injects."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+# Which routes are missing is the same question for BIRD's and kube-router's routes.
+from .bird import missing_routes  # noqa: F401  pylint: disable=unused-import
+
+# gobgp's api.PeerState.SessionState, by number
+SESSION_STATES = {0: "unknown", 1: "idle", 2: "connect", 3: "active", 4: "opensent", 5: "openconfirm",
+                  6: "established"}
+KUBE_ROUTER_PROTOCOL = 17  # kube-router injects pod routes as "zebra" (0x11)
+
+
+def parse_neighbors(data):
+    """[{ip, asn, state}] from the JSON `gobgp neighbor -j` prints."""
+    sessions = []
+    for peer in data or []:
+        state = peer.get("state") or {}
+        conf = peer.get("conf") or {}
+        number = state.get("session_state", 0)
+        sessions.append({"ip": state.get("neighbor_address") or conf.get("neighbor_address", ""),
+                         "asn": state.get("peer_asn") or conf.get("peer_asn"),
+                         "state": SESSION_STATES.get(number, str(number))})
+    return sessions
+
+
+def compare(expected, sessions, exact=True):
+    """{table, missing, down, unexpected}: every expected peer present with its ASN and established;
+    with `exact`, no other peer either."""
+    by_ip = dict((s["ip"], s) for s in sessions)
+    table, missing, down = [], [], []
+    for want in expected:
+        have = by_ip.get(want["ip"])
+        row = dict(want, state=have["state"] if have else "missing", asn_seen=have["asn"] if have else None)
+        row["ok"] = bool(have) and have["state"] == "established" and have["asn"] == want["asn"]
+        table.append(row)
+        if have is None:
+            missing.append(want["ip"])
+        elif not row["ok"]:
+            down.append("%s (%s, AS %s)" % (want["ip"], have["state"], have["asn"]))
+    wanted = set(e["ip"] for e in expected)
+    unexpected = sorted(s["ip"] for s in sessions if s["ip"] not in wanted) if exact else []
+    return {"table": table, "missing": missing, "down": down, "unexpected": unexpected}

@@ -1,0 +1,136 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What each cluster's API must already hold before kube_router_install changes anything: every
+Node with the pod CIDR of the inventory (kube-router routes the Node's spec.podCIDR and exits
+without one), every Service named with its ports (DSR cannot remap them), and kubeadm's record
+in a version that can keep kube-proxy away."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from .kube_router import cluster_settings
+
+KUBEADM_WITH_PROXY_SWITCH = "kubeadm.k8s.io/v1beta4"
+
+
+def plain(value):
+    """Plain dicts, lists and strings (Ansible hands filters its own tagged types, which YAML cannot dump)."""
+    return json.loads(json.dumps(value))
+
+
+def found_by_cluster(found):
+    """{cluster: {(name, namespace): object}} of a looped k8s_info result (clusters it could not
+    read are missing_objects' to report)."""
+    result = {}
+    for item in (found or {}).get("results", []):
+        if "resources" in item:
+            result[item["item"]["cluster"]] = dict(
+                ((o["metadata"]["name"], o["metadata"].get("namespace")), o) for o in item["resources"])
+    return result
+
+
+def node_problems(fabric, nodes):
+    lines = []
+    for cluster, objects in sorted(nodes.items()):
+        for node in fabric.cluster_nodes(cluster):
+            obj = objects.get((node.host, None))
+            if obj is None:
+                continue
+            have = (obj.get("spec") or {}).get("podCIDR")
+            if not have:
+                lines.append("cluster %s, node %s: the Node has no spec.podCIDR, and kube-router exits without one; "
+                             "start kube-controller-manager with --allocate-node-cidrs --cluster-cidr=%s"
+                             % (cluster, node.host, fabric.clusters[cluster].pod_cidr))
+            elif have != node.pod_cidrs[0]:
+                lines.append("cluster %s, node %s, node_pod_cidrs: %s differs from the Node's spec.podCIDR %s "
+                             "(allocated by kube-controller-manager), which kube-router routes; set node_pod_cidrs "
+                             "to [%s]" % (cluster, node.host, node.pod_cidrs[0], have, have))
+    return lines
+
+
+def service_problems(fabric, services):
+    lines = []
+    for cluster, objects in sorted(services.items()):
+        for index, svc in enumerate(cluster_settings(fabric, cluster).services):
+            obj = objects.get((svc["name"], svc["namespace"]))
+            if obj is None or not svc["dsr"]:
+                continue
+            for port in (obj.get("spec") or {}).get("ports") or []:
+                target = port.get("targetPort", port["port"])
+                if target != port["port"]:
+                    lines.append("cluster %s, kube_router_services[%d].dsr: Service %s/%s maps port %s to "
+                                 "targetPort %s; kube-router's DSR cannot remap ports, so give it port == "
+                                 "targetPort or drop dsr" % (cluster, index, svc["namespace"], svc["name"],
+                                                             port["port"], target))
+    return lines
+
+
+def kubeadm_problems(fabric, configs):
+    """A kubeadm-config whose ClusterConfiguration cannot say proxy.disabled (before v1beta4)."""
+    lines = []
+    for cluster, objects in sorted(configs.items()):
+        if not cluster_settings(fabric, cluster).replace_kube_proxy:
+            continue
+        for obj in objects.values():
+            text = (obj.get("data") or {}).get("ClusterConfiguration") or ""
+            version = (yaml.safe_load(str(text)) or {}).get("apiVersion")
+            if version != KUBEADM_WITH_PROXY_SWITCH:
+                lines.append("cluster %s: kube-system/kubeadm-config holds a %s ClusterConfiguration, which cannot "
+                             "disable kube-proxy, so `kubeadm upgrade` would bring it back; migrate it first "
+                             "(kubeadm config migrate, to %s)" % (cluster, version, KUBEADM_WITH_PROXY_SWITCH))
+    return lines
+
+
+def live_problems(fabric, nodes_found, services_found, kubeadm_found):
+    return (node_problems(fabric, found_by_cluster(nodes_found))
+            + service_problems(fabric, found_by_cluster(services_found))
+            + kubeadm_problems(fabric, found_by_cluster(kubeadm_found)))
+
+
+def kubeadm_config(found, disabled):
+    """[{cluster, kubeconfig, manifests}] setting ClusterConfiguration's proxy.disabled in each
+    cluster's kubeadm-config (a looped k8s_info result); clusters without one are skipped."""
+    items = []
+    for item in (found or {}).get("results", []):
+        for obj in item.get("resources") or []:
+            config = yaml.safe_load(str(obj["data"]["ClusterConfiguration"])) or {}
+            if bool((config.get("proxy") or {}).get("disabled")) == disabled:
+                continue
+            config.setdefault("proxy", {})["disabled"] = disabled
+            items.append({"cluster": item["item"]["cluster"], "kubeconfig": item["item"]["kubeconfig"], "manifests": [
+                {"apiVersion": "v1", "kind": "ConfigMap",
+                 "metadata": {"name": obj["metadata"]["name"], "namespace": obj["metadata"]["namespace"]},
+                 "data": {"ClusterConfiguration": yaml.safe_dump(config, default_flow_style=False)}}]})
+    return items
+
+
+
+
+
+# Fields the API server sets; a DaemonSet restored from the copy gets its own.
+SERVER_FIELDS = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink",
+                 "deletionTimestamp", "deletionGracePeriodSeconds")
+
+
+def kube_proxy_backup(daemonsets, backups, name, labels):
+    """Manifest items keeping each cluster's kube-proxy DaemonSet in ConfigMap `name` (key
+    daemonset.yaml), only where the DaemonSet exists and no copy was kept yet (a rerun, once it is
+    gone, keeps the first copy)."""
+    kept = set(cluster for cluster, objects in found_by_cluster(backups).items() if objects)
+    items = []
+    for item in (daemonsets or {}).get("results", []):
+        cluster = item["item"]["cluster"]
+        for obj in item.get("resources") or []:
+            if cluster in kept:
+                continue
+            obj = plain(obj)
+            meta = dict((k, v) for k, v in obj["metadata"].items() if k not in SERVER_FIELDS)
+            copy = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": meta, "spec": obj["spec"]}
+            items.append({"cluster": cluster, "kubeconfig": item["item"]["kubeconfig"], "manifests": [
+                {"apiVersion": "v1", "kind": "ConfigMap",
+                 "metadata": {"name": name, "namespace": obj["metadata"]["namespace"], "labels": dict(labels)},
+                 "data": {"daemonset.yaml": yaml.safe_dump(copy, default_flow_style=False)}}]})
+    return items

@@ -1,0 +1,57 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One kube-router node's plan: its CNI files, the peers and routes kube-router must give it
+(kube-router's own peering rules, network_routes_controller and bgp_peers), and what the
+kube-proxy cleanup reads."""
+
+from __future__ import annotations
+
+from .kube_router import NAME, reflectors
+from .kube_router_resources import node_cni
+
+
+def expected_peers(fabric, host):
+    """[{ip, asn, kind}]: an RR client peers only with the RRs; an RR, or any node without RRs,
+    with every other node of the cluster; every node with the peer routers."""
+    node = fabric.nodes[host]
+    s = fabric.facets[NAME][host]
+    rrs = set(n.host for n in reflectors(fabric, node.cluster))
+    peers = []
+    for other in fabric.cluster_nodes(node.cluster):
+        if other.host == host or (rrs and host not in rrs and other.host not in rrs):
+            continue
+        kind = "route reflector" if other.host in rrs else ("rr client" if rrs else "node")
+        peers.append({"ip": other.ip, "asn": s.cluster_asn, "kind": kind, "node": other.host})
+    peers += [{"ip": p["ip"], "asn": p["asn"], "kind": "peer router", "node": ""} for p in s.peers]
+    return peers
+
+
+def expected_routes(fabric, host):
+    """Every other node's pod CIDR, via its IP on the node's subnet (an overlay tunnel or a router
+    carries the others: any gateway)."""
+    node = fabric.nodes[host]
+    s = fabric.facets[NAME][host]
+    routes = []
+    for other in fabric.cluster_nodes(node.cluster):
+        if other.host == host or not s.switch("advertise_pod_cidr"):
+            continue
+        via = other.ip if other.subnet == node.subnet else None
+        routes += [{"dst": cidr, "via": via, "node": other.host} for cidr in other.pod_cidrs]
+    return routes
+
+
+def node_plan(fabric, host):
+    node = fabric.nodes[host]
+    s = fabric.facets[NAME][host]
+    cluster = fabric.clusters[node.cluster]
+    router = s.switch("run_router")
+    return {
+        "cluster": node.cluster,
+        "applied": bool(cluster.kubeconfig),
+        "cni": node_cni(fabric, host),
+        "replace_kube_proxy": s.replace_kube_proxy,
+        "cleanup": {"service_cidrs": [cluster.service_cidr]},
+        "verify": {"sessions": expected_peers(fabric, host) if router else [],
+                   "routes": expected_routes(fabric, host) if router else [],
+                   "router": router},
+    }
