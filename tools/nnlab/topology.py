@@ -159,6 +159,7 @@ def expected_paths(fabric):
     switched = set(fabric.members.get(hostgw.NAME, []))
     flannel = set(flannel_nodes(fabric))
     calico_bgp = set(fabric.members.get(bgp.NAME, []))
+    kube_router = set(fabric.members.get("kube_router_install", []))
     nodes = sorted(fabric.nodes.values(), key=lambda n: n.host)
     paths = []
     for src in nodes:
@@ -172,6 +173,8 @@ def expected_paths(fabric):
                 role = "flannel_hostgw"
             elif src.cluster == dst.cluster and src.host in calico_bgp and dst.host in calico_bgp:
                 role = "calico BGP (lab calico-node: BIRD)"
+            elif src.cluster == dst.cluster and src.host in kube_router and dst.host in kube_router:
+                role = "kube-router (BGP, lab kubelet)"
             elif src.cluster == dst.cluster and src.host in flannel:
                 role = "flannel vxlan (lab stand-in)"
             for ip in pod_ips(dst):

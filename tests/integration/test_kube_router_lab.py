@@ -1,0 +1,212 @@
+"""kube_router_install against the real programs (tools/lab up -i inventories/kube-router, seed 003):
+a kube-apiserver, kube-proxy (iptables mode) making real rules from real Services and
+EndpointSlices, then kube-router (built at v2.10.0) started by the lab's kubelet stand-in from the
+DaemonSet the role applies. Judged by the kernel, kube-router's gobgp and the API server."""
+import json
+import re
+import subprocess
+
+import pytest
+import yaml
+
+from lab_run import NODE_ROOT, ROOT, lab, playbook, recap
+
+INVENTORY = ROOT / "inventories" / "kube-router"
+PLAYBOOK = "playbooks/kube_router_install.yml"
+NODES = {"k8s-1": "172.26.6.1", "k8s-2": "172.26.6.2", "k8s-3": "172.26.6.3"}
+CIDRS = {"k8s-1": "10.244.0.0/24", "k8s-2": "10.244.1.0/24", "k8s-3": "10.244.2.0/24"}
+PODS = {"k8s-1": "10.244.0.1", "k8s-2": "10.244.1.1", "k8s-3": "10.244.2.1"}
+GOBGP = str(ROOT / ".k8s" / "bin" / "gobgp")
+# What a node already has that is not kube-proxy's: Docker's, Calico's and a user's rules.
+FOREIGN = ["iptables -A INPUT -p tcp --dport 22 -j ACCEPT", "iptables -N DOCKER-USER",
+           "iptables -A DOCKER-USER -j RETURN", "iptables -A FORWARD -j DOCKER-USER",
+           "iptables -t nat -N cali-nat-outgoing",
+           "iptables -t nat -A cali-nat-outgoing -s 10.244.0.0/16 -j MASQUERADE",
+           "iptables -t nat -A POSTROUTING -m comment --comment cali:O3lYWMrLQYEMJtB5 -j cali-nat-outgoing"]
+KUBE_PROXY_CHAIN = re.compile(r"^KUBE-(SERVICES|NODEPORTS|POSTROUTING|MARK-MASQ|PROXY-CANARY|EXTERNAL-SERVICES|FORWARD|"
+                              r"PROXY-FIREWALL|SVC-|SVL-|SEP-|FW-|EXT-)")
+
+
+def run(*argv):
+    return playbook(INVENTORY, *argv, playbook=PLAYBOOK)
+
+
+def sh(*argv):
+    return subprocess.run(list(argv), capture_output=True, text=True)
+
+
+def save(host):
+    """iptables-save of the node, counters left out (they move with traffic)."""
+    lines = sh("ip", "netns", "exec", host, "iptables-save").stdout.splitlines()
+    return [re.sub(r" \[\d+:\d+\]$", "", line) for line in lines if not line.startswith("#")]
+
+
+def chains(lines):
+    return set(line[1:].split()[0] for line in lines if line.startswith(":"))
+
+
+def kube_proxy_lines(lines):
+    """Lines of kube-proxy's: its chains' declarations and rules, and jumps into them."""
+    def owned(line):
+        words = line.split()
+        if line.startswith(":"):
+            return bool(KUBE_PROXY_CHAIN.match(words[0][1:]))
+        if line.startswith("-A "):
+            target = words[words.index("-j") + 1] if "-j" in words else ""
+            return bool(KUBE_PROXY_CHAIN.match(words[1]) or KUBE_PROXY_CHAIN.match(target))
+        return False
+    return [line for line in lines if owned(line)]
+
+
+def foreign(lines):
+    """Every line that is not kube-proxy's (kube-router's own come later): what must stay."""
+    theirs = set(kube_proxy_lines(lines))
+    return [line for line in lines if line not in theirs]
+
+
+def kept_in_order(lines, after):
+    """The lines still in `after`, unchanged and in the same order (kube-router adds its own
+    rules between them); the lines that are not."""
+    rest = iter(after)
+    return [line for line in lines if not any(line == other for other in rest)]
+
+
+def peers(host):
+    out = sh("ip", "netns", "exec", host, GOBGP, "neighbor", "-j").stdout
+    return dict((p["state"]["neighbor_address"], (p["state"].get("peer_asn"), p["state"].get("session_state")))
+                for p in json.loads(out or "[]"))
+
+
+def kube_router_routes(host):
+    routes = json.loads(sh("ip", "-n", host, "-j", "route", "show", "proto", "17").stdout or "[]")
+    return dict((r["dst"], r.get("gateway")) for r in routes)
+
+
+def pings(src, targets):
+    procs = [(ip, subprocess.Popen(["ip", "netns", "exec", src, "ping", "-n", "-q", "-c", "1", "-W", "1", ip],
+                                   stdout=subprocess.DEVNULL)) for ip in targets]
+    return dict((ip, proc.wait() == 0) for ip, proc in procs)
+
+
+def api():
+    from kubernetes import config
+    return config.new_client_from_config(config_file=str(NODE_ROOT / "k8s" / "k8s" / "kubeconfig"))
+
+
+def daemonset(name):
+    from kubernetes import client
+    try:
+        return client.AppsV1Api(api()).read_namespaced_daemon_set(name, "kube-system")
+    except client.ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def conflist(host):
+    path = NODE_ROOT / host / "etc" / "cni" / "net.d" / "10-kuberouter.conflist"
+    return path.read_text() if path.exists() else None
+
+
+def wait_for_kube_proxy_rules(host, timeout=60):
+    import time
+    deadline = time.monotonic() + timeout
+    while not any(line.startswith(":KUBE-SVC-") for line in save(host)):
+        assert time.monotonic() < deadline, "kube-proxy made no rules on %s" % host
+        time.sleep(1)
+
+
+@pytest.fixture(scope="module")
+def kr_lab(tmp_path_factory):
+    proc = lab("up", "-i", str(INVENTORY))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for host in NODES:
+        for rule in FOREIGN:
+            assert sh("ip", "netns", "exec", host, *rule.split()).returncode == 0, rule
+        wait_for_kube_proxy_rules(host)
+    # a flannel leftover that the role must set aside (and keep)
+    for host in NODES:
+        folder = NODE_ROOT / host / "etc" / "cni" / "net.d"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "10-flannel.conflist").write_text('{"name":"cbr0","cniVersion":"0.3.1","plugins":[]}\n')
+    yield {"before": dict((h, save(h)) for h in NODES), "tmp": tmp_path_factory.mktemp("kr")}
+    lab("down")
+
+
+def test_a_node_whose_pod_cidr_differs_from_the_api_is_refused_and_nothing_changes(kr_lab):
+    wrong = kr_lab["tmp"] / "wrong.yml"
+    wrong.write_text(yaml.safe_dump({"all": {"hosts": {"k8s-3": {"node_pod_cidrs": ["10.244.7.0/24"]}}}}))
+    rc, out = playbook(INVENTORY, "-i", str(wrong), playbook=PLAYBOOK)
+    assert rc != 0
+    assert "cluster k8s, node k8s-3, node_pod_cidrs: 10.244.7.0/24 differs from the Node's spec.podCIDR 10.244.2.0/24" in out
+    assert "nothing was changed on any host" in out
+    assert daemonset("kube-router") is None and daemonset("kube-proxy") is not None
+    for host in NODES:
+        assert conflist(host) is None
+        assert kube_proxy_lines(save(host)), host  # kube-proxy's rules are all still there
+
+
+def test_check_mode_reports_changes_and_changes_nothing(kr_lab):
+    rc, out = run("--check", "--diff")
+    assert rc == 0, out[-3000:]
+    assert any(counts["changed"] for counts in recap(out).values())
+    assert daemonset("kube-router") is None and daemonset("kube-proxy") is not None
+    for host in NODES:
+        assert conflist(host) is None
+        assert kept_in_order(foreign(kr_lab["before"][host]), save(host)) == [], host
+        assert kube_proxy_lines(save(host)), host
+        assert (NODE_ROOT / host / "etc" / "cni" / "net.d" / "10-flannel.conflist").exists()
+
+
+def test_seed_003_end_to_end(kr_lab):
+    # Before: kube-proxy only; no node routes another node's pods.
+    assert not any(pings("k8s-1-pod", [PODS["k8s-2"], PODS["k8s-3"]]).values())
+    rc, out = run()
+    assert rc == 0, out[-4000:]
+    for host, ip in NODES.items():
+        # kube-router's gobgp: every other node, AS 64512, established (6)
+        assert peers(host) == dict((NODES[o], (64512, 6)) for o in NODES if o != host), host
+        assert kube_router_routes(host) == dict((CIDRS[o], NODES[o]) for o in NODES if o != host), host
+        assert all(pings("%s-pod" % host, [PODS[o] for o in NODES if o != host]).values()), host
+        after = save(host)
+        # every chain and rule kube-proxy made is gone; kubelet's KUBE-FIREWALL and every foreign line stay
+        assert kube_proxy_lines(after) == [], host
+        assert kept_in_order(foreign(kr_lab["before"][host]), after) == [], host
+        assert "KUBE-FIREWALL" in chains(after) and "DOCKER-USER" in chains(after)
+        # the CNI: ours in place, byte for byte as kube-router left it; flannel's set aside with a copy
+        cni = NODE_ROOT / host / "etc" / "cni" / "net.d"
+        assert json.loads(conflist(host))["plugins"][0]["ipam"]["ranges"] == [[{"subnet": CIDRS[host]}]]
+        assert not (cni / "10-flannel.conflist").exists()
+        kept = NODE_ROOT / host / "var" / "lib" / "nodenet-fabric" / "cni-replaced" / "10-flannel.conflist"
+        assert kept.read_text().startswith('{"name":"cbr0"')
+    before, after = kr_lab["before"]["k8s-2"], save("k8s-2")
+    print("k8s-2 iptables-save lines: before %d (kube-proxy's %d, foreign %d), after %d (foreign %d kept, "
+          "kube-router's %d)" % (len(before), len(kube_proxy_lines(before)), len(foreign(before)), len(after),
+                                len(foreign(before)) - len(kept_in_order(foreign(before), after)),
+                                len(after) - len(foreign(before))))
+
+
+def test_the_objects_read_back_from_the_api_server(kr_lab):
+    from kubernetes import client
+    assert daemonset("kube-proxy") is None
+    ds = daemonset("kube-router")
+    container = ds.spec.template.spec.containers[0]
+    assert "--run-router=true" in container.args and "--run-firewall=true" in container.args
+    assert "--run-service-proxy=false" in container.args  # the lab's overlay: no IPVS here
+    assert "--service-cluster-ip-range=10.254.0.0/16" in container.args
+    assert not ds.spec.template.spec.host_ipc and not ds.spec.template.spec.host_pid  # no DSR service
+    core = client.CoreV1Api(api())
+    kept = core.read_namespaced_config_map("kube-proxy-replaced-by-kube-router", "kube-system")
+    assert yaml.safe_load(kept.data["daemonset.yaml"])["metadata"]["name"] == "kube-proxy"
+    kubeadm = yaml.safe_load(core.read_namespaced_config_map("kubeadm-config", "kube-system").data["ClusterConfiguration"])
+    assert kubeadm["proxy"] == {"disabled": True}
+    nginx = core.read_namespaced_service("nginx", "default")
+    assert nginx.metadata.annotations["kube-router.io/service.scheduler"] == "dh"
+    managers = [m.manager for m in nginx.metadata.managed_fields]
+    assert "nodenet.fabric" in managers
+
+
+def test_a_rerun_changes_nothing(kr_lab):
+    rc, out = run()
+    assert rc == 0, out[-3000:]
+    assert all(counts["changed"] == 0 for counts in recap(out).values()), recap(out)
