@@ -20,8 +20,12 @@ description:
   - C(kube_router_kube_proxy_backup) takes the results of reading kube-proxy's DaemonSet and the
     backup ConfigMap and returns manifest items keeping the DaemonSet (key C(daemonset.yaml)) in
     that ConfigMap, only where no copy was kept yet, for the rollback.
+  - C(kube_router_kube_proxy_restore) takes the results of reading the backup ConfigMap and
+    kube-proxy's DaemonSet and returns C({cluster, kubeconfig, definition}) to re-create the
+    DaemonSet from the copy, where it is not there (the rollback).
   - All are provided by this one file; call them as C(nodenet.fabric.kube_router_live_problems),
-    C(nodenet.fabric.kube_router_kubeadm_config) and C(nodenet.fabric.kube_router_kube_proxy_backup).
+    C(nodenet.fabric.kube_router_kubeadm_config), C(nodenet.fabric.kube_router_kube_proxy_backup) and
+    C(nodenet.fabric.kube_router_kube_proxy_restore).
 options:
   _input:
     description: The fabric model document (problems), or the kubeadm-config result (kubeadm_config).
@@ -62,8 +66,13 @@ def kube_router_kube_proxy_backup(daemonsets, backups, name):
     return kube_router_live.kube_proxy_backup(daemonsets, backups, name, kube_router_resources.LABELS)
 
 
+def kube_router_kube_proxy_restore(kept, current):
+    return kube_router_live.kube_proxy_restore(kept, current)
+
+
 class FilterModule:
     def filters(self):
         return {"kube_router_live_problems": kube_router_live_problems,
                 "kube_router_kubeadm_config": kube_router_kubeadm_config,
-                "kube_router_kube_proxy_backup": kube_router_kube_proxy_backup}
+                "kube_router_kube_proxy_backup": kube_router_kube_proxy_backup,
+                "kube_router_kube_proxy_restore": kube_router_kube_proxy_restore}

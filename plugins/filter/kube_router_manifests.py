@@ -28,6 +28,11 @@ options:
     type: str
     required: true
     choices: [base, nodes, services, daemonset]
+  release:
+    description: Each object with only its name (and namespace); applied by our field manager it
+      gives back every field we set (the rollback uses it for the Node and Service annotations).
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -55,10 +60,10 @@ from ansible_collections.nodenet.fabric.plugins.plugin_utils import kube_router,
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 
 
-def kube_router_manifests(document, step):
+def kube_router_manifests(document, step, release=False):
     if step not in kube_router_resources.STEPS:
         raise AnsibleFilterError("step %r is not one of %s" % (step, ", ".join(kube_router_resources.STEPS)))
-    return kube_router_resources.manifests(fabric_of(document, [kube_router.NAME]), step)
+    return kube_router_resources.manifests(fabric_of(document, [kube_router.NAME]), step, bool(release))
 
 
 class FilterModule:

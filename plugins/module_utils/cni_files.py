@@ -76,6 +76,7 @@ def view(conf_dir, file, present_names, content):
 
 def after_names(conf_dir, steps):
     """The directory's file names once the steps are done (what check mode predicts)."""
+    conf_dir = conf_dir.rstrip("/") or "/"
     result = names(conf_dir)
     for action, source, target in steps:
         if action in ("write", "restore") and os.path.dirname(target) == conf_dir:

@@ -75,7 +75,7 @@ def main():
         state=dict(type="str", choices=["present", "absent"], default="present"), root=dict(type="str", default="")),
         supports_check_mode=True)
     p = module.params
-    conf_dir, backup_dir = p["root"] + p["dir"], p["root"] + p["backup_dir"]
+    conf_dir, backup_dir = (p["root"] + p["dir"]).rstrip("/") or "/", (p["root"] + p["backup_dir"]).rstrip("/") or "/"
     ours = conf_dir.rstrip("/") + "/" + p["file"]
     old = cni_files.read(ours)
     before = cni_files.view(conf_dir, p["file"], cni_files.names(conf_dir), old and old.decode(errors="replace"))

@@ -451,9 +451,6 @@ def check_topology(fabric, name, nodes, settings):
     if rrs and not settings.rr_cluster_id:
         error(fabric, name, rrs[0].host, "kube_router_rr_cluster_id", "is required with route reflectors: the "
               "cluster ID every RR and client is annotated with (kube-router.io/rr.server / rr.client), e.g. 42")
-    if not rrs and settings.rr_cluster_id and not on["full_mesh"]:
-        error(fabric, name, nodes[0].host, "kube_router_full_mesh", "is false and no node is a route reflector: "
-              "nodes would have no BGP session with each other. Keep the full mesh or name route reflectors")
     subnets = sorted(set(n.subnet for n in nodes))
     if len(subnets) > 1 and not on["overlay"] and not settings.peers:
         error(fabric, name, nodes[0].host, "kube_router_overlay", (

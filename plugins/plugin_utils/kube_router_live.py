@@ -134,3 +134,17 @@ def kube_proxy_backup(daemonsets, backups, name, labels):
                  "metadata": {"name": name, "namespace": obj["metadata"]["namespace"], "labels": dict(labels)},
                  "data": {"daemonset.yaml": yaml.safe_dump(copy, default_flow_style=False)}}]})
     return items
+
+
+def kube_proxy_restore(kept, current):
+    """[{cluster, kubeconfig, definition}]: kube-proxy's DaemonSet from the copy kept, for each
+    cluster that has the copy and no kube-proxy DaemonSet (a rerun of the rollback finds it there)."""
+    present = set(cluster for cluster, objects in found_by_cluster(current).items() if objects)
+    items = []
+    for item in (kept or {}).get("results", []):
+        cluster = item["item"]["cluster"]
+        for obj in item.get("resources") or []:
+            if cluster not in present:
+                items.append({"cluster": cluster, "kubeconfig": item["item"]["kubeconfig"],
+                              "definition": yaml.safe_load(str(obj["data"]["daemonset.yaml"]))})
+    return items

@@ -27,15 +27,17 @@ def expected_peers(fabric, host):
 
 
 def expected_routes(fabric, host):
-    """Every other node's pod CIDR, via its IP on the node's subnet (an overlay tunnel or a router
-    carries the others: any gateway)."""
+    """Every other node's pod CIDR, via its IP on the node's subnet (an overlay tunnel, always with
+    overlay-type full, or a router carries the others: any gateway)."""
     node = fabric.nodes[host]
     s = fabric.facets[NAME][host]
     routes = []
     for other in fabric.cluster_nodes(node.cluster):
         if other.host == host or not s.switch("advertise_pod_cidr"):
             continue
-        via = other.ip if other.subnet == node.subnet else None
+        # kube-router tunnels to every node with overlay-type full, and across subnets with subnet
+        tunnel = s.switch("overlay") and (s.overlay_type == "full" or other.subnet != node.subnet)
+        via = None if tunnel or other.subnet != node.subnet else other.ip
         routes += [{"dst": cidr, "via": via, "node": other.host} for cidr in other.pod_cidrs]
     return routes
 

@@ -37,11 +37,23 @@ SERVICE_ANNOTATIONS = {"scheduler": "kube-router.io/service.scheduler", "dsr": "
                        "hairpin": "kube-router.io/service.hairpin", "local": "kube-router.io/service.local"}
 
 
-def manifests(fabric, step):
-    """[{cluster, kubeconfig, manifests}] of one step, for every cluster of the group."""
+def manifests(fabric, step, release=False):
+    """[{cluster, kubeconfig, manifests}] of one step, for every cluster of the group. With
+    `release`, each object with nothing of ours in it (name and namespace only): applied by our
+    field manager, it gives back every field we set (the rollback)."""
     render = {"base": base, "nodes": nodes, "services": services, "daemonset": daemonset}[step]
-    return [{"cluster": name, "kubeconfig": fabric.clusters[name].kubeconfig, "manifests": render(fabric, name)}
-            for name in clusters(fabric)]
+    result = []
+    for name in clusters(fabric):
+        objects = render(fabric, name)
+        if release:
+            objects = [released(o) for o in objects]
+        result.append({"cluster": name, "kubeconfig": fabric.clusters[name].kubeconfig, "manifests": objects})
+    return result
+
+
+def released(obj):
+    meta = dict((k, v) for k, v in obj["metadata"].items() if k in ("name", "namespace"))
+    return {"apiVersion": obj["apiVersion"], "kind": obj["kind"], "metadata": meta}
 
 
 def meta(settings, name, namespaced=True):

@@ -210,3 +210,39 @@ def test_a_rerun_changes_nothing(kr_lab):
     rc, out = run()
     assert rc == 0, out[-3000:]
     assert all(counts["changed"] == 0 for counts in recap(out).values()), recap(out)
+
+
+def test_rollback_brings_kube_proxy_and_the_replaced_cni_back_then_removes_kube_router(kr_lab):
+    from kubernetes import client
+    rc, out = run("-e", "kube_router_state=absent")
+    assert rc == 0, out[-3000:]
+    ds = daemonset("kube-proxy")
+    assert ds is not None and ds.status.number_ready == len(NODES)
+    assert daemonset("kube-router") is None
+    core = client.CoreV1Api(api())
+    for read in (lambda: core.read_namespaced_service_account("kube-router", "kube-system"),
+                 lambda: core.read_namespaced_config_map("kube-proxy-replaced-by-kube-router", "kube-system"),
+                 lambda: client.RbacAuthorizationV1Api(api()).read_cluster_role("kube-router")):
+        with pytest.raises(client.ApiException) as gone:
+            read()
+        assert gone.value.status == 404
+    kubeadm = yaml.safe_load(core.read_namespaced_config_map("kubeadm-config", "kube-system").data["ClusterConfiguration"])
+    assert kubeadm["proxy"] == {"disabled": False}
+    assert not (core.read_namespaced_service("nginx", "default").metadata.annotations or {})
+    for host in NODES:
+        cni = NODE_ROOT / host / "etc" / "cni" / "net.d"
+        assert sorted(p.name for p in cni.iterdir()) == ["10-flannel.conflist"], host
+        assert (cni / "10-flannel.conflist").read_text().startswith('{"name":"cbr0"')
+        wait_for_kube_proxy_rules(host)  # the real kube-proxy is back and made its rules again
+        assert kept_in_order(foreign(kr_lab["before"][host]), save(host)) == [], host
+    rc, out = run("-e", "kube_router_state=absent")
+    assert rc == 0 and all(c["changed"] == 0 for c in recap(out).values()), recap(out)
+
+
+def test_forward_again_after_a_rollback(kr_lab):
+    rc, out = run()
+    assert rc == 0, out[-3000:]
+    for host in NODES:
+        assert peers(host) == dict((NODES[o], (64512, 6)) for o in NODES if o != host), host
+        assert kube_proxy_lines(save(host)) == [], host
+        assert all(pings("%s-pod" % host, [PODS[o] for o in NODES if o != host]).values()), host
