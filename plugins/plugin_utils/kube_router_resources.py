@@ -33,6 +33,7 @@ PASSWORDS_DIR = "/etc/kube-router/peer-passwords"
 PASSWORDS_KEY = "peer-router-passwords"
 SECRET = "kube-router-peer-passwords"
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+CONFIG_ANNOTATION = "nodenet.fabric/kube-router-config"
 SERVICE_ANNOTATIONS = {"scheduler": "kube-router.io/service.scheduler", "dsr": "kube-router.io/service.dsr",
                        "hairpin": "kube-router.io/service.hairpin", "local": "kube-router.io/service.local"}
 
@@ -241,7 +242,17 @@ def daemonset(fabric, cluster):
     return [{"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": dict(meta(s, APP), labels=dict(LABELS, tier="node")),
              "spec": {"selector": {"matchLabels": labels},
                       "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
-                      "template": {"metadata": {"labels": labels}, "spec": pod}}}]
+                      "template": {"metadata": {"labels": labels, "annotations": {
+                          CONFIG_ANNOTATION: config_digest(fabric, cluster)}}, "spec": pod}}}]
+
+
+def config_digest(fabric, cluster):
+    """What kube-router reads only when it starts (its Node's annotations, the kubeconfig), as a
+    digest in the pod template: when it changes, the DaemonSet rolls kube-router out again."""
+    import hashlib
+    s = cluster_settings(fabric, cluster)
+    text = json.dumps({"nodes": node_annotations(fabric, cluster), "kubeconfig": kubeconfig(s)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def node_cni(fabric, host):

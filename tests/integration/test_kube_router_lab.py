@@ -246,3 +246,26 @@ def test_forward_again_after_a_rollback(kr_lab):
         assert peers(host) == dict((NODES[o], (64512, 6)) for o in NODES if o != host), host
         assert kube_proxy_lines(save(host)) == [], host
         assert all(pings("%s-pod" % host, [PODS[o] for o in NODES if o != host]).values()), host
+
+
+def test_a_route_reflector_then_back_to_the_full_mesh(kr_lab):
+    from kubernetes import client
+    rr = kr_lab["tmp"] / "rr.yml"
+    rr.write_text(yaml.safe_dump({"all": {"children": {"k8s": {
+        "vars": {"kube_router_rr_cluster_id": "42", "kube_router_accept_single_rr": True},
+        "hosts": {"k8s-1": {"kube_router_route_reflector": True}}}}}}))
+    rc, out = playbook(INVENTORY, "-i", str(rr), playbook=PLAYBOOK)
+    assert rc == 0, out[-3000:]
+    # the clients peer only with the reflector, which peers with both; kube-router reads its Node's
+    # annotations when it starts, so the DaemonSet rolled it out again
+    assert peers("k8s-1") == {NODES["k8s-2"]: (64512, 6), NODES["k8s-3"]: (64512, 6)}
+    assert peers("k8s-2") == {NODES["k8s-1"]: (64512, 6)}
+    assert peers("k8s-3") == {NODES["k8s-1"]: (64512, 6)}
+    assert client.CoreV1Api(api()).read_node("k8s-3").metadata.annotations["kube-router.io/rr.client"] == "42"
+    for host in NODES:  # reflected routes keep the originating node as next hop
+        assert kube_router_routes(host) == dict((CIDRS[o], NODES[o]) for o in NODES if o != host), host
+        assert all(pings("%s-pod" % host, [PODS[o] for o in NODES if o != host]).values()), host
+    rc, out = run()
+    assert rc == 0, out[-3000:]
+    assert peers("k8s-2") == {NODES["k8s-1"]: (64512, 6), NODES["k8s-3"]: (64512, 6)}
+    assert "kube-router.io/rr.client" not in (client.CoreV1Api(api()).read_node("k8s-3").metadata.annotations or {})

@@ -815,3 +815,20 @@ def test_missing_routes_as_ip_route_prints_them(seed003):
     multipath = [{"dst": "10.244.1.0/24", "nexthops": [{"gateway": "172.26.6.9"}, {"gateway": "172.26.6.2"}]},
                  {"dst": "10.244.2.0/24", "gateway": "172.26.6.1"}]
     assert gobgp.missing_routes(wanted, multipath) == []
+
+
+def test_the_daemonset_rolls_out_again_when_what_kube_router_reads_at_start_changes(seed003):
+    def digest(fabric):
+        ds = kube_router_resources.manifests(fabric, "daemonset")[0]["manifests"][0]
+        return ds["spec"]["template"]["metadata"]["annotations"][kube_router_resources.CONFIG_ANNOTATION]
+
+    def one_rr(hostvars, groups):
+        every_node(kube_router_rr_cluster_id="42", kube_router_accept_single_rr=True)(hostvars, groups)
+        hostvars["k8s-1"]["kube_router_route_reflector"] = True
+
+    seed = digest(valid(seed003))
+    assert digest(valid(seed003)) == seed
+    assert digest(valid(seed003, one_rr)) != seed
+    assert digest(valid(seed003, every_node(kube_router_full_mesh=False))) != seed
+    assert digest(valid(seed003, every_node(kube_router_apiserver="https://10.0.0.9:6443"))) != seed
+    assert digest(valid(seed003, every_node(kube_router_hairpin_mode=True))) == seed  # an arg: the template changes anyway
