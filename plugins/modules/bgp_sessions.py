@@ -100,12 +100,9 @@ routes_missing:
   elements: str
 """
 
-import json
-import time
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nodenet.fabric.plugins.module_utils import bird
+from ansible_collections.nodenet.fabric.plugins.module_utils import bird, session_table
 
 
 def read(module):
@@ -113,24 +110,12 @@ def read(module):
     if rc != 0:
         return None, "birdc failed: %s" % (err or out).strip()
     sessions = bird.parse_protocols(out)
-    routes = []
-    if module.params["routes"]:
-        rc, out, err = module.run_command(["ip", "-j", "route", "show", "proto", str(bird.BIRD_PROTOCOL)])
-        if rc != 0:
-            return None, "ip route failed: %s" % err.strip()
-        routes = json.loads(out or "[]")
+    routes, error = session_table.routes_of(module, bird.BIRD_PROTOCOL) if module.params["routes"] else ([], None)
+    if error:
+        return None, error
     result = bird.compare(module.params["expected"], sessions, module.params["exact"], module.params["scope"])
     result["routes_missing"] = bird.missing_routes(module.params["routes"], routes)
     return result, None
-
-
-def mismatch(result):
-    parts = []
-    for key, what in (("missing", "missing"), ("down", "not Established"), ("unexpected", "unexpected"),
-                      ("routes_missing", "routes missing")):
-        if result[key]:
-            parts.append("%s: %s" % (what, ", ".join(result[key])))
-    return "; ".join(parts)
 
 
 def main():
@@ -142,18 +127,7 @@ def main():
         timeout=dict(type="int", default=0),
         birdc=dict(type="list", elements="str", default=["birdc", "-s", "/var/run/calico/bird.ctl"])),
         supports_check_mode=True)
-    deadline = time.monotonic() + module.params["timeout"]
-    while True:
-        result, error = read(module)
-        problem = error or mismatch(result)
-        if not problem or time.monotonic() >= deadline:
-            break
-        time.sleep(0.5)
-    if error:
-        module.fail_json(msg=error, changed=False)
-    if problem:
-        module.fail_json(msg="BGP sessions do not match the expected table: %s" % problem, changed=False, **result)
-    module.exit_json(changed=False, **result)
+    session_table.wait(module, read, "Established", "BGP sessions")
 
 
 if __name__ == "__main__":

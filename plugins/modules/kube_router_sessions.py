@@ -95,11 +95,10 @@ routes_missing:
 """
 
 import json
-import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nodenet.fabric.plugins.module_utils import gobgp
+from ansible_collections.nodenet.fabric.plugins.module_utils import gobgp, session_table
 
 
 def read(module):
@@ -111,24 +110,13 @@ def read(module):
         sessions = gobgp.parse_neighbors(json.loads(out or "[]"))
     except ValueError:
         return None, "gobgp printed no JSON: %s" % out[:200]
-    routes = []
-    if module.params["routes"]:
-        rc, out, err = module.run_command(["ip", "-j", "route", "show", "proto", str(gobgp.KUBE_ROUTER_PROTOCOL)])
-        if rc != 0:
-            return None, "ip route failed: %s" % err.strip()
-        routes = json.loads(out or "[]")
+    routes, error = (session_table.routes_of(module, gobgp.KUBE_ROUTER_PROTOCOL) if module.params["routes"]
+                     else ([], None))
+    if error:
+        return None, error
     result = gobgp.compare(module.params["expected"], sessions, module.params["exact"])
     result["routes_missing"] = gobgp.missing_routes(module.params["routes"], routes)
     return result, None
-
-
-def mismatch(result):
-    parts = []
-    for key, what in (("missing", "missing"), ("down", "not established"), ("unexpected", "unexpected"),
-                      ("routes_missing", "routes missing")):
-        if result[key]:
-            parts.append("%s: %s" % (what, ", ".join(result[key])))
-    return "; ".join(parts)
 
 
 def main():
@@ -140,19 +128,7 @@ def main():
         gobgp=dict(type="list", elements="str", default=["gobgp"]),
         port=dict(type="int", default=50051)),
         supports_check_mode=True)
-    deadline = time.monotonic() + module.params["timeout"]
-    while True:
-        result, error = read(module)
-        problem = error or mismatch(result)
-        if not problem or time.monotonic() >= deadline:
-            break
-        time.sleep(0.5)
-    if error:
-        module.fail_json(msg=error, changed=False)
-    if problem:
-        module.fail_json(msg="kube-router's BGP peers do not match the expected table: %s" % problem, changed=False,
-                         **result)
-    module.exit_json(changed=False, **result)
+    session_table.wait(module, read, "established", "kube-router's BGP peers")
 
 
 if __name__ == "__main__":

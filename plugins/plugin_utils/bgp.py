@@ -10,13 +10,14 @@ their own groups (`bgp_routers`, `bgp_clients`), read into facets of those names
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Optional, Tuple
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols import ROUTE_PROTOCOLS
 
 from .addresses import contains
 from .errors import FabricError
-from .fabric import report_disagreement
+from .fabric import facet_cluster_settings, facet_clusters, flagged_nodes, report_disagreement
 
 NAME = "calico_bgp_rr"
 ROUTERS = "bgp_routers"
@@ -130,24 +131,10 @@ def own_ip(reader):
 
 
 def read_peers(reader, cluster_as):
-    value = reader.raw("calico_bgp_peers", required=False) or []
-    if not isinstance(value, (list, tuple)):
-        reader.error("calico_bgp_peers", "must be a list of {ip, as, password_file?, peers?, name?}, got %r" % (value,))
-        return ()
     peers = []
-    for index, item in enumerate(value):
-        where = "calico_bgp_peers[%d]" % index
-        if not isinstance(item, dict):
-            reader.error(where, "must be a mapping {ip, as, password_file?, peers?, name?}")
-            continue
-        if item.get("password") not in (None, ""):
-            reader.error(where + ".password", "is a password given without a secret store, so it would travel in "
-                         "the inventory and the run's variables: put it alone in a file only its owner can read "
-                         "(chmod 0600) on the controller and give that file's path as password_file")
-        unknown = sorted(set(item) - set(PEER_KEYS) - {"password"})
-        if unknown:
-            reader.error(where, "has unknown key(s) %s; a peer takes %s" % (", ".join(unknown), ", ".join(PEER_KEYS)))
-        sub = item_reader(reader, where, item)
+    for where, item, sub in mappings(reader, "calico_bgp_peers", PEER_KEYS, "{ip, as, password_file?, peers?, name?}",
+                                     tolerated=("password",)):
+        password_file = password_file_of(reader, where, item)
         ip = sub.address(where + ".ip")
         as_number = sub.integer(where + ".as", 1, MAX_AS)
         selection = sub.choice(where + ".peers", PEER_SELECTIONS) if "peers" in item else "route_reflectors"
@@ -169,11 +156,8 @@ def read_peers(reader, cluster_as):
             continue  # nothing else can be checked about a peer without an address
         name = name or "peer-%s" % ip.replace(".", "-")
         peer = {"name": str(name), "ip": ip, "as": as_number, "peers": selection, "keep_next_hop": keep}
-        if item.get("password_file") not in (None, ""):
-            problem = password_file_problem(item["password_file"])
-            if problem:
-                reader.error(where + ".password_file", problem)
-            peer["password_file"] = str(item["password_file"])
+        if password_file:
+            peer["password_file"] = password_file
         peers.append(peer)
     return tuple(peers)
 
@@ -183,6 +167,40 @@ def item_reader(reader, where, item):
     from .reader import VarReader
     values = dict(("%s.%s" % (where, key), value) for key, value in item.items())
     return VarReader(reader.host, values, reader.errors, {}, reader.cluster, reader.facet)
+
+
+def mappings(reader, variable, keys, shape, tolerated=()):
+    """[(where, item, typed reader)] of each mapping of a list variable; a value that is not a
+    list, an item that is not a mapping and unknown keys are recorded as problems."""
+    value = reader.raw(variable, required=False) or []
+    if not isinstance(value, (list, tuple)):
+        reader.error(variable, "must be a list of %s, got %r" % (shape, value))
+        return []
+    found = []
+    for index, item in enumerate(value):
+        where = "%s[%d]" % (variable, index)
+        if not isinstance(item, dict):
+            reader.error(where, "must be a mapping %s" % shape)
+            continue
+        unknown = sorted(set(item) - set(keys) - set(tolerated))
+        if unknown:
+            reader.error(where, "has unknown key(s) %s; it takes %s" % (", ".join(unknown), ", ".join(keys)))
+        found.append((where, item, item_reader(reader, where, item)))
+    return found
+
+
+def password_file_of(reader, where, item):
+    """The item's checked password_file (None without one); an inline password is refused."""
+    if item.get("password") not in (None, ""):
+        reader.error(where + ".password", "is a password given without a secret store, so it would travel in "
+                     "the inventory and the run's variables: put it alone in a file only its owner can read "
+                     "(chmod 0600) on the controller and give that file's path as password_file")
+    if item.get("password_file") in (None, ""):
+        return None
+    problem = password_file_problem(item["password_file"])
+    if problem:
+        reader.error(where + ".password_file", problem)
+    return str(item["password_file"])
 
 
 def password_file_problem(path):
@@ -261,18 +279,10 @@ def prepare(fabric):
     """Nothing to share: the tables below are small and per cluster."""
 
 
-def clusters(fabric):
-    return sorted({n.cluster for n in fabric.facet_nodes(NAME)})
-
-
-def cluster_settings(fabric, cluster):
-    return next(fabric.facets[NAME][n.host] for n in fabric.cluster_nodes(cluster) if n.host in fabric.facets[NAME])
-
-
-def reflectors(fabric, cluster):
-    """The cluster's route reflector nodes, in host order."""
-    settings = fabric.facets.get(NAME, {})
-    return [n for n in fabric.cluster_nodes(cluster) if n.host in settings and settings[n.host].route_reflector]
+# The facet's clusters, a cluster's settings, its route reflector nodes (in host order).
+clusters = partial(facet_clusters, facet=NAME)
+cluster_settings = partial(facet_cluster_settings, facet=NAME)
+reflectors = partial(flagged_nodes, facet=NAME, flag="route_reflector")
 
 
 def error(fabric, cluster, host, variable, message, facet=NAME):

@@ -259,6 +259,23 @@ def report_duplicates(fabric, nodes, variable, key, facet=NAME):
             first[value] = node
 
 
+def facet_clusters(fabric, facet):
+    """The clusters with a node in the facet's group."""
+    return sorted({n.cluster for n in fabric.facet_nodes(facet)})
+
+
+def facet_cluster_settings(fabric, cluster, facet):
+    """The facet's settings of the cluster's first node (cluster-wide values agree, or the facet
+    reports it)."""
+    return next(fabric.facets[facet][n.host] for n in fabric.cluster_nodes(cluster) if n.host in fabric.facets[facet])
+
+
+def flagged_nodes(fabric, cluster, facet, flag):
+    """The cluster's nodes whose facet settings have `flag` set (e.g. route_reflector), in host order."""
+    settings = fabric.facets.get(facet, {})
+    return [n for n in fabric.cluster_nodes(cluster) if n.host in settings and getattr(settings[n.host], flag)]
+
+
 def report_disagreement(fabric, nodes, variable, key, facet):
     nodes = sorted(nodes, key=lambda n: n.host)
     for node in nodes[1:]:

@@ -11,11 +11,12 @@ that table, and flags the model computes cannot be given twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Tuple
 
-from .bgp import MAX_AS, item_reader, named, password_file_problem
+from .bgp import MAX_AS, item_reader, mappings, named, password_file_of
 from .errors import FabricError
-from .fabric import report_disagreement
+from .fabric import facet_cluster_settings, facet_clusters, flagged_nodes, report_disagreement
 
 NAME = "kube_router_install"
 IMAGE = "docker.io/cloudnativelabs/kube-router:v2.10.0"
@@ -184,23 +185,10 @@ def absolute(reader, variable):
 
 
 def read_peers(reader, cluster_asn):
-    value = reader.raw("kube_router_peers", required=False) or []
-    if not isinstance(value, (list, tuple)):
-        reader.error("kube_router_peers", "must be a list of {ip, asn, port?, password_file?}, got %r" % (value,))
-        return ()
     peers = []
-    for index, item in enumerate(value):
-        where = "kube_router_peers[%d]" % index
-        if not isinstance(item, dict):
-            reader.error(where, "must be a mapping {ip, asn, port?, password_file?}")
-            continue
-        if item.get("password") not in (None, ""):
-            reader.error(where + ".password", "is a password given without a secret store: put it alone in a file "
-                         "only its owner can read (chmod 0600) on the controller and give its path as password_file")
-        unknown = sorted(set(item) - set(PEER_KEYS) - {"password"})
-        if unknown:
-            reader.error(where, "has unknown key(s) %s; a peer takes %s" % (", ".join(unknown), ", ".join(PEER_KEYS)))
-        sub = item_reader(reader, where, item)
+    for where, item, sub in mappings(reader, "kube_router_peers", PEER_KEYS, "{ip, asn, port?, password_file?}",
+                                     tolerated=("password",)):
+        password_file = password_file_of(reader, where, item)
         if "ip" not in item:
             reader.error(where + ".ip", "is required: kube-router pairs --peer-router-asns with --peer-router-ips "
                          "by position, so an ASN without an IP would shift every later peer")
@@ -211,32 +199,16 @@ def read_peers(reader, cluster_asn):
         if ip is None:
             continue
         peer = {"ip": ip, "asn": asn, "port": port}
-        if item.get("password_file") not in (None, ""):
-            problem = password_file_problem(item["password_file"])
-            if problem:
-                reader.error(where + ".password_file", problem)
-            peer["password_file"] = str(item["password_file"])
+        if password_file:
+            peer["password_file"] = password_file
         peers.append(peer)
     return tuple(peers)
 
 
 def read_services(reader):
-    value = reader.raw("kube_router_services", required=False) or []
-    if not isinstance(value, (list, tuple)):
-        reader.error("kube_router_services", "must be a list of {namespace, name, scheduler?, dsr?, hairpin?, "
-                     "local?, ports?}, got %r" % (value,))
-        return ()
     services = []
-    for index, item in enumerate(value):
-        where = "kube_router_services[%d]" % index
-        if not isinstance(item, dict):
-            reader.error(where, "must be a mapping {namespace, name, scheduler?, dsr?, hairpin?, local?, ports?}")
-            continue
-        unknown = sorted(set(item) - set(SERVICE_KEYS))
-        if unknown:
-            reader.error(where, "has unknown key(s) %s; a Service entry takes %s"
-                         % (", ".join(unknown), ", ".join(SERVICE_KEYS)))
-        sub = item_reader(reader, where, item)
+    for where, item, sub in mappings(reader, "kube_router_services", SERVICE_KEYS,
+                                     "{namespace, name, scheduler?, dsr?, hairpin?, local?, ports?}"):
         namespace = named(sub, where + ".namespace", "a namespace")
         name = named(sub, where + ".name", "a Service")
         scheduler = sub.choice(where + ".scheduler", SCHEDULERS) if "scheduler" in item else None
@@ -374,17 +346,10 @@ def prepare(fabric):
     """Nothing to share: a node's plan lists only its own cluster."""
 
 
-def clusters(fabric):
-    return sorted({n.cluster for n in fabric.facet_nodes(NAME)})
-
-
-def cluster_settings(fabric, cluster):
-    return next(fabric.facets[NAME][n.host] for n in fabric.cluster_nodes(cluster) if n.host in fabric.facets[NAME])
-
-
-def reflectors(fabric, cluster):
-    settings = fabric.facets.get(NAME, {})
-    return [n for n in fabric.cluster_nodes(cluster) if n.host in settings and settings[n.host].route_reflector]
+# The facet's clusters, a cluster's settings, its route reflector nodes (in host order).
+clusters = partial(facet_clusters, facet=NAME)
+cluster_settings = partial(facet_cluster_settings, facet=NAME)
+reflectors = partial(flagged_nodes, facet=NAME, flag="route_reflector")
 
 
 def error(fabric, cluster, host, variable, message):

@@ -24,3 +24,27 @@ def captured_dumps(name):
     addr, neigh, route = kernel.json_stream((FIXTURES / ("%s-ip.json" % name)).read_text())
     fdb = json.loads((FIXTURES / ("%s-fdb.json" % name)).read_text())
     return addr, neigh, route, fdb
+
+
+def read_model(inventory, change=None):
+    """The model of (hostvars, groups) after change(hostvars, groups) on a copy."""
+    import copy
+    from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
+    hostvars, groups = copy.deepcopy(inventory)
+    if change:
+        change(hostvars, groups)
+    return model.read(hostvars, groups)
+
+
+def set_on_group(group, **values):
+    """A change setting `values` on every host of `group`."""
+    import copy
+
+    def change(hostvars, groups):
+        for host in groups[group]:
+            hostvars[host].update(copy.deepcopy(values))
+    return change
+
+
+def problem_lines(fabric):
+    return [str(e) for e in fabric.problems()]

@@ -1,13 +1,12 @@
 """The calico_bgp_rr facet: validation (every problem at once, named), the expected session
 tables, the Kubernetes objects per step against the real CRDs, the routers' and clients' plans."""
-import copy
 import os
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
-from helpers import inventory_of
+from helpers import inventory_of, problem_lines, read_model, set_on_group
 
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, bgp_resources, bgp_router, bgp_sessions, model
 
@@ -20,22 +19,14 @@ def seed004():
     return inventory_of("inventories/calico-rr")
 
 
-def read(inventory, change=None):
-    hostvars, groups = copy.deepcopy(inventory)
-    if change:
-        change(hostvars, groups)
-    return model.read(hostvars, groups)
+read = read_model
 
 
 def every_node(**values):
-    def change(hostvars, groups):
-        for host in groups["calico_bgp_rr"]:
-            hostvars[host].update(values)
-    return change
+    return set_on_group("calico_bgp_rr", **values)
 
 
-def problems(fabric):
-    return [str(e) for e in fabric.problems()]
+problems = problem_lines
 
 
 def sessions(fabric, host, **stage):

@@ -1,10 +1,9 @@
 """The kube_router_install facet: flags typed as kube-router's own options, and every impossible
 combination refused at once, naming cluster, node and variable."""
-import copy
 import os
 
 import pytest
-from helpers import inventory_of
+from helpers import inventory_of, problem_lines, read_model, set_on_group
 
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import kube_router, model
 
@@ -16,22 +15,14 @@ def seed003():
     return inventory_of("inventories/kube-router")
 
 
-def read(inventory, change=None):
-    hostvars, groups = copy.deepcopy(inventory)
-    if change:
-        change(hostvars, groups)
-    return model.read(hostvars, groups)
+read = read_model
 
 
 def every_node(**values):
-    def change(hostvars, groups):
-        for host in groups[GROUP]:
-            hostvars[host].update(values)
-    return change
+    return set_on_group(GROUP, **values)
 
 
-def problems(fabric):
-    return [str(e) for e in fabric.problems()]
+problems = problem_lines
 
 
 def settings(fabric, host="k8s-1"):

@@ -10,7 +10,7 @@ import os
 import kubernetes_validate
 import pytest
 import yaml
-from helpers import inventory_of
+from helpers import inventory_of, read_model, set_on_group
 
 from ansible_collections.nodenet.fabric.plugins.module_utils import cni_files, gobgp
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import (kube_router, kube_router_live,
@@ -45,11 +45,7 @@ def seed003():
     return inventory_of("inventories/kube-router")
 
 
-def read(inventory, change=None):
-    hostvars, groups = copy.deepcopy(inventory)
-    if change:
-        change(hostvars, groups)
-    return model.read(hostvars, groups)
+read = read_model
 
 
 def valid(inventory, change=None):
@@ -59,10 +55,7 @@ def valid(inventory, change=None):
 
 
 def every_node(**values):
-    def change(hostvars, groups):
-        for host in groups[GROUP]:
-            hostvars[host].update(copy.deepcopy(values))
-    return change
+    return set_on_group(GROUP, **values)
 
 
 def both(*changes):
