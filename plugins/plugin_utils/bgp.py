@@ -17,7 +17,7 @@ from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols
 
 from .addresses import contains
 from .errors import FabricError
-from .fabric import facet_cluster_settings, facet_clusters, flagged_nodes, report_disagreement
+from .fabric import checked_clusters, facet_cluster_settings, facet_clusters, flagged_nodes, report_disagreement
 
 NAME = "calico_bgp_rr"
 ROUTERS = "bgp_routers"
@@ -291,21 +291,10 @@ def error(fabric, cluster, host, variable, message, facet=NAME):
 
 def check(fabric):
     """Every reason the clusters of the group, their routers and clients cannot be set up."""
-    group = fabric.groups.get(NAME, NAME)
-    members = set(fabric.members.get(NAME, []))
     node_ips = dict((n.ip, n) for n in fabric.nodes.values())
-    for name in clusters(fabric):
-        cluster = fabric.clusters[name]
-        nodes = [n for n in fabric.cluster_nodes(name) if n.host in fabric.facets[NAME]]
+    for name, nodes, settings in checked_clusters(fabric, NAME, "calico", "calico_bgp_rr configures Calico's BGP",
+                                                  "every node of a cluster takes part in its BGP topology"):
         first = nodes[0]
-        settings = cluster_settings(fabric, name)
-        if cluster.cni != "calico":
-            error(fabric, name, first.host, "cluster_cni", "is %s; calico_bgp_rr configures Calico's BGP "
-                  "(cluster_cni: calico)" % cluster.cni)
-        left_out = [n.host for n in fabric.cluster_nodes(name) if n.host not in members]
-        if left_out:
-            error(fabric, name, left_out[0], group, "nodes %s of the cluster are not in group %s; every node of "
-                  "a cluster takes part in its BGP topology" % (", ".join(left_out), group))
         get = lambda n: fabric.facets[NAME][n.host]  # noqa: E731
         for variable, attr in (("calico_bgp_as", "as_number"), ("calico_bgp_mode", "mode"),
                                ("calico_bgp_nat_outgoing", "nat_outgoing"), ("calico_bgp_pool", "pool"),

@@ -276,6 +276,23 @@ def flagged_nodes(fabric, cluster, facet, flag):
     return [n for n in fabric.cluster_nodes(cluster) if n.host in settings and getattr(settings[n.host], flag)]
 
 
+def checked_clusters(fabric, facet, cni, cni_reason, group_reason):
+    """(cluster, its nodes of the facet, their settings) per cluster of the facet, after reporting
+    a cluster_cni other than `cni` and the cluster's nodes left out of the facet's group."""
+    group = fabric.groups.get(facet, facet)
+    members = set(fabric.members.get(facet, []))
+    for name in facet_clusters(fabric, facet):
+        nodes = [n for n in fabric.cluster_nodes(name) if n.host in fabric.facets[facet]]
+        if fabric.clusters[name].cni != cni:
+            fabric.errors.append(FabricError(name, nodes[0].host, "cluster_cni", "is %s; %s (cluster_cni: %s)"
+                                             % (fabric.clusters[name].cni, cni_reason, cni), facet))
+        left_out = [n.host for n in fabric.cluster_nodes(name) if n.host not in members]
+        if left_out:
+            fabric.errors.append(FabricError(name, left_out[0], group, "nodes %s of the cluster are not in group %s; %s"
+                                             % (", ".join(left_out), group, group_reason), facet))
+        yield name, nodes, facet_cluster_settings(fabric, name, facet)
+
+
 def report_disagreement(fabric, nodes, variable, key, facet):
     nodes = sorted(nodes, key=lambda n: n.host)
     for node in nodes[1:]:

@@ -16,7 +16,7 @@ from typing import Tuple
 
 from .bgp import MAX_AS, item_reader, mappings, named, password_file_of
 from .errors import FabricError
-from .fabric import facet_cluster_settings, facet_clusters, flagged_nodes, report_disagreement
+from .fabric import checked_clusters, facet_cluster_settings, facet_clusters, flagged_nodes, report_disagreement
 
 NAME = "kube_router_install"
 IMAGE = "docker.io/cloudnativelabs/kube-router:v2.10.0"
@@ -369,23 +369,12 @@ def variable_of(attr):
 
 def check(fabric):
     """Every reason the clusters of the group cannot move to kube-router."""
-    group = fabric.groups.get(NAME, NAME)
-    members = set(fabric.members.get(NAME, []))
     node_ips = dict((n.ip, n) for n in fabric.nodes.values())
-    for name in clusters(fabric):
-        cluster = fabric.clusters[name]
-        nodes = [n for n in fabric.cluster_nodes(name) if n.host in fabric.facets[NAME]]
+    for name, nodes, settings in checked_clusters(
+            fabric, NAME, "kube-router", "a cluster kube_router_install sets up runs kube-router, and "
+            "kube_router_replaced_cni names what it replaces", "kube-router runs on every node of a cluster (a "
+            "DaemonSet), and kube-proxy leaves every node"):
         first = nodes[0]
-        settings = cluster_settings(fabric, name)
-        if cluster.cni != "kube-router":
-            error(fabric, name, first.host, "cluster_cni", "is %s; a cluster kube_router_install sets up runs "
-                  "kube-router (cluster_cni: kube-router), and kube_router_replaced_cni names what it replaces"
-                  % cluster.cni)
-        left_out = [n.host for n in fabric.cluster_nodes(name) if n.host not in members]
-        if left_out:
-            error(fabric, name, left_out[0], group, "nodes %s of the cluster are not in group %s; kube-router runs "
-                  "on every node of a cluster (a DaemonSet), and kube-proxy leaves every node"
-                  % (", ".join(left_out), group))
         for attr in CLUSTER_WIDE:
             report_disagreement(fabric, nodes, variable_of(attr),
                                 lambda n, a=attr: plain(getattr(fabric.facets[NAME][n.host], a)), NAME)
