@@ -34,6 +34,11 @@ def plan(conf_dir, backup_dir, file, content, replaced, state, set_aside):
         if read(ours) != content.encode():
             steps.append(("write", None, ours))
         if set_aside:
+            first = chosen_before(conf_dir, file, replaced)
+            if first:
+                raise Conflict("%s sort before %s in %s and are not the replaced CNI's, so the kubelet would keep "
+                               "choosing them; name the CNI they belong to (kube_router_replaced_cni) or move them"
+                               % (", ".join(first), file, conf_dir))
             for name in replaced:
                 source, target = os.path.join(conf_dir, name), os.path.join(backup_dir, name)
                 data = read(source)
@@ -57,6 +62,16 @@ def plan(conf_dir, backup_dir, file, content, replaced, state, set_aside):
         if read(ours) is not None:
             steps.append(("remove", ours, None))
     return steps
+
+
+# The files libcni reads from a CNI config directory; the kubelet takes the first by name.
+CNI_EXTENSIONS = (".conf", ".conflist", ".json")
+
+
+def chosen_before(conf_dir, file, replaced):
+    """CNI config files that sort before ours and will not be set aside."""
+    return sorted(name for name in names(conf_dir)
+                  if name.endswith(CNI_EXTENSIONS) and name < file and name not in replaced)
 
 
 def names(conf_dir):

@@ -31,6 +31,10 @@ RR_SERVER_ANNOTATION = "kube-router.io/rr.server"
 RR_CLIENT_ANNOTATION = "kube-router.io/rr.client"
 NODE_ASN_ANNOTATION = "kube-router.io/node.asn"
 MAX_RR_CLUSTER_ID = 4294967295
+# What kube-router v2.10 accepts: a cluster ASN from the private ranges (network_routes_controller),
+# a peer ASN anything but the reserved ones (bgp/peer_config.go validateASN).
+CLUSTER_ASNS = ((64512, 65535), (4200000000, 4294967294))
+PEER_ASNS = ((1, 23455), (23457, 63999), (64512, 65534), (131072, 4199999999), (4200000000, 4294967294))
 PEER_KEYS = ("ip", "asn", "port", "password_file")
 SERVICE_KEYS = ("namespace", "name", "scheduler", "dsr", "hairpin", "local", "ports")
 # The booleans the role turns into flags: variable suffix -> kube-router flag (and its default there).
@@ -73,7 +77,14 @@ REFUSED_FLAGS = {"cleanup-config": "removes kube-router's own state and exits; i
                  "help": "prints usage and exits", "version": "prints the version and exits",
                  "master": "the API server comes from the kubeconfig ConfigMap (kube_router_apiserver)",
                  "kubeconfig": "the role mounts the kubeconfig ConfigMap it makes",
-                 "peer-router-passwords": "puts passwords in the DaemonSet's args; use kube_router_peers[].password_file"}
+                 "peer-router-passwords": "puts passwords in the DaemonSet's args; use kube_router_peers[].password_file",
+                 "health-port": "the DaemonSet's liveness probe reads kube-router's health on 20244",
+                 "health-addr": "the DaemonSet's liveness probe reads kube-router's health on all addresses",
+                 "gobgp-admin-port": "the role reads kube-router's peers through gobgp's admin port 50051",
+                 "gobgp-admin-address": "the role reads kube-router's peers through gobgp on 127.0.0.1",
+                 "enable-ibgp": "the expected peer table is kube-router's iBGP between the nodes",
+                 "enable-ipv4": "the model plans IPv4 peers and routes",
+                 "enable-ipv6": "the model plans IPv4 peers and routes"}
 UINT_LIMITS = {"uint": 4294967295, "uint32": 4294967295, "uint16": 65535, "uint8": 255}
 VARIABLES = dict([("kube_router_%s" % name, default) for name, _, default in SWITCHES] + [
     ("kube_router_image", IMAGE), ("kube_router_namespace", "kube-system"), ("kube_router_cluster_asn", 64512),
@@ -121,7 +132,7 @@ def read(reader, node_mtu):
         reader.error("kube_router_image", "%r is not an image reference" % (image,))
         image = None
     namespace = named(reader, "kube_router_namespace", "a namespace")
-    asn = reader.integer("kube_router_cluster_asn", 1, MAX_AS)
+    asn = asn_in(reader, "kube_router_cluster_asn", CLUSTER_ASNS, "a private ASN")
     is_rr = reader.boolean("kube_router_route_reflector")
     cluster_id = read_cluster_id(reader)
     replaces = reader.choice("kube_router_replaced_cni", REPLACED_CNIS) if reader.is_set(
@@ -142,6 +153,16 @@ def read(reader, node_mtu):
     # Kept with bad values (None) so the checks across nodes still run; a model with problems
     # never reaches a plan.
     return settings
+
+
+def asn_in(reader, variable, ranges, what):
+    """An ASN kube-router accepts (it exits at start on any other), or None with the problem recorded."""
+    asn = reader.integer(variable, 1, MAX_AS)
+    if asn is not None and not any(low <= asn <= high for low, high in ranges):
+        reader.error(variable, "%d is refused by kube-router, which takes %s: %s" % (
+            asn, what, ", ".join("%d-%d" % r for r in ranges)))
+        return None
+    return asn
 
 
 def read_cluster_id(reader):
@@ -194,7 +215,7 @@ def read_peers(reader, cluster_asn):
                          "by position, so an ASN without an IP would shift every later peer")
             continue
         ip = sub.address(where + ".ip")
-        asn = sub.integer(where + ".asn", 1, MAX_AS)
+        asn = asn_in(sub, where + ".asn", PEER_ASNS, "not a reserved ASN")
         port = sub.integer(where + ".port", 1, 65535) if "port" in item else 179
         if ip is None:
             continue
@@ -318,6 +339,10 @@ def check_node(reader, settings):
             "is false while kube_router_replace_kube_proxy removes kube-proxy: nothing would serve Services "
             "(ClusterIPs, NodePorts) any more. Keep the service proxy, keep kube-proxy, or set %s: true when "
             "that is what you want (a lab without IPVS)" % NO_PROXY_VARIABLE))
+    if on["run_service_proxy"] and not settings.replace_kube_proxy:
+        reader.error("kube_router_run_service_proxy", (
+            "is true while kube_router_replace_kube_proxy is false: kube-proxy and kube-router's service proxy "
+            "would both program every Service. Remove kube-proxy, or set kube_router_run_service_proxy: false"))
     dsr = [s for s in settings.services if s["dsr"]]
     if dsr and not on["run_service_proxy"]:
         reader.error("kube_router_services", "asks for DSR on %s but kube_router_run_service_proxy is false; DSR is "

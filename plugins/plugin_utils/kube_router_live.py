@@ -60,7 +60,11 @@ def service_problems(fabric, services):
                 continue
             for port in (obj.get("spec") or {}).get("ports") or []:
                 target = port.get("targetPort", port["port"])
-                if target != port["port"]:
+                if isinstance(target, str) and not target.isdigit():
+                    lines.append("cluster %s, kube_router_services[%d].dsr: Service %s/%s names its targetPort %r; "
+                                 "DSR needs port == targetPort, which a name cannot show: give the number %s"
+                                 % (cluster, index, svc["namespace"], svc["name"], target, port["port"]))
+                elif int(target) != port["port"]:
                     lines.append("cluster %s, kube_router_services[%d].dsr: Service %s/%s maps port %s to "
                                  "targetPort %s; kube-router's DSR cannot remap ports, so give it port == "
                                  "targetPort or drop dsr" % (cluster, index, svc["namespace"], svc["name"],

@@ -52,7 +52,10 @@ def node_plan(fabric, host):
         "applied": bool(cluster.kubeconfig),
         "cni": node_cni(fabric, host),
         "replace_kube_proxy": s.replace_kube_proxy,
-        "cleanup": {"service_cidrs": [cluster.service_cidr]},
+        # kube-router's own IPVS services share the service CIDR and the NodePorts: while it serves
+        # Services, only those on kube-ipvs0 are kube-proxy's.
+        "cleanup": ({"service_cidrs": [], "nodeport_range": ""} if s.switch("run_service_proxy")
+                    else {"service_cidrs": [cluster.service_cidr], "nodeport_range": "30000-32767"}),
         "verify": {"sessions": expected_peers(fabric, host) if router else [],
                    "routes": expected_routes(fabric, host) if router else [],
                    "router": router},

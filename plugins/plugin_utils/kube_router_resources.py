@@ -48,7 +48,8 @@ def manifests(fabric, step, release=False):
         objects = render(fabric, name)
         if release:
             objects = [released(o) for o in objects]
-        result.append({"cluster": name, "kubeconfig": fabric.clusters[name].kubeconfig, "manifests": objects})
+        result.append({"cluster": name, "kubeconfig": fabric.clusters[name].kubeconfig, "manifests": objects,
+                       "replace_kube_proxy": cluster_settings(fabric, name).replace_kube_proxy})
     return result
 
 

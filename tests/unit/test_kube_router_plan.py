@@ -438,7 +438,7 @@ def test_the_seeds_node_plan(seed003):
         "cni": {"dir": "/etc/cni/net.d", "backup_dir": "/var/lib/nodenet-fabric/cni-replaced",
                 "file": "10-kuberouter.conflist", "content": conflist_text("10.244.1.0/24", 1500),
                 "replaced": ["10-flannel.conflist", "10-flannel.conf"]},
-        "replace_kube_proxy": True, "cleanup": {"service_cidrs": ["10.254.0.0/16"]},
+        "replace_kube_proxy": True, "cleanup": {"service_cidrs": [], "nodeport_range": ""},
         "verify": {"sessions": [{"ip": "172.26.6.1", "asn": 64512, "kind": "node", "node": "k8s-1"},
                                 {"ip": "172.26.6.3", "asn": 64512, "kind": "node", "node": "k8s-3"}],
                    "routes": [{"dst": "10.244.0.0/24", "via": "172.26.6.1", "node": "k8s-1"},
@@ -513,15 +513,15 @@ def test_each_live_problem_is_one_line_naming_cluster_and_node_or_variable(seed0
         "(allocated by kube-controller-manager), which kube-router routes; set node_pod_cidrs to [10.244.9.0/24]",
         "cluster k8s, kube_router_services[1].dsr: Service default/web maps port 80 to targetPort 8080; "
         "kube-router's DSR cannot remap ports, so give it port == targetPort or drop dsr",
-        "cluster k8s, kube_router_services[2].dsr: Service default/api maps port 80 to targetPort http; "
-        "kube-router's DSR cannot remap ports, so give it port == targetPort or drop dsr",
+        "cluster k8s, kube_router_services[2].dsr: Service default/api names its targetPort 'http'; DSR needs "
+        "port == targetPort, which a name cannot show: give the number 80",
         "cluster k8s: kube-system/kubeadm-config holds a kubeadm.k8s.io/v1beta3 ClusterConfiguration, which cannot "
         "disable kube-proxy, so `kubeadm upgrade` would bring it back; migrate it first (kubeadm config migrate, "
         "to kubeadm.k8s.io/v1beta4)"]
 
 
 def test_kubeadm_is_not_checked_when_kube_proxy_stays(seed003):
-    fabric = valid(seed003, every_node(kube_router_replace_kube_proxy=False))
+    fabric = valid(seed003, every_node(kube_router_replace_kube_proxy=False, kube_router_run_service_proxy=False))
     assert kube_router_live.live_problems(fabric, GOOD_NODES, found(), found(kubeadm_obj(
         "kubeadm.k8s.io/v1beta3"))) == []
     kept = valid(seed003)
@@ -825,3 +825,20 @@ def test_the_daemonset_rolls_out_again_when_what_kube_router_reads_at_start_chan
     assert digest(valid(seed003, every_node(kube_router_full_mesh=False))) != seed
     assert digest(valid(seed003, every_node(kube_router_apiserver="https://10.0.0.9:6443"))) != seed
     assert digest(valid(seed003, every_node(kube_router_hairpin_mode=True))) == seed  # an arg: the template changes anyway
+
+
+def test_while_kube_router_serves_services_only_kube_ipvs0_services_are_kube_proxys(seed003):
+    """kube-router's own IPVS services share the service CIDR and the NodePorts."""
+    assert kube_router_plan.node_plan(valid(seed003), "k8s-1")["cleanup"] == {"service_cidrs": [], "nodeport_range": ""}
+    lab = valid(seed003, every_node(kube_router_run_service_proxy=False, kube_router_accept_no_service_proxy=True))
+    assert kube_router_plan.node_plan(lab, "k8s-1")["cleanup"] == {"service_cidrs": ["10.254.0.0/16"],
+                                                                   "nodeport_range": "30000-32767"}
+
+
+def test_other_cni_configs_that_the_kubelet_would_keep_choosing_are_refused(dirs):
+    conf, backup = dirs
+    with open(os.path.join(conf, "05-cilium.conflist"), "w") as handle:
+        handle.write("{}")
+    with pytest.raises(cni_files.Conflict, match="05-cilium.conflist sort before 10-kuberouter.conflist"):
+        cni_files.plan(conf, backup, OURS, CONTENT, FLANNEL, "present", True)
+    assert cni_files.plan(conf, backup, OURS, CONTENT, FLANNEL, "present", False)  # writing ours alone is fine
