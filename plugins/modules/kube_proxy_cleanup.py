@@ -157,22 +157,8 @@ remaining:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nodenet.fabric.plugins.module_utils import kube_proxy_cleanup as kpc
-
-
-class ModuleNode:
-    """The node as the backend sees it: tools found in PATH and the sbin folders, commands run
-    with the C locale so kernel messages read the same everywhere."""
-
-    def __init__(self, module):
-        self.module = module
-
-    def which(self, tool):
-        return self.module.get_bin_path(tool)
-
-    def run(self, argv, stdin=None):
-        return self.module.run_command(argv, data=stdin, binary_data=True,
-                                       environ_update={"LC_ALL": "C", "LANG": "C"})
+from ansible_collections.nodenet.fabric.plugins.module_utils.leftover_cleanup import run_module
+from ansible_collections.nodenet.fabric.plugins.module_utils.leftover_owners import KUBE_PROXY
 
 
 def main():
@@ -187,13 +173,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        result = kpc.cleanup(ModuleNode(module), module.params, check_mode=module.check_mode, want_diff=module._diff)
-    except ValueError as exc:
-        module.fail_json(msg=str(exc), changed=False)
-    except kpc.CleanupError as exc:
-        module.fail_json(msg=str(exc), **dict(dict(changed=False), **exc.result))
-    module.exit_json(**result)
+    run_module(module, KUBE_PROXY)
 
 
 if __name__ == "__main__":

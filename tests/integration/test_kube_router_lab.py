@@ -23,6 +23,9 @@ FOREIGN = ["iptables -A INPUT -p tcp --dport 22 -j ACCEPT", "iptables -N DOCKER-
            "iptables -t nat -N cali-nat-outgoing",
            "iptables -t nat -A cali-nat-outgoing -s 10.244.0.0/16 -j MASQUERADE",
            "iptables -t nat -A POSTROUTING -m comment --comment cali:O3lYWMrLQYEMJtB5 -j cali-nat-outgoing"]
+KUBE_ROUTER_ACCEPT = re.compile(r'^-A FORWARD (-[io] \S+ )?-m comment --comment "allow (inbound traffic to pods|'
+                                r'outbound traffic from pods|outbound node port traffic on node interface with which '
+                                r'node ip is associated)" -j ACCEPT$')
 KUBE_PROXY_CHAIN = re.compile(r"^KUBE-(SERVICES|NODEPORTS|POSTROUTING|MARK-MASQ|PROXY-CANARY|EXTERNAL-SERVICES|FORWARD|"
                               r"PROXY-FIREWALL|SVC-|SVL-|SEP-|FW-|EXT-)")
 
@@ -234,7 +237,13 @@ def test_rollback_brings_kube_proxy_and_the_replaced_cni_back_then_removes_kube_
         assert sorted(p.name for p in cni.iterdir()) == ["10-flannel.conflist"], host
         assert (cni / "10-flannel.conflist").read_text().startswith('{"name":"cbr0"')
         wait_for_kube_proxy_rules(host)  # the real kube-proxy is back and made its rules again
-        assert kept_in_order(foreign(kr_lab["before"][host]), save(host)) == [], host
+        after = save(host)
+        assert kept_in_order(foreign(kr_lab["before"][host]), after) == [], host
+        # of kube-router only what its own cleanup leaves: the FORWARD accepts for pods still on kube-bridge
+        added = [line for line in foreign(after) if line not in kr_lab["before"][host]]
+        assert added and all(KUBE_ROUTER_ACCEPT.match(line) for line in added), (host, added)
+        assert not [n for n in sh("ip", "netns", "exec", host, "ipset", "list", "-n").stdout.split()
+                    if n.startswith(("kube-router-", "KUBE-SRC-", "KUBE-DST-"))], host
     rc, out = run("-e", "kube_router_state=absent")
     assert rc == 0 and all(c["changed"] == 0 for c in recap(out).values()), recap(out)
 

@@ -1,12 +1,8 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What `kube-proxy --cleanup` removes from a node, found in the node's own dumps, and the
-batches that remove it.
-
-Ownership is kube-proxy's own list (Kubernetes 1.36, pkg/proxy/{iptables,ipvs,nftables}): its
-iptables chains by name, the jump rules to them from the base chains it hooks, its ipsets by
-name, the kube-ipvs0 dummy link, the `kube-proxy` nftables tables of families ip and ip6, and
-the IPVS virtual services it would have made. Everything else is never the subject of a command.
+"""An owner's leftovers on a node (see leftover_owners: kube-proxy's, kube-router's), found in
+the node's own dumps, and the batches that remove them. Nothing the owner's list does not name is
+ever the subject of a command.
 
 read() -> make_plan() -> batches() -> apply, re-read; the parsing and planning functions are
 pure, so unit tests feed them captured text. `node` is anything with run(argv, stdin) ->
@@ -21,38 +17,11 @@ import re
 import shlex
 from collections import Counter
 
+from ansible_collections.nodenet.fabric.plugins.module_utils.leftover_owners import KUBE_PROXY
+
 __metaclass__ = type
 
-# iptables chains kube-proxy creates, per table: iptables mode (iptables/proxier.go, cleanup.go)
-# and IPVS mode (ipvs/proxier.go iptablesCleanupChains). KUBE-FIREWALL (filter: kubelet's; nat:
-# old IPVS versions), KUBE-MARK-DROP, KUBE-KUBELET-CANARY, KUBE-IPTABLES-HINT and KUBE-XLB-* are
-# not in that list, so they stay.
-OWNED_CHAINS = {
-    "nat": frozenset(["KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING", "KUBE-MARK-MASQ", "KUBE-PROXY-CANARY",
-                      "KUBE-NODE-PORT", "KUBE-LOAD-BALANCER"]),
-    "filter": frozenset(["KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES", "KUBE-FORWARD", "KUBE-NODEPORTS",
-                         "KUBE-PROXY-FIREWALL", "KUBE-PROXY-CANARY", "KUBE-NODE-PORT", "KUBE-SOURCE-RANGES-FIREWALL",
-                         "KUBE-IPVS-FILTER", "KUBE-IPVS-OUT-FILTER"]),
-    "mangle": frozenset(["KUBE-PROXY-CANARY"]),
-}
-# Per-service chains (isServiceChainName), in nat only.
-OWNED_PREFIXES = {"nat": ("KUBE-SVC-", "KUBE-SVL-", "KUBE-SEP-", "KUBE-FW-", "KUBE-EXT-")}
-# The built-in chains kube-proxy hooks its jumps into (iptablesJumpChains of both modes).
-BASE_CHAINS = {"filter": frozenset(["INPUT", "FORWARD", "OUTPUT"]),
-               "nat": frozenset(["PREROUTING", "OUTPUT", "POSTROUTING"])}
-
-# ipvs/ipset.go and ipvs/proxier.go ipsetInfo, in that order. IPv6 sets are named KUBE-6-*, but the
-# cleanup destroys only these names, so they stay.
-IPSETS = ("KUBE-LOOP-BACK", "KUBE-CLUSTER-IP", "KUBE-EXTERNAL-IP", "KUBE-EXTERNAL-IP-LOCAL", "KUBE-LOAD-BALANCER",
-          "KUBE-LOAD-BALANCER-FW", "KUBE-LOAD-BALANCER-LOCAL", "KUBE-LOAD-BALANCER-SOURCE-IP",
-          "KUBE-LOAD-BALANCER-SOURCE-CIDR", "KUBE-NODE-PORT-TCP", "KUBE-NODE-PORT-LOCAL-TCP", "KUBE-NODE-PORT-UDP",
-          "KUBE-NODE-PORT-LOCAL-UDP", "KUBE-NODE-PORT-SCTP-HASH", "KUBE-NODE-PORT-LOCAL-SCTP-HASH",
-          "KUBE-HEALTH-CHECK-NODE-PORT", "KUBE-IPVS-IPS")
-
-DUMMY_DEVICE = "kube-ipvs0"
-NFT_TABLES = ("ip kube-proxy", "ip6 kube-proxy")  # not inet: kube-proxy makes one table per family
-
-IPTABLES_FAMILIES = ("iptables", "ip6tables")  # kube-proxy cleans both (NewBestEffort)
+IPTABLES_FAMILIES = ("iptables", "ip6tables")  # both owners clean both families
 JUMP_FLAGS = ("-j", "--jump", "-g", "--goto")
 SET_FLAGS = ("--match-set", "--add-set", "--del-set", "--map-set")
 IPVS_FLAGS = {"-t": "tcp", "--tcp-service": "tcp", "-u": "udp", "--udp-service": "udp", "--sctp-service": "sctp",
@@ -72,9 +41,15 @@ class CleanupError(Exception):
 
 # ---------------------------------------------------------------- options
 
-def check_options(options):
-    """The options in the form the planner uses; ValueError on a bad one, before anything runs."""
+def check_options(options, owner=KUBE_PROXY):
+    """The options in the form the planner uses; ValueError on a bad one, before anything runs.
+    IPVS and nftables are read only for an owner that makes them; the owner's dummy link goes
+    with `links` (kube-proxy's with `ipvs`)."""
     opts = dict(options)
+    opts["owner"] = owner
+    opts["ipvs"] = bool(opts.get("ipvs")) and owner.ipvs
+    opts["nftables"] = bool(opts.get("nftables")) and bool(owner.nft_tables)
+    opts["links"] = bool(opts.get("links", opts["ipvs"]))
     unknown = sorted(set(opts.get("iptables_backends") or []) - {"nft", "legacy"})
     if unknown:
         raise ValueError("unknown iptables backend(s): %s (nft, legacy)" % ", ".join(unknown))
@@ -105,8 +80,8 @@ def iptables_keys(backends):
 
 # ---------------------------------------------------------------- iptables
 
-def owned_chain(table, chain):
-    return chain in OWNED_CHAINS.get(table, ()) or chain.startswith(OWNED_PREFIXES.get(table, ("\0",)))
+def owned_chain(table, chain, owner=KUBE_PROXY):
+    return chain in owner.chains.get(table, ()) or chain.startswith(owner.prefixes.get(table, ("\0",)))
 
 
 def split_rule(line):
@@ -126,7 +101,8 @@ def parse_rule(line):
             target = tokens[i + 1]
         elif token in SET_FLAGS:
             sets.add(tokens[i + 1])
-    return {"chain": tokens[1] if len(tokens) > 1 else "", "line": line, "target": target, "sets": sets}
+    return {"chain": tokens[1] if len(tokens) > 1 else "", "line": line, "target": target, "sets": sets,
+            "tokens": tokens}
 
 
 def parse_save(text):
@@ -149,36 +125,36 @@ def parse_save(text):
     return tables
 
 
-def plan_table(table):
+def plan_table(table, owner=KUBE_PROXY):
     """What of one table goes: {jumps, chains}, what stays {chains, rules} (counts), the
     conflicts (a rule that stays but jumps to a chain that goes: deleting it would fail), and
     the ipsets the staying rules use."""
     name = table["name"]
-    chains = [c for c in table["chains"] if owned_chain(name, c) and c not in table["builtin"]]
+    chains = [c for c in table["chains"] if owned_chain(name, c, owner) and c not in table["builtin"]]
     owned = set(chains)
-    base = BASE_CHAINS.get(name, frozenset())
+    base = owner.base.get(name, frozenset())
     jumps, kept, conflicts, sets = [], 0, [], set()
     for rule in table["rules"]:
         if rule["chain"] in owned:
             continue  # flushed with its chain
-        if rule["chain"] in base and rule["target"] in owned:
+        if rule["chain"] in base and (rule["target"] in owned or owner.base_rule and owner.base_rule(name, rule)):
             jumps.append(rule["line"])
             continue
         kept += 1
         sets |= rule["sets"]
         if rule["target"] in owned:
-            conflicts.append("table %s: %r stays (not kube-proxy's) and jumps to %s, which kube-proxy's cleanup "
-                             "deletes" % (name, rule["line"], rule["target"]))
+            conflicts.append("table %s: %r stays (not %s's) and jumps to %s, which %s's cleanup deletes"
+                             % (name, rule["line"], owner.name, rule["target"], owner.name))
     foreign = [c for c in table["chains"] if c not in owned and c not in table["builtin"]]
     return {"remove": {"jumps": jumps, "chains": chains}, "kept": {"chains": len(foreign), "rules": kept},
             "conflicts": conflicts, "sets": sets}
 
 
-def plan_iptables(text):
+def plan_iptables(text, owner=KUBE_PROXY):
     """{remove: {table: {jumps, chains}}, kept: {table: {chains, rules}}, conflicts, sets}."""
     plan = {"remove": {}, "kept": {}, "conflicts": [], "sets": set()}
     for table in parse_save(text):
-        part = plan_table(table)
+        part = plan_table(table, owner)
         if part["remove"]["jumps"] or part["remove"]["chains"]:
             plan["remove"][table["name"]] = part["remove"]
         plan["kept"][table["name"]] = part["kept"]
@@ -243,10 +219,12 @@ def parse_ipset_names(text):
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def plan_ipsets(names, in_use):
-    """(to destroy, kept count, conflicts): kube-proxy's sets; one a staying rule uses cannot go."""
-    remove = [name for name in IPSETS if name in names]
-    conflicts = ["ipset %s is kube-proxy's but a rule that stays uses it" % name for name in remove if name in in_use]
+def plan_ipsets(names, in_use, owner=KUBE_PROXY):
+    """(to destroy, kept count, conflicts): the owner's sets; one a staying rule uses cannot go."""
+    remove = [name for name in owner.ipsets if name in names]
+    remove += [name for name in names if owner.ipset_prefixes and name.startswith(owner.ipset_prefixes)]
+    conflicts = ["ipset %s is %s's but a rule that stays uses it" % (name, owner.name)
+                 for name in remove if name in in_use]
     return remove, len(set(names) - set(remove)), conflicts
 
 
@@ -287,7 +265,7 @@ def node_addresses(links):
     and IPv6 link-local (GetAllLocalAddressesExcept with isValidForSet)."""
     found = set()
     for name, link in links.items():
-        if name == DUMMY_DEVICE:
+        if name == KUBE_PROXY.dummy:
             continue
         for text in link["addresses"]:
             ip = ipaddress.ip_address(u"%s" % text)
@@ -302,7 +280,7 @@ def ipvs_reason(service, bound, nodes, nodeport_range, cidrs):
         return None  # kube-proxy makes none
     ip = ipaddress.ip_address(u"%s" % service["address"])
     if ip in bound:
-        return "bound to %s" % DUMMY_DEVICE
+        return "bound to %s" % KUBE_PROXY.dummy
     for cidr in cidrs:
         if ip.version == cidr.version and ip in cidr:
             return "in service CIDR %s" % cidr
@@ -312,8 +290,8 @@ def ipvs_reason(service, bound, nodes, nodeport_range, cidrs):
 
 
 def plan_ipvs(services, links, nodeport_range, cidrs):
-    """(keys to delete, kept count)."""
-    bound = set(ipaddress.ip_address(u"%s" % a) for a in (links.get(DUMMY_DEVICE) or {}).get("addresses", []))
+    """(keys to delete, kept count): the virtual services kube-proxy would have made."""
+    bound = set(ipaddress.ip_address(u"%s" % a) for a in (links.get(KUBE_PROXY.dummy) or {}).get("addresses", []))
     nodes = node_addresses(links)
     remove = [s["key"] for s in services if ipvs_reason(s, bound, nodes, nodeport_range, cidrs)]
     return remove, len(services) - len(remove)
@@ -323,14 +301,14 @@ def ipvs_batch(keys):
     return "".join("-D %s\n" % key for key in keys)
 
 
-def plan_links(links):
-    """(links to delete, conflicts): kube-ipvs0 when it is a dummy, as kube-proxy checks."""
-    link = links.get(DUMMY_DEVICE)
+def plan_links(links, owner=KUBE_PROXY):
+    """(links to delete, conflicts): the owner's dummy link when it is a dummy, as its cleanup checks."""
+    link = links.get(owner.dummy)
     if link is None:
         return [], []
     if link["kind"] != "dummy":
-        return [], ["%s exists but is a %s device, not kube-proxy's dummy" % (DUMMY_DEVICE, link["kind"] or "plain")]
-    return [DUMMY_DEVICE], []
+        return [], ["%s exists but is a %s device, not %s's dummy" % (owner.dummy, link["kind"] or "plain", owner.name)]
+    return [owner.dummy], []
 
 
 # ---------------------------------------------------------------- nftables
@@ -393,28 +371,30 @@ def read(node, opts):
             state["notes"].append(out)
     one("ipset", "ipset", ["list", "-n"], opts["ipset"], parse_ipset_names, "ipsets")
     one("ipvs", "ipvsadm", ["-S", "-n"], opts["ipvs"], parse_ipvs_save, "ipvs")
-    one("links", "ip", ["-json", "-details", "address", "show"], opts["ipvs"], parse_links, "links")
+    one("links", "ip", ["-json", "-details", "address", "show"], opts["links"] or opts["ipvs"], parse_links, "links")
     one("nftables", "nft", ["list", "tables"], opts["nftables"], parse_nft_tables, "nftables")
     return state
 
 
 def make_plan(state, opts):
     """{remove (the shape of the module's `removed`), kept, conflicts} from a read."""
+    owner = opts["owner"]
     remove, kept, conflicts, in_use = empty_removal(), {"iptables": {}}, [], set()
     for key, text in state["iptables"].items():
-        part = plan_iptables(text)
+        part = plan_iptables(text, owner)
         if part["remove"]:
             remove["iptables"][key] = part["remove"]
         kept["iptables"][key] = part["kept"]
         conflicts += ["%s %s" % (key, c) for c in part["conflicts"]]
         in_use |= part["sets"]
-    remove["ipsets"], kept["ipsets"], set_conflicts = plan_ipsets(state["ipsets"], in_use)
+    remove["ipsets"], kept["ipsets"], set_conflicts = plan_ipsets(state["ipsets"], in_use, owner)
     conflicts += set_conflicts
     remove["ipvs"], kept["ipvs"] = plan_ipvs(state["ipvs"], state["links"], opts["nodeport_range"],
                                              opts["service_cidrs"])
-    remove["links"], link_conflicts = plan_links(state["links"])
-    conflicts += link_conflicts
-    remove["nftables"] = [t for t in NFT_TABLES if t in state["nftables"]]
+    if opts["links"]:
+        remove["links"], link_conflicts = plan_links(state["links"], owner)
+        conflicts += link_conflicts
+    remove["nftables"] = [t for t in owner.nft_tables if t in state["nftables"]]
     kept["nftables"] = len(state["nftables"]) - len(remove["nftables"])
     return {"remove": remove, "kept": kept, "conflicts": conflicts}
 
@@ -489,7 +469,7 @@ def object_lines(remove):
     return "".join(line + "\n" for line in lines)
 
 
-def diff(before, after, remove, left):
+def diff(before, after, remove, left, owner=KUBE_PROXY):
     """Diff mode: per iptables backend the affected tables before and after; then the other
     objects. `after` is a state re-read after applying, or None to compute it from the plan."""
     entries = []
@@ -500,14 +480,15 @@ def diff(before, after, remove, left):
                         "after_header": "%s-save (%s)" % (key, ", ".join(sorted(tables))),
                         "before": table_text(text, tables), "after": table_text(new, tables)})
     if any(remove[k] for k in CATEGORIES):
-        entries.append({"before_header": "kube-proxy objects", "after_header": "kube-proxy objects",
+        header = "%s objects" % owner.name
+        entries.append({"before_header": header, "after_header": header,
                         "before": object_lines(remove), "after": object_lines(left)})
     return entries
 
 
-def cleanup(node, options, check_mode=False, want_diff=False):
-    """Remove kube-proxy's leftovers. Returns the result; raises CleanupError (with the result)."""
-    opts = check_options(options)
+def cleanup(node, options, check_mode=False, want_diff=False, owner=KUBE_PROXY):
+    """Remove the owner's leftovers. Returns the result; raises CleanupError (with the result)."""
+    opts = check_options(options, owner)
     before = read(node, opts)
     plan = make_plan(before, opts)
     steps = batches(plan["remove"], opts)
@@ -522,7 +503,7 @@ def cleanup(node, options, check_mode=False, want_diff=False):
         raise CleanupError("nothing was changed: " + "; ".join(plan["conflicts"]), result)
     if check_mode or not steps:
         if want_diff:
-            result["diff"] = diff(before, None, plan["remove"], empty_removal())
+            result["diff"] = diff(before, None, plan["remove"], empty_removal(), owner)
         return result
     error = apply(node, steps)
     try:
@@ -534,14 +515,14 @@ def cleanup(node, options, check_mode=False, want_diff=False):
     result["removed"] = subtract(plan["remove"], left)
     result["changed"] = not is_empty(result["removed"])
     if want_diff:
-        result["diff"] = diff(before, after, plan["remove"], left)
+        result["diff"] = diff(before, after, plan["remove"], left, owner)
     if error:
         raise CleanupError(error, result)
     again = make_plan(after, opts)["remove"]
     if not is_empty(left) or not is_empty(again):
         result["remaining"] = again if is_empty(left) else left
-        raise CleanupError("kube-proxy objects are still there after the cleanup (is kube-proxy still running?)",
-                           result)
+        raise CleanupError("%s objects are still there after the cleanup (is %s still running?)"
+                           % (owner.name, owner.name), result)
     return result
 
 
@@ -552,3 +533,30 @@ def apply(node, steps):
         if rc != 0:
             return "%s: %s failed (rc=%d): %s" % (label, " ".join([tool] + args), rc, (err or out).strip())
     return None
+
+
+class ModuleNode:
+    """The node as the backend sees it through an AnsibleModule: tools found in PATH and the sbin
+    folders, commands run with the C locale so kernel messages read the same everywhere."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def which(self, tool):
+        return self.module.get_bin_path(tool)
+
+    def run(self, argv, stdin=None):
+        return self.module.run_command(argv, data=stdin, binary_data=True,
+                                       environ_update={"LC_ALL": "C", "LANG": "C"})
+
+
+def run_module(module, owner):
+    """Both modules' main(): run the cleanup with the module's options, fail or exit."""
+    try:
+        result = cleanup(ModuleNode(module), module.params, check_mode=module.check_mode, want_diff=module._diff,
+                         owner=owner)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc), changed=False)
+    except CleanupError as exc:
+        module.fail_json(msg=str(exc), **dict(dict(changed=False), **exc.result))
+    module.exit_json(**result)
