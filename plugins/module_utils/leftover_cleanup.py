@@ -17,6 +17,7 @@ import re
 import shlex
 from collections import Counter
 
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.nodenet.fabric.plugins.module_utils.leftover_owners import KUBE_PROXY
 
 __metaclass__ = type
@@ -550,8 +551,17 @@ class ModuleNode:
                                        environ_update={"LC_ALL": "C", "LANG": "C"})
 
 
-def run_module(module, owner):
-    """Both modules' main(): run the cleanup with the module's options, fail or exit."""
+# The options both modules share (the leftover_cleanup doc fragment documents them).
+COMMON_ARGS = dict(
+    iptables_backends=dict(type="list", elements="str", choices=["nft", "legacy"], default=["nft", "legacy"]),
+    ipset=dict(type="bool", default=True),
+)
+
+
+def run_module(owner, argument_spec):
+    """A leftover-cleanup module's main(): the shared options plus its own, the cleanup for
+    `owner`, then fail or exit."""
+    module = AnsibleModule(argument_spec=dict(COMMON_ARGS, **argument_spec), supports_check_mode=True)
     try:
         result = cleanup(ModuleNode(module), module.params, check_mode=module.check_mode, want_diff=module._diff,
                          owner=owner)

@@ -46,19 +46,6 @@ description:
     fails when kube-proxy objects are still there (for example while kube-proxy still runs)."
 author: nodenet.fabric developers (@nodenet)
 options:
-  iptables_backends:
-    description:
-      - The iptables backends to clean, each in both families (C(iptables-nft-save),
-        C(ip6tables-nft-save), C(iptables-legacy-save), C(ip6tables-legacy-save)). A backend whose
-        tools are missing or whose tables are empty is skipped.
-    type: list
-    elements: str
-    choices: [nft, legacy]
-    default: [nft, legacy]
-  ipset:
-    description: Destroy kube-proxy's ipsets (IPVS mode).
-    type: bool
-    default: true
   ipvs:
     description: Delete kube-proxy's IPVS virtual services and the C(kube-ipvs0) link.
     type: bool
@@ -80,9 +67,7 @@ options:
     description: Delete the nftables tables C(ip kube-proxy) and C(ip6 kube-proxy).
     type: bool
     default: true
-attributes:
-  check_mode: {support: full, description: Reads and reports what would be removed; changes nothing.}
-  diff_mode: {support: full, description: "The iptables-save text of the affected tables before and after, per backend, and the other objects."}
+extends_documentation_fragment: [nodenet.fabric.leftover_cleanup]
 requirements: [iproute2, "iptables (nft and/or legacy), ipset, ipvsadm, nft: each where present"]
 notes:
   - Stop kube-proxy first (delete its DaemonSet); a running kube-proxy puts everything back.
@@ -155,25 +140,17 @@ remaining:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.nodenet.fabric.plugins.module_utils.leftover_cleanup import run_module
 from ansible_collections.nodenet.fabric.plugins.module_utils.leftover_owners import KUBE_PROXY
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            iptables_backends=dict(type="list", elements="str", choices=["nft", "legacy"], default=["nft", "legacy"]),
-            ipset=dict(type="bool", default=True),
-            ipvs=dict(type="bool", default=True),
-            nodeport_range=dict(type="str", default="30000-32767"),
-            service_cidrs=dict(type="list", elements="str", default=[]),
-            nftables=dict(type="bool", default=True),
-        ),
-        supports_check_mode=True,
-    )
-    run_module(module, KUBE_PROXY)
+    run_module(KUBE_PROXY, dict(
+        ipvs=dict(type="bool", default=True),
+        nodeport_range=dict(type="str", default="30000-32767"),
+        service_cidrs=dict(type="list", elements="str", default=[]),
+        nftables=dict(type="bool", default=True),
+    ))
 
 
 if __name__ == "__main__":

@@ -34,25 +34,11 @@ description:
     there (for example while kube-router still runs).
 author: nodenet.fabric developers (@nodenet)
 options:
-  iptables_backends:
-    description:
-      - The iptables backends to clean, each in both families. A backend whose tools are missing
-        or whose tables are empty is skipped.
-    type: list
-    elements: str
-    choices: [nft, legacy]
-    default: [nft, legacy]
-  ipset:
-    description: Destroy kube-router's ipsets.
-    type: bool
-    default: true
   links:
     description: Delete the C(kube-dummy-if) link of kube-router's service proxy.
     type: bool
     default: true
-attributes:
-  check_mode: {support: full, description: Reads and reports what would be removed; changes nothing.}
-  diff_mode: {support: full, description: "The iptables-save text of the affected tables before and after, per backend, and the other objects."}
+extends_documentation_fragment: [nodenet.fabric.leftover_cleanup]
 requirements: [iproute2, "iptables (nft and/or legacy), ipset: each where present"]
 notes:
   - Stop kube-router first (delete its DaemonSet and wait until its pods are gone); a running kube-router puts everything back.
@@ -114,22 +100,14 @@ remaining:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.nodenet.fabric.plugins.module_utils.leftover_cleanup import run_module
 from ansible_collections.nodenet.fabric.plugins.module_utils.leftover_owners import KUBE_ROUTER
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            iptables_backends=dict(type="list", elements="str", choices=["nft", "legacy"], default=["nft", "legacy"]),
-            ipset=dict(type="bool", default=True),
-            links=dict(type="bool", default=True),
-        ),
-        supports_check_mode=True,
-    )
-    run_module(module, KUBE_ROUTER)
+    run_module(KUBE_ROUTER, dict(
+        links=dict(type="bool", default=True),
+    ))
 
 
 if __name__ == "__main__":
