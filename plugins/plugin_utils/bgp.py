@@ -350,9 +350,21 @@ def peer_view(value):
 
 
 def peers_of_router(fabric, router):
-    """[(cluster, peer)] of every cluster whose calico_bgp_peers names the router's address."""
-    return [(name, peer) for name in clusters(fabric) for peer in cluster_settings(fabric, name).peers
-            if peer["ip"] == router.ip]
+    """[(cluster, peering)] of every cluster that names the router's address as a peer, in
+    calico_bgp_peers or kube_router_peers. A peering is {ip, as (the AS the cluster expects of the
+    router, or None), cluster_as, nodes (those that peer with the router), password_file, variable}."""
+    from . import kube_router  # it reads its peers with this module's helpers: imported here, not above
+    found = []
+    for name in clusters(fabric):
+        settings = cluster_settings(fabric, name)
+        for peer in settings.peers:
+            if peer["ip"] == router.ip:
+                nodes = reflectors(fabric, name) if peer["peers"] == "route_reflectors" else [
+                    n for n in fabric.cluster_nodes(name) if n.host in fabric.facets[NAME]]
+                found.append((name, {"ip": peer["ip"], "as": peer["as"], "cluster_as": settings.as_number,
+                                     "nodes": nodes, "password_file": peer.get("password_file"),
+                                     "variable": "calico_bgp_peers"}))
+    return found + kube_router.peers_of_router(fabric, router)
 
 
 def check_routers(fabric, node_ips):
@@ -365,11 +377,13 @@ def check_routers(fabric, node_ips):
         peering = peers_of_router(fabric, router)
         if not peering:
             error(fabric, "", host, "bgp_router_ip", "%s is no cluster's external peer: add {ip: %s, as: %d} to "
-                  "calico_bgp_peers of the clusters it serves" % (router.ip, router.ip, router.as_number), ROUTERS)
+                  "calico_bgp_peers (or {ip: %s, asn: %d} to kube_router_peers) of the clusters it serves"
+                  % (router.ip, router.ip, router.as_number, router.ip, router.as_number), ROUTERS)
         for cluster, peer in peering:
             if peer["as"] is not None and peer["as"] != router.as_number:
-                error(fabric, cluster, host, "bgp_router_as", "%d differs from as %d that cluster %s's "
-                      "calico_bgp_peers gives for %s" % (router.as_number, peer["as"], cluster, router.ip), ROUTERS)
+                error(fabric, cluster, host, "bgp_router_as", "%d differs from AS %d that cluster %s's "
+                      "%s gives for %s" % (router.as_number, peer["as"], cluster, peer["variable"], router.ip),
+                      ROUTERS)
 
 
 def check_clients(fabric, node_ips):

@@ -2,15 +2,16 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The world around the clusters: the ToR routers' BGP (FRR) and the outside clients' routes.
 
-A router gets, per cluster that names its address in calico_bgp_peers, a neighbor for every
-node that peers with it (the RRs, or all nodes) with the cluster's AS, accepting the cluster's
+A router gets, per cluster that names its address in calico_bgp_peers or kube_router_peers, a
+neighbor for every node that peers with it (Calico: the RRs, or all nodes; kube-router: all
+nodes, which is how it treats --peer-router-ips) with the cluster's AS, accepting the cluster's
 pool (any block inside it) and sending nothing back. Ours on the router: neighbors whose
 description starts with `nodenet.fabric`, and prefix-lists and route-maps named NODENET-*.
 """
 
 from __future__ import annotations
 
-from .bgp import CLIENT_ROUTE_PROTOCOL, CLIENTS, NAME, ROUTERS, cluster_settings, peer_password, peers_of_router, reflectors
+from .bgp import CLIENT_ROUTE_PROTOCOL, CLIENTS, ROUTERS, peer_password, peers_of_router
 
 DESCRIPTION = "nodenet.fabric"
 
@@ -25,15 +26,10 @@ def router_state(fabric, host):
     neighbors, prefix_lists, route_maps = [], [], []
     for cluster, peer in peers_of_router(fabric, router):
         accept, send = policy_names(cluster)
-        settings = cluster_settings(fabric, cluster)
         prefix_lists.append({"name": accept, "prefixes": [fabric.clusters[cluster].pod_cidr]})
         route_maps += [{"name": accept, "action": "permit", "match": accept}, {"name": send, "action": "deny"}]
-        if peer["peers"] == "route_reflectors":
-            nodes = reflectors(fabric, cluster)
-        else:
-            nodes = [n for n in fabric.cluster_nodes(cluster) if n.host in fabric.facets[NAME]]
-        for node in nodes:
-            neighbor = {"ip": node.ip, "remote_as": settings.as_number, "in": accept, "out": send,
+        for node in peer["nodes"]:
+            neighbor = {"ip": node.ip, "remote_as": peer["cluster_as"], "in": accept, "out": send,
                         "description": "%s %s %s" % (DESCRIPTION, cluster, node.host),
                         "multihop": node.subnet != router.subnet}
             if peer.get("password_file"):

@@ -445,3 +445,18 @@ def plain(value):
     if isinstance(value, dict):
         return dict((k, plain(v)) for k, v in value.items())
     return value
+
+
+def peers_of_router(fabric, router):
+    """bgp.peers_of_router's peerings of the kube-router clusters that peer with the router:
+    every node peers with a global peer (--peer-router-ips)."""
+    found = []
+    for name in clusters(fabric):
+        settings = cluster_settings(fabric, name)
+        for peer in settings.peers:
+            if peer["ip"] == router.ip:
+                nodes = [n for n in fabric.cluster_nodes(name) if n.host in fabric.facets[NAME]]
+                found.append((name, {"ip": peer["ip"], "as": peer["asn"], "cluster_as": settings.cluster_asn,
+                                     "nodes": nodes, "password_file": peer.get("password_file"),
+                                     "variable": "kube_router_peers"}))
+    return found

@@ -162,3 +162,38 @@ def test_route_reflectors_with_a_shared_cluster_id_are_accepted(seed003):
     fabric = read(seed003, change)
     assert problems(fabric) == []
     assert [n.host for n in kube_router.reflectors(fabric, "k8s")] == ["k8s-1", "k8s-2"]
+
+
+# --- a ToR router the nodes peer with (inventories/kube-router-tor) ------------------------------
+
+@pytest.fixture(scope="module")
+def with_tor():
+    return inventory_of("inventories/kube-router-tor")
+
+
+def test_the_tor_gets_every_node_as_a_neighbor_with_the_cluster_asn(with_tor, password_file):
+    from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp_router
+    fabric = read(with_tor, every_node(kube_router_peers=[{"ip": "172.26.6.250", "asn": 65100,
+                                                           "password_file": password_file}]))
+    assert problems(fabric) == []
+    state = bgp_router.router_state(fabric, "tor")
+    assert state["asn"] == 65100 and state["secret"] is True
+    assert [(n["ip"], n["remote_as"], n["multihop"], n["description"]) for n in state["neighbors"]] == [
+        ("172.26.6.%d" % i, 64512, False, "nodenet.fabric k8s k8s-%d" % i) for i in (1, 2, 3)]
+    assert state["prefix_lists"] == [{"name": "NODENET-k8s-IN", "prefixes": ["10.244.0.0/16"]}]
+    assert bgp_router.client_state(fabric, "outside")["routes"] == [
+        {"dst": "10.244.0.0/16", "via": "172.26.6.250", "dev": "eth0", "onlink": False}]
+    assert bgp_router.client_targets(fabric, "outside") == ["10.244.0.1", "10.244.1.1", "10.244.2.1"]
+
+
+def test_a_tor_whose_as_differs_from_kube_router_peers_is_refused(with_tor):
+    fabric = read(with_tor, every_node(kube_router_peers=[{"ip": "172.26.6.250", "asn": 65101}]))
+    assert problems(fabric) == ["cluster k8s, node tor, bgp_router_as: 65100 differs from AS 65101 that cluster k8s's "
+                                "kube_router_peers gives for 172.26.6.250"]
+
+
+def test_a_tor_no_cluster_peers_with_is_refused_naming_both_variables(with_tor):
+    fabric = read(with_tor, every_node(kube_router_peers=[]))
+    assert [p for p in problems(fabric) if "tor" in p] == [
+        "node tor, bgp_router_ip: 172.26.6.250 is no cluster's external peer: add {ip: 172.26.6.250, as: 65100} to "
+        "calico_bgp_peers (or {ip: 172.26.6.250, asn: 65100} to kube_router_peers) of the clusters it serves"]
