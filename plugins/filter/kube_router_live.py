@@ -17,15 +17,19 @@ description:
   - C(kube_router_kubeadm_config) takes the kubeadm-config result and C(disabled) and returns
     manifest items setting C(proxy.disabled) in each ClusterConfiguration that differs, so that
     C(kubeadm upgrade) does not bring kube-proxy back (or, for the rollback, does).
-  - C(kube_router_kube_proxy_backup) takes the results of reading kube-proxy's DaemonSet and the
-    backup ConfigMap and returns manifest items keeping the DaemonSet (key C(daemonset.yaml)) in
-    that ConfigMap, only where no copy was kept yet, for the rollback.
-  - C(kube_router_kube_proxy_restore) takes the results of reading the backup ConfigMap and
-    kube-proxy's DaemonSet and returns C({cluster, kubeconfig, definition}) to re-create the
-    DaemonSet from the copy, where it is not there (the rollback).
-  - All are provided by this one file; call them as C(nodenet.fabric.kube_router_live_problems),
-    C(nodenet.fabric.kube_router_kubeadm_config), C(nodenet.fabric.kube_router_kube_proxy_backup) and
-    C(nodenet.fabric.kube_router_kube_proxy_restore).
+  - C(kube_router_replaced_daemonsets) takes the fabric model and the name of the ConfigMap that
+    keeps kube-proxy's DaemonSet and returns C({cluster, kubeconfig, namespace, name, backup}) for
+    every DaemonSet kube-router replaces - kube-proxy's (where it goes) and those in
+    C(kube_router_replaced_daemonsets), each kept in C(<name>-replaced-by-kube-router).
+  - C(kube_router_daemonset_backup) takes the results of two C(kubernetes.core.k8s_info) loops
+    over those items (the DaemonSets, their backup ConfigMaps) and returns manifest items keeping
+    each DaemonSet (key C(daemonset.yaml)) in its ConfigMap, only where no copy was kept yet.
+  - C(kube_router_daemonset_restore) takes the results of reading the backups and the DaemonSets
+    and returns C({cluster, kubeconfig, namespace, name, definition}) to re-create each DaemonSet
+    from its copy where it is not there (the rollback).
+  - C(kube_router_daemonset_problems) takes the same two results and returns a line for each
+    replaced CNI DaemonSet that neither runs nor was kept (the preflight).
+  - All are provided by this one file; call them as C(nodenet.fabric.<name>).
 options:
   _input:
     description: The fabric model document (problems), or the kubeadm-config result (kubeadm_config).
@@ -62,17 +66,27 @@ def kube_router_kubeadm_config(found, disabled):
     return kube_router_live.kubeadm_config(found, bool(disabled))
 
 
-def kube_router_kube_proxy_backup(daemonsets, backups, name):
-    return kube_router_live.kube_proxy_backup(daemonsets, backups, name, kube_router_resources.LABELS)
+def kube_router_replaced_daemonsets(document, kube_proxy_backup):
+    return kube_router_live.replaced_daemonsets(fabric_of(document, [kube_router.NAME]), str(kube_proxy_backup))
 
 
-def kube_router_kube_proxy_restore(kept, current):
-    return kube_router_live.kube_proxy_restore(kept, current)
+def kube_router_daemonset_backup(daemonsets, backups):
+    return kube_router_live.daemonset_backup(daemonsets, backups, kube_router_resources.LABELS)
+
+
+def kube_router_daemonset_restore(kept, current):
+    return kube_router_live.daemonset_restore(kept, current)
+
+
+def kube_router_daemonset_problems(daemonsets, backups):
+    return kube_router_live.daemonset_problems(daemonsets, backups)
 
 
 class FilterModule:
     def filters(self):
         return {"kube_router_live_problems": kube_router_live_problems,
                 "kube_router_kubeadm_config": kube_router_kubeadm_config,
-                "kube_router_kube_proxy_backup": kube_router_kube_proxy_backup,
-                "kube_router_kube_proxy_restore": kube_router_kube_proxy_restore}
+                "kube_router_replaced_daemonsets": kube_router_replaced_daemonsets,
+                "kube_router_daemonset_backup": kube_router_daemonset_backup,
+                "kube_router_daemonset_restore": kube_router_daemonset_restore,
+                "kube_router_daemonset_problems": kube_router_daemonset_problems}

@@ -37,6 +37,7 @@ CLUSTER_ASNS = ((64512, 65535), (4200000000, 4294967294))
 PEER_ASNS = ((1, 23455), (23457, 63999), (64512, 65534), (131072, 4199999999), (4200000000, 4294967294))
 PEER_KEYS = ("ip", "asn", "port", "password_file")
 SERVICE_KEYS = ("namespace", "name", "scheduler", "dsr", "hairpin", "local", "ports")
+DAEMONSET_KEYS = ("namespace", "name")
 # The booleans the role turns into flags: variable suffix -> kube-router flag (and its default there).
 SWITCHES = (
     ("run_router", "run-router", True), ("run_firewall", "run-firewall", True),
@@ -109,6 +110,7 @@ class KubeRouterSettings:
     overlay_type: str
     overlay_encap: str
     services: Tuple[dict, ...]               # {namespace, name, scheduler, dsr, hairpin, local, ports}
+    replaced_daemonsets: Tuple[dict, ...]    # {namespace, name}: the replaced CNI's agents, kept and deleted
     replace_kube_proxy: bool
     accept_no_service_proxy: bool
     replaces: str                            # the CNI whose config files are set aside
@@ -146,7 +148,7 @@ def read(reader, node_mtu):
         reader.boolean(SINGLE_RR_VARIABLE), read_peers(reader, asn),
         reader.choice("kube_router_overlay_type", OVERLAY_TYPES), reader.choice("kube_router_overlay_encap",
                                                                                 OVERLAY_ENCAPS),
-        read_services(reader), reader.boolean("kube_router_replace_kube_proxy"), reader.boolean(NO_PROXY_VARIABLE),
+        read_services(reader), read_replaced_daemonsets(reader), reader.boolean("kube_router_replace_kube_proxy"), reader.boolean(NO_PROXY_VARIABLE),
         replaces, apiserver, absolute(reader, "kube_router_cni_conf_dir"), absolute(reader, "kube_router_cni_backup_dir"),
         str(reader.raw("kube_router_runtime_endpoint")), read_extra_args(reader))
     check_node(reader, settings)
@@ -248,6 +250,28 @@ def read_services(reader):
                          "local": sub.boolean(where + ".local") if "local" in item else False,
                          "ports": [list(p) for p in ports or []]})
     return tuple(services)
+
+
+def read_replaced_daemonsets(reader):
+    """The replaced CNI's DaemonSets: each is kept in a ConfigMap and deleted once kube-router
+    serves, so its pods cannot put their CNI config back (flannel's and calico's install-cni
+    rewrite it at every start); rollback re-creates them."""
+    found, seen = [], set()
+    for where, item, sub in mappings(reader, "kube_router_replaced_daemonsets", DAEMONSET_KEYS, "{namespace, name}"):
+        namespace = named(sub, where + ".namespace", "a namespace")
+        name = named(sub, where + ".name", "a DaemonSet")
+        if namespace is None or name is None:
+            continue
+        key = (str(namespace), str(name))
+        if key in seen:
+            reader.error(where, "%s/%s is given twice" % key)
+        elif key == ("kube-system", "kube-proxy"):
+            reader.error(where, "is kube-proxy's DaemonSet, which kube_router_replace_kube_proxy takes care of")
+        elif name == "kube-router":
+            reader.error(where, "is kube-router's own DaemonSet name")
+        seen.add(key)
+        found.append({"namespace": key[0], "name": key[1]})
+    return tuple(found)
 
 
 def read_ports(reader, where, value):
@@ -382,7 +406,7 @@ def error(fabric, cluster, host, variable, message):
 
 
 CLUSTER_WIDE = ("image", "namespace", "switches", "cluster_asn", "rr_cluster_id", "accept_single_rr", "peers",
-                "overlay_type", "overlay_encap", "services", "replace_kube_proxy", "accept_no_service_proxy",
+                "overlay_type", "overlay_encap", "services", "replaced_daemonsets", "replace_kube_proxy", "accept_no_service_proxy",
                 "replaces", "apiserver", "runtime_endpoint", "extra_args")
 
 

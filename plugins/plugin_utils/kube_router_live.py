@@ -2,8 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What each cluster's API must already hold before kube_router_install changes anything: every
 Node with the pod CIDR of the inventory (kube-router routes the Node's spec.podCIDR and exits
-without one), every Service named with its ports (DSR cannot remap them), and kubeadm's record
-in a version that can keep kube-proxy away."""
+without one), every Service named with its ports (DSR cannot remap them), kubeadm's record in a
+version that can keep kube-proxy away, and every DaemonSet it replaces (or the copy kept of it);
+and how those DaemonSets are kept and brought back."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import json
 
 import yaml
 
+from . import kube_router
 from .kube_router import cluster_settings
 
 KUBEADM_WITH_PROXY_SWITCH = "kubeadm.k8s.io/v1beta4"
@@ -94,6 +96,23 @@ def live_problems(fabric, nodes_found, services_found, kubeadm_found):
             + kubeadm_problems(fabric, found_by_cluster(kubeadm_found)))
 
 
+def daemonset_problems(daemonsets, backups):
+    """A replaced CNI DaemonSet that neither runs nor was kept: a name that does not match the
+    cluster (kube-proxy's may be missing: a cluster without it has nothing to replace)."""
+    kept = objects_by_item(backups)
+    lines = []
+    for item in (daemonsets or {}).get("results", []):
+        loop = item["item"]
+        key = (loop["cluster"], loop["namespace"], loop["name"])
+        if "resources" not in item or key not in kept or item["resources"] or kept[key]:
+            continue  # unreadable (missing_objects says so), there, or kept
+        if (loop["namespace"], loop["name"]) != ("kube-system", "kube-proxy"):
+            lines.append("cluster %s, kube_router_replaced_daemonsets: DaemonSet %s/%s is not in the cluster and no "
+                         "copy of it is kept (ConfigMap %s/%s); name the replaced CNI's DaemonSet as it runs"
+                         % (loop["cluster"], loop["namespace"], loop["name"], loop["namespace"], loop["backup"]))
+    return lines
+
+
 def kubeadm_config(found, disabled):
     """[{cluster, kubeconfig, manifests}] setting ClusterConfiguration's proxy.disabled in each
     cluster's kubeadm-config (a looped k8s_info result); clusters without one are skipped."""
@@ -119,36 +138,57 @@ SERVER_FIELDS = ("uid", "resourceVersion", "generation", "creationTimestamp", "m
                  "deletionTimestamp", "deletionGracePeriodSeconds")
 
 
-def kube_proxy_backup(daemonsets, backups, name, labels):
-    """Manifest items keeping each cluster's kube-proxy DaemonSet in ConfigMap `name` (key
+def replaced_daemonsets(fabric, kube_proxy_backup):
+    """[{cluster, kubeconfig, namespace, name, backup}]: the DaemonSets kube-router replaces, per
+    cluster: kube-proxy's (kept in ConfigMap `kube_proxy_backup`) where it goes, then the replaced
+    CNI's (each kept in `<name>-replaced-by-kube-router` beside it)."""
+    items = []
+    for name in kube_router.clusters(fabric):
+        settings = cluster_settings(fabric, name)
+        found = ([{"namespace": "kube-system", "name": "kube-proxy", "backup": kube_proxy_backup}]
+                 if settings.replace_kube_proxy else [])
+        found += [dict(ds, backup="%s-replaced-by-kube-router" % ds["name"]) for ds in settings.replaced_daemonsets]
+        items += [dict(ds, cluster=name, kubeconfig=fabric.clusters[name].kubeconfig) for ds in found]
+    return items
+
+
+def objects_by_item(found):
+    """{(cluster, namespace, name) of the loop item: [objects]} of a k8s_info loop over replaced_daemonsets."""
+    return dict(((i["item"]["cluster"], i["item"]["namespace"], i["item"]["name"]), i.get("resources") or [])
+                for i in (found or {}).get("results", []) if "resources" in i)
+
+
+def daemonset_backup(daemonsets, backups, labels):
+    """Manifest items keeping each replaced DaemonSet in its backup ConfigMap (key
     daemonset.yaml), only where the DaemonSet exists and no copy was kept yet (a rerun, once it is
     gone, keeps the first copy)."""
-    kept = set(cluster for cluster, objects in found_by_cluster(backups).items() if objects)
+    kept = objects_by_item(backups)
     items = []
     for item in (daemonsets or {}).get("results", []):
-        cluster = item["item"]["cluster"]
+        loop = item["item"]
+        if kept.get((loop["cluster"], loop["namespace"], loop["name"])):
+            continue
         for obj in item.get("resources") or []:
-            if cluster in kept:
-                continue
             obj = plain(obj)
             meta = dict((k, v) for k, v in obj["metadata"].items() if k not in SERVER_FIELDS)
             copy = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": meta, "spec": obj["spec"]}
-            items.append({"cluster": cluster, "kubeconfig": item["item"]["kubeconfig"], "manifests": [
+            items.append({"cluster": loop["cluster"], "kubeconfig": loop["kubeconfig"], "manifests": [
                 {"apiVersion": "v1", "kind": "ConfigMap",
-                 "metadata": {"name": name, "namespace": obj["metadata"]["namespace"], "labels": dict(labels)},
+                 "metadata": {"name": loop["backup"], "namespace": loop["namespace"], "labels": dict(labels)},
                  "data": {"daemonset.yaml": yaml.safe_dump(copy, default_flow_style=False)}}]})
     return items
 
 
-def kube_proxy_restore(kept, current):
-    """[{cluster, kubeconfig, definition}]: kube-proxy's DaemonSet from the copy kept, for each
-    cluster that has the copy and no kube-proxy DaemonSet (a rerun of the rollback finds it there)."""
-    present = set(cluster for cluster, objects in found_by_cluster(current).items() if objects)
+def daemonset_restore(kept, current):
+    """[{cluster, kubeconfig, namespace, name, definition}]: each replaced DaemonSet from the copy
+    kept, where it is not there (a rerun of the rollback finds it there)."""
+    present = objects_by_item(current)
     items = []
     for item in (kept or {}).get("results", []):
-        cluster = item["item"]["cluster"]
+        loop = item["item"]
+        if present.get((loop["cluster"], loop["namespace"], loop["name"])):
+            continue
         for obj in item.get("resources") or []:
-            if cluster not in present:
-                items.append({"cluster": cluster, "kubeconfig": item["item"]["kubeconfig"],
-                              "definition": yaml.safe_load(str(obj["data"]["daemonset.yaml"]))})
+            items.append({"cluster": loop["cluster"], "kubeconfig": loop["kubeconfig"], "namespace": loop["namespace"],
+                          "name": loop["name"], "definition": yaml.safe_load(str(obj["data"]["daemonset.yaml"]))})
     return items

@@ -96,10 +96,10 @@ def api():
     return config.new_client_from_config(config_file=str(NODE_ROOT / "k8s" / "k8s" / "kubeconfig"))
 
 
-def daemonset(name):
+def daemonset(name, namespace="kube-system"):
     from kubernetes import client
     try:
-        return client.AppsV1Api(api()).read_namespaced_daemon_set(name, "kube-system")
+        return client.AppsV1Api(api()).read_namespaced_daemon_set(name, namespace)
     except client.ApiException as exc:
         if exc.status == 404:
             return None
@@ -111,12 +111,22 @@ def conflist(host):
     return path.read_text() if path.exists() else None
 
 
-def wait_for_kube_proxy_rules(host, timeout=60):
+def wait_for(check, what, timeout=60):
     import time
     deadline = time.monotonic() + timeout
-    while not any(line.startswith(":KUBE-SVC-") for line in save(host)):
-        assert time.monotonic() < deadline, "kube-proxy made no rules on %s" % host
+    while not check():
+        assert time.monotonic() < deadline, "no %s" % what
         time.sleep(1)
+
+
+def wait_for_kube_proxy_rules(host, timeout=60):
+    wait_for(lambda: any(line.startswith(":KUBE-SVC-") for line in save(host)), "kube-proxy rules on %s" % host,
+             timeout)
+
+
+def flannel_conf():
+    from kubernetes import client
+    return client.CoreV1Api(api()).read_namespaced_config_map("kube-flannel-cfg", "kube-flannel").data["cni-conf.json"]
 
 
 @pytest.fixture(scope="module")
@@ -127,11 +137,10 @@ def kr_lab(tmp_path_factory):
         for rule in FOREIGN:
             assert sh("ip", "netns", "exec", host, *rule.split()).returncode == 0, rule
         wait_for_kube_proxy_rules(host)
-    # a flannel leftover that the role must set aside (and keep)
+    # flannel's DaemonSet runs; its install-cni wrote its conflist, which the role must set aside (and keep)
     for host in NODES:
-        folder = NODE_ROOT / host / "etc" / "cni" / "net.d"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "10-flannel.conflist").write_text('{"name":"cbr0","cniVersion":"0.3.1","plugins":[]}\n')
+        wait_for(lambda: (NODE_ROOT / host / "etc" / "cni" / "net.d" / "10-flannel.conflist").exists(),
+                 "flannel's conflist on %s" % host)
     yield {"before": dict((h, save(h)) for h in NODES), "tmp": tmp_path_factory.mktemp("kr")}
     lab("down")
 
@@ -147,6 +156,17 @@ def test_a_node_whose_pod_cidr_differs_from_the_api_is_refused_and_nothing_chang
     for host in NODES:
         assert conflist(host) is None
         assert kube_proxy_lines(save(host)), host  # kube-proxy's rules are all still there
+
+
+def test_a_replaced_daemonset_the_cluster_does_not_run_is_refused_and_nothing_changes(kr_lab):
+    rc, out = run("-e", json.dumps({"kube_router_replaced_daemonsets": [
+        {"namespace": "kube-flannel", "name": "kube-flannel"}]}))
+    assert rc != 0
+    assert ("cluster k8s, kube_router_replaced_daemonsets: DaemonSet kube-flannel/kube-flannel is not in the "
+            "cluster and no copy of it is kept") in out, out[-3000:]
+    assert daemonset("kube-flannel-ds", "kube-flannel") is not None and daemonset("kube-router") is None
+    for host in NODES:
+        assert conflist(host) is None
 
 
 def test_check_mode_reports_changes_and_changes_nothing(kr_lab):
@@ -181,7 +201,7 @@ def test_seed_003_end_to_end(kr_lab):
         assert json.loads(conflist(host))["plugins"][0]["ipam"]["ranges"] == [[{"subnet": CIDRS[host]}]]
         assert not (cni / "10-flannel.conflist").exists()
         kept = NODE_ROOT / host / "var" / "lib" / "nodenet-fabric" / "cni-replaced" / "10-flannel.conflist"
-        assert kept.read_text().startswith('{"name":"cbr0"')
+        assert kept.read_text() == flannel_conf()
     before, after = kr_lab["before"]["k8s-2"], save("k8s-2")
     print("k8s-2 iptables-save lines: before %d (kube-proxy's %d, foreign %d), after %d (foreign %d kept, "
           "kube-router's %d)" % (len(before), len(kube_proxy_lines(before)), len(foreign(before)), len(after),
@@ -192,6 +212,7 @@ def test_seed_003_end_to_end(kr_lab):
 def test_the_objects_read_back_from_the_api_server(kr_lab):
     from kubernetes import client
     assert daemonset("kube-proxy") is None
+    assert daemonset("kube-flannel-ds", "kube-flannel") is None  # so its install-cni cannot put flannel back
     ds = daemonset("kube-router")
     container = ds.spec.template.spec.containers[0]
     assert "--run-router=true" in container.args and "--run-firewall=true" in container.args
@@ -201,6 +222,8 @@ def test_the_objects_read_back_from_the_api_server(kr_lab):
     core = client.CoreV1Api(api())
     kept = core.read_namespaced_config_map("kube-proxy-replaced-by-kube-router", "kube-system")
     assert yaml.safe_load(kept.data["daemonset.yaml"])["metadata"]["name"] == "kube-proxy"
+    kept = core.read_namespaced_config_map("kube-flannel-ds-replaced-by-kube-router", "kube-flannel")
+    assert yaml.safe_load(kept.data["daemonset.yaml"])["metadata"]["name"] == "kube-flannel-ds"
     kubeadm = yaml.safe_load(core.read_namespaced_config_map("kubeadm-config", "kube-system").data["ClusterConfiguration"])
     assert kubeadm["proxy"] == {"disabled": True}
     nginx = core.read_namespaced_service("nginx", "default")
@@ -219,12 +242,14 @@ def test_rollback_brings_kube_proxy_and_the_replaced_cni_back_then_removes_kube_
     from kubernetes import client
     rc, out = run("-e", "kube_router_state=absent")
     assert rc == 0, out[-3000:]
-    ds = daemonset("kube-proxy")
-    assert ds is not None and ds.status.number_ready == len(NODES)
+    for name, namespace in (("kube-proxy", "kube-system"), ("kube-flannel-ds", "kube-flannel")):
+        ds = daemonset(name, namespace)
+        assert ds is not None and ds.status.number_ready == len(NODES), name
     assert daemonset("kube-router") is None
     core = client.CoreV1Api(api())
     for read in (lambda: core.read_namespaced_service_account("kube-router", "kube-system"),
                  lambda: core.read_namespaced_config_map("kube-proxy-replaced-by-kube-router", "kube-system"),
+                 lambda: core.read_namespaced_config_map("kube-flannel-ds-replaced-by-kube-router", "kube-flannel"),
                  lambda: client.RbacAuthorizationV1Api(api()).read_cluster_role("kube-router")):
         with pytest.raises(client.ApiException) as gone:
             read()
@@ -235,7 +260,7 @@ def test_rollback_brings_kube_proxy_and_the_replaced_cni_back_then_removes_kube_
     for host in NODES:
         cni = NODE_ROOT / host / "etc" / "cni" / "net.d"
         assert sorted(p.name for p in cni.iterdir()) == ["10-flannel.conflist"], host
-        assert (cni / "10-flannel.conflist").read_text().startswith('{"name":"cbr0"')
+        assert (cni / "10-flannel.conflist").read_text() == flannel_conf()
         wait_for_kube_proxy_rules(host)  # the real kube-proxy is back and made its rules again
         after = save(host)
         assert kept_in_order(foreign(kr_lab["before"][host]), after) == [], host

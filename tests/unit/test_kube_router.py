@@ -122,6 +122,14 @@ BAD = [
     ("peers without the router", every_node(kube_router_run_router=False,
                                             kube_router_peers=[{"ip": "172.26.6.254", "asn": 65001}]),
      "k8s-1", "kube_router_peers", "only the router speaks BGP"),
+    ("kube-proxy named as a replaced CNI DaemonSet", every_node(kube_router_replaced_daemonsets=[
+        {"namespace": "kube-system", "name": "kube-proxy"}]),
+     "k8s-1", "kube_router_replaced_daemonsets[0]", "kube_router_replace_kube_proxy takes care of"),
+    ("a replaced DaemonSet twice", every_node(kube_router_replaced_daemonsets=[
+        {"namespace": "kube-flannel", "name": "kube-flannel-ds"}, {"namespace": "kube-flannel", "name": "kube-flannel-ds"}]),
+     "k8s-1", "kube_router_replaced_daemonsets[1]", "is given twice"),
+    ("a replaced DaemonSet without a namespace", every_node(kube_router_replaced_daemonsets=[{"name": "calico-node"}]),
+     "k8s-1", "kube_router_replaced_daemonsets[0].namespace", "is required"),
 ]
 
 

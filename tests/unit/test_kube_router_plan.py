@@ -577,8 +577,33 @@ KUBE_PROXY = {
 BACKUP_LABELS = {"app.kubernetes.io/managed-by": "nodenet.fabric"}
 
 
-def test_kube_proxy_backup_keeps_the_spec_without_server_fields():
-    (item,) = kube_router_live.kube_proxy_backup(found(KUBE_PROXY), found(), "kube-proxy-backup", BACKUP_LABELS)
+PROXY_ITEM = {"cluster": "k8s", "kubeconfig": "/etc/k8s/admin.conf", "namespace": "kube-system", "name": "kube-proxy",
+              "backup": "kube-proxy-backup"}
+FLANNEL_ITEM = {"cluster": "k8s", "kubeconfig": "/etc/k8s/admin.conf", "namespace": "kube-flannel",
+                "name": "kube-flannel-ds", "backup": "kube-flannel-ds-replaced-by-kube-router"}
+
+
+def flannel_ds():
+    ds = json.loads(json.dumps(KUBE_PROXY))
+    ds["metadata"].update(name="kube-flannel-ds", namespace="kube-flannel")
+    return ds
+
+
+def test_the_replaced_daemonsets_are_kube_proxys_then_the_cnis_named(seed003):
+    fabric = read(seed003, every_node(kube_router_replaced_daemonsets=[
+        {"namespace": "kube-flannel", "name": "kube-flannel-ds"}]))
+    items = kube_router_live.replaced_daemonsets(fabric, "kube-proxy-kept")
+    assert [(i["namespace"], i["name"], i["backup"]) for i in items] == [
+        ("kube-system", "kube-proxy", "kube-proxy-kept"),
+        ("kube-flannel", "kube-flannel-ds", "kube-flannel-ds-replaced-by-kube-router")]
+    fabric = read(seed003, every_node(kube_router_replace_kube_proxy=False, kube_router_run_service_proxy=False,
+                                      kube_router_replaced_daemonsets=[]))
+    assert kube_router_live.replaced_daemonsets(fabric, "kube-proxy-kept") == []
+
+
+def test_a_backup_keeps_the_spec_without_server_fields():
+    (item,) = kube_router_live.daemonset_backup(found(KUBE_PROXY, item=PROXY_ITEM), found(item=PROXY_ITEM),
+                                                BACKUP_LABELS)
     assert (item["cluster"], item["kubeconfig"]) == ("k8s", "/etc/k8s/admin.conf")
     (manifest,) = item["manifests"]
     assert manifest["metadata"] == {"name": "kube-proxy-backup", "namespace": "kube-system",
@@ -594,16 +619,38 @@ def test_kube_proxy_backup_keeps_the_spec_without_server_fields():
     assert "uid" in KUBE_PROXY["metadata"]  # the input is not changed
 
 
-def test_kube_proxy_backup_keeps_the_first_copy_and_skips_clusters_without_kube_proxy():
+def test_a_backup_keeps_the_first_copy_per_daemonset_and_skips_the_missing_ones():
     kept = {"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": "kube-proxy-backup", "namespace": "kube-system"}, "data": {"daemonset.yaml": "x"}}
-    assert kube_router_live.kube_proxy_backup(found(KUBE_PROXY), found(kept), "kube-proxy-backup",
-                                              BACKUP_LABELS) == []
-    assert kube_router_live.kube_proxy_backup(found(), found(), "kube-proxy-backup", BACKUP_LABELS) == []
-    other = dict(ITEM, cluster="edge", kubeconfig="/etc/k8s/edge.conf")
-    both_clusters = {"results": found(KUBE_PROXY)["results"] + found(KUBE_PROXY, item=other)["results"]}
-    items = kube_router_live.kube_proxy_backup(both_clusters, found(kept), "kube-proxy-backup", BACKUP_LABELS)
-    assert [(i["cluster"], i["kubeconfig"]) for i in items] == [("edge", "/etc/k8s/edge.conf")]
+    both = {"results": found(KUBE_PROXY, item=PROXY_ITEM)["results"] + found(flannel_ds(), item=FLANNEL_ITEM)["results"]}
+    kept_proxy = {"results": found(kept, item=PROXY_ITEM)["results"] + found(item=FLANNEL_ITEM)["results"]}
+    (item,) = kube_router_live.daemonset_backup(both, kept_proxy, BACKUP_LABELS)
+    assert item["manifests"][0]["metadata"]["namespace"] == "kube-flannel"
+    assert item["manifests"][0]["metadata"]["name"] == "kube-flannel-ds-replaced-by-kube-router"
+    assert kube_router_live.daemonset_backup(found(item=PROXY_ITEM), found(item=PROXY_ITEM), BACKUP_LABELS) == []
+
+
+def test_a_restore_recreates_only_what_is_not_there():
+    copy = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b", "namespace": "kube-flannel"},
+            "data": {"daemonset.yaml": yaml.safe_dump(flannel_ds())}}
+    (item,) = kube_router_live.daemonset_restore(found(copy, item=FLANNEL_ITEM), found(item=FLANNEL_ITEM))
+    assert (item["namespace"], item["name"], item["definition"]["metadata"]["name"]) == (
+        "kube-flannel", "kube-flannel-ds", "kube-flannel-ds")
+    assert kube_router_live.daemonset_restore(found(copy, item=FLANNEL_ITEM), found(flannel_ds(), item=FLANNEL_ITEM)) == []
+
+
+def test_a_replaced_cni_daemonset_that_neither_runs_nor_was_kept_is_a_problem():
+    copy = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b", "namespace": "kube-flannel"}}
+    ds = {"results": found(item=PROXY_ITEM)["results"] + found(item=FLANNEL_ITEM)["results"]}
+    kept = {"results": found(item=PROXY_ITEM)["results"] + found(item=FLANNEL_ITEM)["results"]}
+    assert kube_router_live.daemonset_problems(ds, kept) == [
+        "cluster k8s, kube_router_replaced_daemonsets: DaemonSet kube-flannel/kube-flannel-ds is not in the cluster "
+        "and no copy of it is kept (ConfigMap kube-flannel/kube-flannel-ds-replaced-by-kube-router); name the "
+        "replaced CNI's DaemonSet as it runs"]  # kube-proxy may be missing: nothing to replace then
+    assert kube_router_live.daemonset_problems(found(flannel_ds(), item=FLANNEL_ITEM), found(item=FLANNEL_ITEM)) == []
+    assert kube_router_live.daemonset_problems(found(item=FLANNEL_ITEM), found(copy, item=FLANNEL_ITEM)) == []
+    unreadable = {"results": [{"item": dict(FLANNEL_ITEM), "failed": True, "msg": "connection refused"}]}
+    assert kube_router_live.daemonset_problems(unreadable, unreadable) == []
 
 
 # --- the CNI directory (real files) ------------------------------------------------------------

@@ -65,13 +65,13 @@ def netconf(cluster):
     return json.dumps({"Network": cluster.pod_cidr, "Backend": {"Type": "vxlan"}}, indent=2)
 
 
-def flannel_objects(cluster, namespace):
+def flannel_objects(cluster, namespace, cni=None):
     """kube-flannel-cfg (flannel) or canal-config (canal) with net-conf.json and the keys a real
     install has beside it, and the DaemonSet whose flanneld reads it."""
     cni_conf = json.dumps({"name": "cbr0", "cniVersion": "0.3.1", "plugins": [
         {"type": "flannel", "delegate": {"hairpinMode": True, "isDefaultGateway": True}},
         {"type": "portmap", "capabilities": {"portMappings": True}}]}, indent=2)
-    if cluster.cni == "canal":
+    if (cni or cluster.cni) == "canal":
         config = {"name": "canal-config", "namespace": "kube-system",
                   "data": {"typha_service_name": "none", "calico_backend": "none", "veth_mtu": "0",
                            "canal_iface": "", "masquerade": "true", "cni_network_config": cni_conf,
@@ -217,8 +217,9 @@ def server_of(kubeconfig):
         return json.load(handle)["clusters"][0]["cluster"]["server"]
 
 
-def seed(kubeconfig, cluster, nodes, flannel_namespace="kube-flannel"):
-    """Seed one cluster's API with what a real cluster of its CNI already has."""
+def seed(kubeconfig, cluster, nodes, flannel_namespace="kube-flannel", replaced_cni=None):
+    """Seed one cluster's API with what a real cluster of its CNI already has (a kube-router
+    cluster: what it has before kube-router replaces `replaced_cni`)."""
     from kubernetes import client as k8s
     api = client(kubeconfig)
     core = k8s.CoreV1Api(api)
@@ -243,10 +244,11 @@ def seed(kubeconfig, cluster, nodes, flannel_namespace="kube-flannel"):
         objects.append(default_ippool(cluster))
         if cluster.cni == "calico":
             objects += block_affinities(nodes) + calico_node_objects()
-    if cluster.cni in ("flannel", "canal"):
-        if cluster.cni == "flannel":
+    cni = replaced_cni if cluster.cni == "kube-router" else cluster.cni
+    if cni in ("flannel", "canal"):
+        if cni == "flannel":
             apply(api, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": flannel_namespace}})
-        objects += flannel_objects(cluster, flannel_namespace)
+        objects += flannel_objects(cluster, flannel_namespace, cni)
     # kube-proxy runs in every cluster; a kube-router cluster is seeded as it is before the role
     # replaces kube-proxy, with Services for kube-proxy to make rules of, and kubeadm's record.
     objects += kube_proxy_objects(cluster, server_of(kubeconfig))

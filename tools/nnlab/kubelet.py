@@ -4,6 +4,11 @@ named kube-proxy or kube-router exists in the cluster's API, its program runs in
 namespace; a changed pod template restarts it, a deleted DaemonSet stops it. So the role's order
 (kube-router first, then kube-proxy's DaemonSet deleted) acts on real processes.
 
+flannel is not built here: while kube-flannel/kube-flannel-ds exists, its pod does what flannel's
+install-cni init container does at every start (its ConfigMap's cni-conf.json copied to
+/etc/cni/net.d/10-flannel.conflist) and then only runs (flanneld's place), so that a DaemonSet
+left behind would put the replaced CNI's config back, as the real one does.
+
 What the pod would see is made from the API, per node, under the run folder:
 - a configMap or secret volume: its keys as files (secrets 0600);
 - the service account token: a real TokenRequest for the pod's service account, so RBAC is the
@@ -31,7 +36,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 K8S_BIN = os.path.join(HERE, "..", "..", ".k8s", "bin")
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 RT_TABLES = "/etc/iproute2/rt_tables"
-PROGRAMS = ("kube-proxy", "kube-router")
+# program: (namespace, DaemonSet name); None is the kubelet's namespace (kube-system)
+PROGRAMS = {"kube-proxy": (None, "kube-proxy"), "kube-router": (None, "kube-router"),
+            "flannel": ("kube-flannel", "kube-flannel-ds")}
+FLANNEL_CONFIG = ("kube-flannel-cfg", "cni-conf.json", "/etc/cni/net.d/10-flannel.conflist")
 STOPPING = []
 
 
@@ -105,7 +113,17 @@ class Pod:
                 write(os.path.join(folder, key), base64.b64decode(value), 0o600)
         return folder
 
+    def install_cni(self):
+        """flannel's install-cni: `cp -f /etc/kube-flannel/cni-conf.json /etc/cni/net.d/10-flannel.conflist`."""
+        name, key, target = FLANNEL_CONFIG
+        namespace = self.daemonset["metadata"]["namespace"]
+        data = self.kubelet.core.read_namespaced_config_map(name, namespace).data or {}
+        write(self.kubelet.roots[self.host] + target, data[key])
+
     def argv(self):
+        if self.program == "flannel":
+            self.install_cni()
+            return ["ip", "netns", "exec", self.host, "sleep", "infinity"]
         paths = self.materialize()
         container = self.spec["containers"][0]
         # configMap files name container paths too (a kubeconfig's tokenFile and CA)
@@ -214,10 +232,10 @@ class Kubelet:
 
     def daemonsets(self):
         found = {}
-        for program in PROGRAMS:
+        for program, (namespace, name) in PROGRAMS.items():
             try:
                 found[program] = self.api.sanitize_for_serialization(
-                    self.apps.read_namespaced_daemon_set(program, self.namespace))
+                    self.apps.read_namespaced_daemon_set(name, namespace or self.namespace))
             except Exception as exc:  # 404: not there; anything else: try again next round
                 if getattr(exc, "status", None) != 404:
                     raise
@@ -268,7 +286,8 @@ class Kubelet:
         """What the garbage collector does once a foreground deletion's dependents are gone."""
         finalizers = [f for f in ds["metadata"].get("finalizers") or [] if f != "foregroundDeletion"]
         if finalizers != (ds["metadata"].get("finalizers") or []):
-            self.apps.patch_namespaced_daemon_set(program, self.namespace, {"metadata": {"finalizers": finalizers or None}})
+            self.apps.patch_namespaced_daemon_set(ds["metadata"]["name"], ds["metadata"]["namespace"],
+                                                  {"metadata": {"finalizers": finalizers or None}})
 
     def report(self, program, ds):
         """The DaemonSet's status as the DaemonSet controller would write it from the pods."""
@@ -279,7 +298,8 @@ class Kubelet:
                   "numberMisscheduled": 0, "numberUnavailable": len(self.hosts) - ready,
                   "observedGeneration": ds["metadata"].get("generation", 1)}
         if any(ds.get("status", {}).get(k) != v for k, v in status.items()):
-            self.apps.patch_namespaced_daemon_set_status(program, self.namespace, {"status": status})
+            self.apps.patch_namespaced_daemon_set_status(ds["metadata"]["name"], ds["metadata"]["namespace"],
+                                                         {"status": status})
 
     def stop_all(self, *_):
         """Every child at once (SIGTERM, then SIGKILL after 8 s), then exit."""
