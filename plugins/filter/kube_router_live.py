@@ -29,6 +29,10 @@ description:
     from its copy where it is not there (the rollback).
   - C(kube_router_daemonset_problems) takes the same two results and returns a line for each
     replaced CNI DaemonSet that neither runs nor was kept (the preflight).
+  - C(kube_router_released_services) takes a looped C(kubernetes.core.k8s_info) of every Service
+    over the C(services) manifest items and a field manager, and returns manifest items that give
+    back the C(kube-router.io/*) annotations that manager applied to Services no longer in
+    C(kube_router_services) (name and namespace only, for server-side apply by that manager).
   - All are provided by this one file; call them as C(nodenet.fabric.<name>).
 options:
   _input:
@@ -82,6 +86,10 @@ def kube_router_daemonset_problems(daemonsets, backups):
     return kube_router_live.daemonset_problems(daemonsets, backups)
 
 
+def kube_router_released_services(found, field_manager):
+    return kube_router_live.released_services(found, str(field_manager))
+
+
 class FilterModule:
     def filters(self):
         return {"kube_router_live_problems": kube_router_live_problems,
@@ -89,4 +97,5 @@ class FilterModule:
                 "kube_router_replaced_daemonsets": kube_router_replaced_daemonsets,
                 "kube_router_daemonset_backup": kube_router_daemonset_backup,
                 "kube_router_daemonset_restore": kube_router_daemonset_restore,
-                "kube_router_daemonset_problems": kube_router_daemonset_problems}
+                "kube_router_daemonset_problems": kube_router_daemonset_problems,
+                "kube_router_released_services": kube_router_released_services}

@@ -113,6 +113,35 @@ def daemonset_problems(daemonsets, backups):
     return lines
 
 
+def released_services(found, field_manager):
+    """Manifest items giving back the kube-router.io/* annotations `field_manager` applied to
+    Services no longer in kube_router_services: each such Service with its name only, applied by
+    that manager (server-side apply then drops what it owned). `found` is a looped k8s_info of
+    every Service over the `services` manifest items."""
+    items = []
+    for result in (found or {}).get("results", []):
+        item = result.get("item") or {}
+        wanted = set((m["metadata"]["name"], m["metadata"]["namespace"]) for m in item.get("manifests", []))
+        release = []
+        for obj in result.get("resources") or []:
+            meta = obj.get("metadata") or {}
+            if (meta.get("name"), meta.get("namespace")) not in wanted and owns_service_annotation(meta, field_manager):
+                release.append({"apiVersion": "v1", "kind": "Service",
+                                "metadata": {"name": meta["name"], "namespace": meta["namespace"]}})
+        if release:
+            items.append({"cluster": item["cluster"], "kubeconfig": item["kubeconfig"], "manifests": release})
+    return items
+
+
+def owns_service_annotation(meta, field_manager):
+    for entry in meta.get("managedFields") or []:
+        if entry.get("manager") == field_manager and entry.get("operation") == "Apply":
+            annotations = ((entry.get("fieldsV1") or {}).get("f:metadata") or {}).get("f:annotations") or {}
+            if any(key.startswith("f:kube-router.io/") for key in annotations):
+                return True
+    return False
+
+
 def kubeadm_config(found, disabled):
     """[{cluster, kubeconfig, manifests}] setting ClusterConfiguration's proxy.disabled in each
     cluster's kubeadm-config (a looped k8s_info result); clusters without one are skipped."""

@@ -238,6 +238,23 @@ def test_a_rerun_changes_nothing(kr_lab):
     assert all(counts["changed"] == 0 for counts in recap(out).values()), recap(out)
 
 
+def test_a_service_dropped_from_the_list_gets_our_annotations_back_and_nothing_else(kr_lab):
+    from kubernetes import client
+    core = client.CoreV1Api(api())
+    before = core.read_namespaced_service("nginx", "default")
+    assert before.metadata.annotations["kube-router.io/service.scheduler"] == "dh"
+    rc, out = run("-e", json.dumps({"kube_router_services": []}))
+    assert rc == 0, out[-3000:]
+    after = core.read_namespaced_service("nginx", "default")
+    assert "kube-router.io/service.scheduler" not in (after.metadata.annotations or {})
+    assert after.spec.to_dict() == before.spec.to_dict() and after.metadata.labels == before.metadata.labels
+    assert "nodenet.fabric" not in [m.manager for m in after.metadata.managed_fields]
+    rc, out = run()  # back as the inventory says, for the tests that follow
+    assert rc == 0, out[-3000:]
+    assert core.read_namespaced_service("nginx", "default").metadata.annotations[
+        "kube-router.io/service.scheduler"] == "dh"
+
+
 def test_rollback_brings_kube_proxy_and_the_replaced_cni_back_then_removes_kube_router(kr_lab):
     from kubernetes import client
     rc, out = run("-e", "kube_router_state=absent")

@@ -889,3 +889,26 @@ def test_other_cni_configs_that_the_kubelet_would_keep_choosing_are_refused(dirs
     with pytest.raises(cni_files.Conflict, match="05-cilium.conflist sort before 10-kuberouter.conflist"):
         cni_files.plan(conf, backup, OURS, CONTENT, FLANNEL, "present", True)
     assert cni_files.plan(conf, backup, OURS, CONTENT, FLANNEL, "present", False)  # writing ours alone is fine
+
+
+def annotated_service(name, manager, annotation="f:kube-router.io/service.scheduler", operation="Apply"):
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {
+        "name": name, "namespace": "default", "managedFields": [
+            {"manager": "kubectl", "operation": "Update", "fieldsV1": {"f:spec": {}}},
+            {"manager": manager, "operation": operation,
+             "fieldsV1": {"f:metadata": {"f:annotations": {annotation: {}}}}}]}}
+
+
+def test_services_dropped_from_the_list_get_our_annotations_back():
+    item = dict(ITEM, manifests=[{"apiVersion": "v1", "kind": "Service",
+                                  "metadata": {"name": "nginx", "namespace": "default", "annotations": {}}}])
+    services = found(annotated_service("nginx", "nodenet.fabric"), annotated_service("web", "nodenet.fabric"),
+                     annotated_service("theirs", "kubectl-client-side-apply"),
+                     annotated_service("other-field", "nodenet.fabric", annotation="f:example.com/x"),
+                     annotated_service("updated", "nodenet.fabric", operation="Update"), item=item)
+    (released,) = kube_router_live.released_services(services, "nodenet.fabric")
+    assert released["manifests"] == [{"apiVersion": "v1", "kind": "Service",
+                                      "metadata": {"name": "web", "namespace": "default"}}]
+    assert (released["cluster"], released["kubeconfig"]) == ("k8s", "/etc/k8s/admin.conf")
+    assert kube_router_live.released_services(found(annotated_service("nginx", "nodenet.fabric"), item=item),
+                                              "nodenet.fabric") == []
