@@ -27,6 +27,8 @@ description:
   - C(kube_router_daemonset_restore) takes the results of reading the backups and the DaemonSets
     and returns C({cluster, kubeconfig, namespace, name, definition}) to re-create each DaemonSet
     from its copy where it is not there (the rollback).
+  - C(kube_router_daemonsets_terminating) takes the result of reading the DaemonSets and returns
+    the loop items whose DaemonSet is being deleted (the rollback waits them out first).
   - C(kube_router_daemonset_problems) takes the same two results and returns a line for each
     replaced CNI DaemonSet that neither runs nor was kept (the preflight).
   - C(kube_router_released_services) takes a looped C(kubernetes.core.k8s_info) of every Service
@@ -82,6 +84,10 @@ def kube_router_daemonset_restore(kept, current):
     return kube_router_live.daemonset_restore(kept, current)
 
 
+def kube_router_daemonsets_terminating(daemonsets):
+    return kube_router_live.terminating(daemonsets)
+
+
 def kube_router_daemonset_problems(daemonsets, backups):
     return kube_router_live.daemonset_problems(daemonsets, backups)
 
@@ -97,5 +103,6 @@ class FilterModule:
                 "kube_router_replaced_daemonsets": kube_router_replaced_daemonsets,
                 "kube_router_daemonset_backup": kube_router_daemonset_backup,
                 "kube_router_daemonset_restore": kube_router_daemonset_restore,
+                "kube_router_daemonsets_terminating": kube_router_daemonsets_terminating,
                 "kube_router_daemonset_problems": kube_router_daemonset_problems,
                 "kube_router_released_services": kube_router_released_services}

@@ -31,7 +31,7 @@ IPVS_FLAGS = {"-t": "tcp", "--tcp-service": "tcp", "-u": "udp", "--udp-service":
 UNAVAILABLE = re.compile(r"protocol not (available|supported)|address family not supported|"
                          r"can't initialize ipvs|cannot open session to kernel|operation not supported", re.I)
 COUNTERS = re.compile(r"\s*\[\d+:\d+\]$")
-CATEGORIES = ("ipsets", "ipvs", "links", "nftables")
+CATEGORIES = ("ipsets", "ipvs", "links", "nftables", "routes")
 
 
 class CleanupError(Exception):
@@ -51,6 +51,7 @@ def check_options(options, owner=KUBE_PROXY):
     opts["ipvs"] = bool(opts.get("ipvs")) and owner.ipvs
     opts["nftables"] = bool(opts.get("nftables")) and bool(owner.nft_tables)
     opts["links"] = bool(opts.get("links", opts["ipvs"]))
+    opts["routes"] = bool(opts.get("routes")) and owner.route_protocol is not None
     unknown = sorted(set(opts.get("iptables_backends") or []) - {"nft", "legacy"})
     if unknown:
         raise ValueError("unknown iptables backend(s): %s (nft, legacy)" % ", ".join(unknown))
@@ -314,6 +315,25 @@ def plan_links(links, owner=KUBE_PROXY):
 
 # ---------------------------------------------------------------- nftables
 
+def parse_routes(text, family=""):
+    """["DST via GW dev DEV"] of `ip -json route show` (family "-6 " marks IPv6 ones)."""
+    found = []
+    for route in json.loads(text or "[]"):
+        words = [family + route["dst"]] + [w for key, name in (("gateway", "via"), ("dev", "dev"))
+                                           for w in ((name, route[key]) if route.get(key) else ())]
+        found.append(" ".join(words))
+    return found
+
+
+def routes_batches(routes, protocol):
+    """One flush per family that has any: every route of the protocol is the owner's."""
+    steps = []
+    for family, args in (("", []), ("-6 ", ["-6"])):
+        if any(r.startswith("-6 ") == bool(family) for r in routes):
+            steps.append(("routes", "ip", args + ["route", "flush", "proto", str(protocol)], None))
+    return steps
+
+
 def parse_nft_tables(text):
     """["FAMILY NAME"] from `nft list tables`."""
     return [" ".join(line.split()[1:3]) for line in text.splitlines() if line.split()[:1] == ["table"]]
@@ -326,7 +346,7 @@ def nft_batch(tables):
 # ---------------------------------------------------------------- read, plan, apply
 
 def empty_removal():
-    return {"iptables": {}, "ipsets": [], "ipvs": [], "links": [], "nftables": []}
+    return {"iptables": {}, "ipsets": [], "ipvs": [], "links": [], "nftables": [], "routes": []}
 
 
 def is_empty(removal):
@@ -348,7 +368,8 @@ def run_read(node, tool, args, label):
 
 def read(node, opts):
     """Every dump the plan needs: {status, notes, iptables: {key: text}, ipsets, ipvs, links, nftables}."""
-    state = {"status": {}, "notes": [], "iptables": {}, "ipsets": [], "ipvs": [], "links": {}, "nftables": []}
+    state = {"status": {}, "notes": [], "iptables": {}, "ipsets": [], "ipvs": [], "links": {}, "nftables": [],
+             "routes": []}
 
     def one(label, tool, args, wanted, parse, field):
         if not wanted:
@@ -374,6 +395,14 @@ def read(node, opts):
     one("ipvs", "ipvsadm", ["-S", "-n"], opts["ipvs"], parse_ipvs_save, "ipvs")
     one("links", "ip", ["-json", "-details", "address", "show"], opts["links"] or opts["ipvs"], parse_links, "links")
     one("nftables", "nft", ["list", "tables"], opts["nftables"], parse_nft_tables, "nftables")
+    if opts["owner"].route_protocol is None:
+        return state  # an owner without routes of its own: nothing to say about them
+    protocol = str(opts["owner"].route_protocol)
+    one("routes", "ip", ["-json", "route", "show", "proto", protocol], opts["routes"], parse_routes, "routes")
+    if opts["routes"]:
+        status, out = run_read(node, "ip", ["-6", "-json", "route", "show", "proto", protocol], "routes6")
+        if status == "read":
+            state["routes"] += parse_routes(out, "-6 ")
     return state
 
 
@@ -397,12 +426,14 @@ def make_plan(state, opts):
         conflicts += link_conflicts
     remove["nftables"] = [t for t in owner.nft_tables if t in state["nftables"]]
     kept["nftables"] = len(state["nftables"]) - len(remove["nftables"])
+    remove["routes"] = list(state["routes"])
     return {"remove": remove, "kept": kept, "conflicts": conflicts}
 
 
 def batches(remove, opts):
     """[(label, tool, args, stdin)] in the order they run: IPVS services, the link, iptables per
-    backend and family, then ipsets (only once no rule uses them), then nftables."""
+    backend and family, then ipsets (only once no rule uses them), then nftables, then the
+    owner's routes."""
     steps = []
     if remove["ipvs"]:
         steps.append(("ipvs", "ipvsadm", ["-R"], ipvs_batch(remove["ipvs"])))
@@ -417,6 +448,8 @@ def batches(remove, opts):
         steps.append(("ipset", "ipset", ["restore"], ipset_batch(remove["ipsets"])))
     if remove["nftables"]:
         steps.append(("nftables", "nft", ["-f", "-"], nft_batch(remove["nftables"])))
+    if remove["routes"]:
+        steps += routes_batches(remove["routes"], opts["owner"].route_protocol)
     return steps
 
 
@@ -444,6 +477,7 @@ def still_present(remove, state):
     left["ipsets"] = [n for n in remove["ipsets"] if n in state["ipsets"]]
     left["ipvs"] = [k for k in remove["ipvs"] if k in services]
     left["links"] = [n for n in remove["links"] if n in state["links"]]
+    left["routes"] = [r for r in remove["routes"] if r in state["routes"]]
     left["nftables"] = [t for t in remove["nftables"] if t in state["nftables"]]
     return left
 
@@ -467,6 +501,7 @@ def subtract(remove, left):
 def object_lines(remove):
     lines = ["ipset %s" % n for n in remove["ipsets"]] + ["ipvs %s" % k for k in remove["ipvs"]]
     lines += ["link %s" % n for n in remove["links"]] + ["nftables table %s" % t for t in remove["nftables"]]
+    lines += ["route %s" % r for r in remove["routes"]]
     return "".join(line + "\n" for line in lines)
 
 

@@ -20,8 +20,10 @@ __metaclass__ = type
 # owner hooks}, where a rule jumping to an owned chain goes with it; base_rule(table, rule):
 # a rule in a base chain that is the owner's without jumping to one of its chains;
 # ipsets / ipset_prefixes: set names; dummy: the dummy link it makes; ipvs: whether it makes
-# IPVS services this cleanup deletes; nft_tables: "FAMILY NAME".
-Owner = namedtuple("Owner", "name chains prefixes base base_rule ipsets ipset_prefixes dummy ipvs nft_tables")
+# IPVS services this cleanup deletes; nft_tables: "FAMILY NAME"; route_protocol: the protocol
+# number of the routes it injects (all of them are its own), or None.
+Owner = namedtuple("Owner", "name chains prefixes base base_rule ipsets ipset_prefixes dummy ipvs nft_tables "
+                            "route_protocol")
 
 # KUBE-FIREWALL (filter: kubelet's; nat: old IPVS versions), KUBE-MARK-DROP, KUBE-KUBELET-CANARY,
 # KUBE-IPTABLES-HINT and KUBE-XLB-* are not in kube-proxy's list, so they stay. IPv6 sets are
@@ -48,6 +50,7 @@ KUBE_PROXY = Owner(
     dummy="kube-ipvs0",
     ipvs=True,
     nft_tables=("ip kube-proxy", "ip6 kube-proxy"),  # not inet: kube-proxy makes one table per family
+    route_protocol=None,
 )
 
 # IPv6 sets carry kube-router's "inet6:" family prefix (utils.IPSetName).
@@ -66,8 +69,9 @@ def kube_router_base_rule(table, rule):
 
 
 # Left alone, as kube-router's own cleanup leaves them: its three FORWARD ACCEPT rules for
-# kube-bridge (pods stay on kube-bridge until they restart), kube-bridge, its tunnels, its
-# routes (protocol 17) and the DSR mangle marks.
+# kube-bridge (pods stay on kube-bridge until they restart), kube-bridge, its tunnels and the DSR
+# mangle marks. Its routes (protocol 17, routes.ZebraOriginator), which its cleanup leaves too, go
+# here: once it is gone they are half withdrawn, and the CNI that comes back installs its own.
 KUBE_ROUTER = Owner(
     name="kube-router",
     chains={
@@ -82,6 +86,7 @@ KUBE_ROUTER = Owner(
     dummy="kube-dummy-if",
     ipvs=False,
     nft_tables=(),
+    route_protocol=17,
 )
 
 OWNERS = {owner.name: owner for owner in (KUBE_PROXY, KUBE_ROUTER)}

@@ -12,7 +12,7 @@ short_description: Remove kube-router's leftovers from a node once kube-router h
 version_added: 0.5.0
 description:
   - Reads the node's iptables (both address families, each backend in O(iptables_backends)),
-    ipsets and links, and removes what kube-router v2 (router, firewall and service proxy)
+    ipsets, links and routes, and removes what kube-router v2 (router, firewall and service proxy)
     leaves behind. Needs no kube-router binary and no cluster.
   - "Ownership is the list kube-router's own cleanup works from: in filter C(KUBE-ROUTER-INPUT),
     C(KUBE-ROUTER-FORWARD), C(KUBE-ROUTER-OUTPUT), C(KUBE-ROUTER-SERVICES) and every
@@ -25,9 +25,10 @@ description:
   - "Narrower than kube-router's own cleanup, which flushes every IPVS virtual service and
     destroys every ipset on the node: here other sets stay, and IPVS is not touched (kube-proxy,
     back after a rollback, serves the same Service addresses and keeps its virtual services in sync)."
+  - "Its routes (protocol 17) are flushed (O(routes)); no other program uses that number."
   - "Left alone, as kube-router's own cleanup leaves them: its three C(FORWARD) ACCEPT rules for
     C(kube-bridge) (pods stay on kube-bridge until they are restarted), C(kube-bridge) itself, its
-    tunnels, its routes (protocol 17) and the DSR marks in mangle."
+    tunnels and the DSR marks in mangle."
   - Refuses, changing nothing, when a rule that stays jumps to a kube-router chain or uses a
     kube-router ipset, or when C(kube-dummy-if) is not a dummy device.
   - After applying, reads everything again; the run fails when kube-router objects are still
@@ -36,6 +37,13 @@ author: nodenet.fabric developers (@nodenet)
 options:
   links:
     description: Delete the C(kube-dummy-if) link of kube-router's service proxy.
+    type: bool
+    default: true
+  routes:
+    description:
+      - Flush the routes kube-router injected (protocol 17, both families). kube-router's own
+        cleanup leaves them, half withdrawn once its peers stop; the CNI that takes over installs
+        its own for the same pod CIDRs. Run it only once kube-router has stopped.
     type: bool
     default: true
 extends_documentation_fragment: [nodenet.fabric.leftover_cleanup]
@@ -64,13 +72,14 @@ changed:
 removed:
   description:
     - What was removed (in check mode, would be). C(iptables) is keyed by tool then table, with
-      the rules as iptables-save printed them and the chains flushed and deleted. C(ipvs) and
-      C(nftables) are always empty.
+      the rules as iptables-save printed them and the chains flushed and deleted; C(routes) the
+      routes flushed (C(-6) marks IPv6 ones). C(ipvs) and C(nftables) are always empty.
   returned: always
   type: dict
   sample: {"iptables": {"iptables-nft": {"filter": {"jumps": ["-A INPUT -m comment --comment \"kube-router netpol - 4IA2OSFRMVNDXBVV\" -j KUBE-ROUTER-INPUT"],
                                                     "chains": ["KUBE-ROUTER-INPUT", "KUBE-NWPLCY-DEFAULT"]}}},
-           "ipsets": ["kube-router-pod-subnets"], "ipvs": [], "links": [], "nftables": []}
+           "ipsets": ["kube-router-pod-subnets"], "ipvs": [], "links": [], "nftables": [],
+           "routes": ["10.244.1.0/24 via 172.26.6.2 dev eth0"]}
 kept:
   description: What was seen and left alone, as counts; C(iptables) per tool and table counts other chains and the rules that stay.
   returned: always
@@ -107,6 +116,7 @@ from ansible_collections.nodenet.fabric.plugins.module_utils.leftover_owners imp
 def main():
     run_module(KUBE_ROUTER, dict(
         links=dict(type="bool", default=True),
+        routes=dict(type="bool", default=True),
     ))
 
 

@@ -439,6 +439,25 @@ def check(fabric):
                 error(fabric, name, first.host, "kube_router_peers[%d].ip" % index, "%s is node %s (cluster %s); a "
                       "peer router is outside the cluster (nodes peer with each other by themselves)"
                       % (peer["ip"], other.host, other.cluster))
+        check_tor_peers(fabric, name, nodes, settings)
+
+
+def check_tor_peers(fabric, name, nodes, settings):
+    """A peer that is one of the inventory's ToRs gets its FRR neighbors from the playbook: FRR
+    listens on 179, and a ToR off the nodes' subnet needs kube-router's eBGP multihop."""
+    tors = dict((r.ip, (host, r)) for host, r in fabric.facets.get("bgp_routers", {}).items())
+    for index, peer in enumerate(settings.peers):
+        if peer["ip"] not in tors:
+            continue
+        host, router = tors[peer["ip"]]
+        if peer["port"] != 179:
+            error(fabric, name, nodes[0].host, "kube_router_peers[%d].port" % index, "is %d but %s is ToR %s, whose "
+                  "FRR the playbook configures on port 179" % (peer["port"], peer["ip"], host))
+        away = [n.host for n in nodes if n.subnet != router.subnet]
+        if away and "peer-router-multihop-ttl" not in dict(settings.extra_args):
+            error(fabric, name, away[0], "kube_router_extra_args", "has no peer-router-multihop-ttl, but ToR %s (%s) "
+                  "is not on the subnet of %s: kube-router peers with it over eBGP multihop only when that flag "
+                  "is set (e.g. 2)" % (host, router.subnet, ", ".join(away)))
 
 
 def check_topology(fabric, name, nodes, settings):

@@ -104,7 +104,7 @@ def daemonset_problems(daemonsets, backups):
     for item in (daemonsets or {}).get("results", []):
         loop = item["item"]
         key = (loop["cluster"], loop["namespace"], loop["name"])
-        if "resources" not in item or key not in kept or item["resources"] or kept[key]:
+        if "resources" not in item or key not in kept or kept[key] or [o for o in item["resources"] if not deleting(o)]:
             continue  # unreadable (missing_objects says so), there, or kept
         if (loop["namespace"], loop["name"]) != ("kube-system", "kube-proxy"):
             lines.append("cluster %s, kube_router_replaced_daemonsets: DaemonSet %s/%s is not in the cluster and no "
@@ -164,40 +164,57 @@ def kubeadm_config(found, disabled):
 
 # Fields the API server sets; a DaemonSet restored from the copy gets its own.
 SERVER_FIELDS = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink",
-                 "deletionTimestamp", "deletionGracePeriodSeconds")
+                 "deletionTimestamp", "deletionGracePeriodSeconds", "finalizers", "ownerReferences")
 
 
 def replaced_daemonsets(fabric, kube_proxy_backup):
-    """[{cluster, kubeconfig, namespace, name, backup}]: the DaemonSets kube-router replaces, per
-    cluster: kube-proxy's (kept in ConfigMap `kube_proxy_backup`) where it goes, then the replaced
-    CNI's (each kept in `<name>-replaced-by-kube-router` beside it)."""
+    """[{cluster, kubeconfig, namespace, name, backup, replaces}]: the DaemonSets kube-router
+    replaces, per cluster: kube-proxy's (kept in ConfigMap `kube_proxy_backup`, replaces
+    "kube-proxy") where it goes, then the replaced CNI's (each kept in
+    `<name>-replaced-by-kube-router` beside it, replaces "cni")."""
     items = []
     for name in kube_router.clusters(fabric):
         settings = cluster_settings(fabric, name)
-        found = ([{"namespace": "kube-system", "name": "kube-proxy", "backup": kube_proxy_backup}]
-                 if settings.replace_kube_proxy else [])
-        found += [dict(ds, backup="%s-replaced-by-kube-router" % ds["name"]) for ds in settings.replaced_daemonsets]
+        found = ([{"namespace": "kube-system", "name": "kube-proxy", "backup": kube_proxy_backup,
+                   "replaces": "kube-proxy"}] if settings.replace_kube_proxy else [])
+        found += [dict(ds, backup="%s-replaced-by-kube-router" % ds["name"], replaces="cni")
+                  for ds in settings.replaced_daemonsets]
         items += [dict(ds, cluster=name, kubeconfig=fabric.clusters[name].kubeconfig) for ds in found]
     return items
 
 
-def objects_by_item(found):
-    """{(cluster, namespace, name) of the loop item: [objects]} of a k8s_info loop over replaced_daemonsets."""
-    return dict(((i["item"]["cluster"], i["item"]["namespace"], i["item"]["name"]), i.get("resources") or [])
+def objects_by_item(found, live=False):
+    """{(cluster, namespace, name) of the loop item: [objects]} of a k8s_info loop over
+    replaced_daemonsets; with `live`, without objects being deleted (a deletion interrupted by a
+    timeout leaves one with a deletionTimestamp: it is going, not there)."""
+    return dict(((i["item"]["cluster"], i["item"]["namespace"], i["item"]["name"]),
+                 [o for o in i.get("resources") or [] if not (live and deleting(o))])
                 for i in (found or {}).get("results", []) if "resources" in i)
+
+
+def deleting(obj):
+    return bool((obj.get("metadata") or {}).get("deletionTimestamp"))
+
+
+def terminating(found):
+    """The loop items whose DaemonSet is being deleted: the rollback waits them out before it
+    creates them again from the copy."""
+    return [i["item"] for i in (found or {}).get("results", []) if any(deleting(o) for o in i.get("resources") or [])]
 
 
 def daemonset_backup(daemonsets, backups, labels):
     """Manifest items keeping each replaced DaemonSet in its backup ConfigMap (key
-    daemonset.yaml), only where the DaemonSet exists and no copy was kept yet (a rerun, once it is
-    gone, keeps the first copy)."""
+    daemonset.yaml): from the DaemonSet while it runs (the copy follows it), or from one being
+    deleted when no copy was kept yet; a DaemonSet already gone keeps the copy there is."""
     kept = objects_by_item(backups)
     items = []
     for item in (daemonsets or {}).get("results", []):
         loop = item["item"]
-        if kept.get((loop["cluster"], loop["namespace"], loop["name"])):
+        objects = item.get("resources") or []
+        running = [o for o in objects if not deleting(o)]
+        if not running and kept.get((loop["cluster"], loop["namespace"], loop["name"])):
             continue
-        for obj in item.get("resources") or []:
+        for obj in running or objects:
             obj = plain(obj)
             meta = dict((k, v) for k, v in obj["metadata"].items() if k not in SERVER_FIELDS)
             copy = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": meta, "spec": obj["spec"]}
@@ -210,8 +227,8 @@ def daemonset_backup(daemonsets, backups, labels):
 
 def daemonset_restore(kept, current):
     """[{cluster, kubeconfig, namespace, name, definition}]: each replaced DaemonSet from the copy
-    kept, where it is not there (a rerun of the rollback finds it there)."""
-    present = objects_by_item(current)
+    kept, where it is not there or only being deleted (a rerun of the rollback finds it there)."""
+    present = objects_by_item(current, live=True)
     items = []
     for item in (kept or {}).get("results", []):
         loop = item["item"]

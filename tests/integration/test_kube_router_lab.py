@@ -169,6 +169,14 @@ def test_a_replaced_daemonset_the_cluster_does_not_run_is_refused_and_nothing_ch
         assert conflist(host) is None
 
 
+def test_hosts_that_disagree_on_the_direction_are_refused(kr_lab):
+    split = kr_lab["tmp"] / "split.yml"
+    split.write_text(yaml.safe_dump({"all": {"hosts": {"k8s-3": {"kube_router_state": "absent"}}}}))
+    rc, out = playbook(INVENTORY, "-i", str(split), playbook=PLAYBOOK)
+    assert rc != 0 and "kube_router_state is absent on 1 of 3 hosts" in out, out[-3000:]
+    assert daemonset("kube-router") is None and all(conflist(h) is None for h in NODES)
+
+
 def test_check_mode_reports_changes_and_changes_nothing(kr_lab):
     rc, out = run("--check", "--diff")
     assert rc == 0, out[-3000:]
@@ -281,6 +289,7 @@ def test_rollback_brings_kube_proxy_and_the_replaced_cni_back_then_removes_kube_
         wait_for_kube_proxy_rules(host)  # the real kube-proxy is back and made its rules again
         after = save(host)
         assert kept_in_order(foreign(kr_lab["before"][host]), after) == [], host
+        assert kube_router_routes(host) == {}, host  # its routes go too (flannel installs its own)
         # of kube-router only what its own cleanup leaves: the FORWARD accepts for pods still on kube-bridge
         added = [line for line in foreign(after) if line not in kr_lab["before"][host]]
         assert added and all(KUBE_ROUTER_ACCEPT.match(line) for line in added), (host, added)

@@ -14,7 +14,7 @@ class FakeNode:
     deletes a rule only by its exact spec, refuses to delete a chain still jumped to, and (as
     iptables-nft does) applies all or nothing; ipset refuses to destroy a set a rule uses."""
 
-    def __init__(self, iptables=None, ipsets=None, ipvs=None, addr=None, nft=None, missing=(), fail=()):
+    def __init__(self, iptables=None, ipsets=None, ipvs=None, addr=None, nft=None, missing=(), fail=(), routes=()):
         self.iptables = dict(iptables or {})  # key (iptables-nft, ...) -> iptables-save text
         self.ipsets = kpc.parse_ipset_names(ipsets) if ipsets is not None else None
         self.ipvs = ipvs  # ipvsadm -S text; None: the kernel has no IPVS
@@ -23,6 +23,7 @@ class FakeNode:
         self.missing = set(missing)
         self.fail = set(fail)  # tools whose batch fails
         self.calls = []
+        self.routes = list(routes)  # `ip -json route` objects of protocol 17, with "family": 4 or 6
 
     def which(self, tool):
         if tool in self.missing:
@@ -50,6 +51,12 @@ class FakeNode:
             if self.ipvs is None:
                 return 2, "", IPVS_UNAVAILABLE
             return (0, self.ipvs, "") if argv[1] == "-S" else self.ipvs_restore(stdin)
+        if tool == "ip" and "route" in argv:
+            family = 6 if "-6" in argv else 4
+            if "flush" in argv:
+                self.routes = [r for r in self.routes if r["family"] != family]
+                return 0, "", ""
+            return 0, json.dumps([r for r in self.routes if r["family"] == family]), ""
         if tool == "ip":
             if argv[1:3] == ["link", "delete"]:
                 self.addr = [l for l in self.addr if l["ifname"] != argv[3]]

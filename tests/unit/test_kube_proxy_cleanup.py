@@ -285,7 +285,8 @@ def test_bad_options_are_refused(options):
 
 
 def empty_state():
-    return {"status": {}, "notes": [], "iptables": {}, "ipsets": [], "ipvs": [], "links": {}, "nftables": []}
+    return {"status": {}, "notes": [], "iptables": {}, "ipsets": [], "ipvs": [], "links": {}, "nftables": [],
+            "routes": []}
 
 
 # ---------------------------------------------------------------- the whole run, on a fake node

@@ -205,3 +205,17 @@ def test_a_tor_no_cluster_peers_with_is_refused_naming_both_variables(with_tor):
     assert [p for p in problems(fabric) if "tor" in p] == [
         "node tor, bgp_router_ip: 172.26.6.250 is no cluster's external peer: add {ip: 172.26.6.250, as: 65100} to "
         "calico_bgp_peers (or {ip: 172.26.6.250, asn: 65100} to kube_router_peers) of the clusters it serves"]
+
+
+def test_a_tor_peer_must_listen_on_179_and_be_reached_by_multihop_off_the_subnet(with_tor):
+    fabric = read(with_tor, every_node(kube_router_peers=[{"ip": "172.26.6.250", "asn": 65100, "port": 1790}]))
+    assert "cluster k8s, node k8s-1, kube_router_peers[0].port: is 1790 but 172.26.6.250 is ToR tor, whose FRR the " \
+           "playbook configures on port 179" in problems(fabric)
+    moved = read(with_tor, lambda h, g: h["tor"].update(bgp_router_subnet="172.26.9.0/24", bgp_router_ip="172.26.9.250")
+                 or [h[n].update(kube_router_peers=[{"ip": "172.26.9.250", "asn": 65100}]) for n in g[GROUP]])
+    assert any("kube_router_extra_args: has no peer-router-multihop-ttl, but ToR tor (172.26.9.0/24)" in p
+               for p in problems(moved)), problems(moved)
+    fixed = read(with_tor, lambda h, g: h["tor"].update(bgp_router_subnet="172.26.9.0/24", bgp_router_ip="172.26.9.250")
+                 or [h[n].update(kube_router_peers=[{"ip": "172.26.9.250", "asn": 65100}],
+                                 kube_router_extra_args={"peer-router-multihop-ttl": 2}) for n in g[GROUP]])
+    assert not [p for p in problems(fixed) if "multihop" in p], problems(fixed)

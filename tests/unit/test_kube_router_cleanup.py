@@ -18,7 +18,9 @@ RUNNING = (FIXTURES / "kube_router" / "running.nft.save").read_text()
 RUNNING6 = (FIXTURES / "kube_router" / "running.ip6.nft.save").read_text()
 SETS = (FIXTURES / "kube_router" / "running.ipsets").read_text()
 KUBE_PROXY_IPT = (FIXTURES / "kube_proxy" / "iptables-mode.nft.save").read_text()
-OPTIONS = {"iptables_backends": ["nft", "legacy"], "ipset": True, "links": True}
+OPTIONS = {"iptables_backends": ["nft", "legacy"], "ipset": True, "links": True, "routes": True}
+ROUTES = [{"family": 4, "dst": "10.244.0.0/24", "gateway": "172.26.6.1", "dev": "eth0", "protocol": "17"},
+          {"family": 6, "dst": "fd00:10:244:1::/64", "gateway": "fd00::2", "dev": "eth0", "protocol": "17"}]
 EGRESS = ("-A POSTROUTING -m set --match-set kube-router-pod-subnets src -m set ! --match-set kube-router-pod-subnets "
           "dst -m set ! --match-set kube-router-node-ips dst -j MASQUERADE --random-fully")
 BRIDGE_ACCEPTS = [
@@ -98,8 +100,8 @@ def test_a_foreign_rule_jumping_into_a_kube_router_chain_refuses_the_run():
     node = FakeNode(iptables={"iptables-nft": text}, ipsets=SETS)
     with pytest.raises(lc.CleanupError, match="MY-CHAIN -j KUBE-NWPLCY-COMMON.*kube-router's cleanup deletes"):
         lc.cleanup(node, OPTIONS, owner=KUBE_ROUTER)
-    assert [c[0] for c in node.calls if not c[0].endswith("-save") and c[1][:1] != ["list"]
-            and c[1][:1] != ["-json"]] == []
+    assert [c for c in node.calls if not c[0].endswith("-save") and c[1][:1] != ["list"]
+            and "-json" not in c[1]] == []
     assert node.iptables["iptables-nft"] == text
 
 
@@ -107,24 +109,39 @@ def test_a_whole_run_then_a_second_that_finds_nothing():
     dummy = [{"ifname": "kube-dummy-if", "linkinfo": {"info_kind": "dummy"}, "addr_info": [{"local": "10.254.0.1"}]},
              {"ifname": "eth0", "addr_info": [{"local": "172.26.6.2"}]}]
     node = FakeNode(iptables={"iptables-nft": RUNNING, "ip6tables-nft": RUNNING6},
-                    ipsets=SETS + "cali40all-ipam-pools\n", addr=json.dumps(dummy))
+                    ipsets=SETS + "cali40all-ipam-pools\n", addr=json.dumps(dummy), routes=ROUTES)
     result = lc.cleanup(node, OPTIONS, want_diff=True, owner=KUBE_ROUTER)
     assert result["changed"] is True and result["conflicts"] == []
     assert result["removed"]["ipsets"] == ["kube-router-pod-subnets", "kube-router-node-ips"]
     assert result["removed"]["links"] == ["kube-dummy-if"]
     assert result["removed"]["ipvs"] == [] and result["removed"]["nftables"] == []
     assert result["status"]["ipvs"] == "skipped" and result["status"]["nftables"] == "skipped"
-    # the rules first, then the sets they used, then nothing else
-    tools = [c[0] for c in node.calls if c[0] in ("iptables-nft-restore", "ipset", "ip") and c[2] is not None
-             or c[1][:2] == ["link", "delete"]]
-    assert tools == ["ip", "iptables-nft-restore", "ipset"]
+    assert result["removed"]["routes"] == ["10.244.0.0/24 via 172.26.6.1 dev eth0",
+                                           "-6 fd00:10:244:1::/64 via fd00::2 dev eth0"]
+    # the link, the rules, then the sets they used, then the routes (both families), nothing else
+    changes = [(c[0], c[1]) for c in node.calls if c[0] in ("iptables-nft-restore", "ipset") and c[2] is not None
+               or c[1][:2] == ["link", "delete"] or "flush" in c[1]]
+    assert changes == [("ip", ["link", "delete", "kube-dummy-if"]), ("iptables-nft-restore", ["--noflush"]),
+                       ("ipset", ["restore"]), ("ip", ["route", "flush", "proto", "17"]),
+                       ("ip", ["-6", "route", "flush", "proto", "17"])]
+    assert node.routes == []
     assert node.ipsets == ["cali40all-ipam-pools"]
     assert node.iptables["ip6tables-nft"] == RUNNING6
     assert result["diff"][-1] == {"before_header": "kube-router objects", "after_header": "kube-router objects",
                                   "before": "ipset kube-router-pod-subnets\nipset kube-router-node-ips\n"
-                                            "link kube-dummy-if\n", "after": ""}
+                                            "link kube-dummy-if\nroute 10.244.0.0/24 via 172.26.6.1 dev eth0\n"
+                                            "route -6 fd00:10:244:1::/64 via fd00::2 dev eth0\n", "after": ""}
     again = lc.cleanup(node, OPTIONS, owner=KUBE_ROUTER)
     assert again["changed"] is False and again["commands"] == []
+
+
+def test_routes_are_left_when_asked_and_kube_proxys_owner_never_reads_them():
+    node = FakeNode(iptables={"iptables-nft": RUNNING}, ipsets=SETS, routes=ROUTES)
+    result = lc.cleanup(node, dict(OPTIONS, routes=False), owner=KUBE_ROUTER)
+    assert result["removed"]["routes"] == [] and result["status"]["routes"] == "skipped" and len(node.routes) == 2
+    node = FakeNode(iptables={"iptables-nft": RUNNING}, routes=ROUTES)
+    result = lc.cleanup(node, dict(OPTIONS, ipvs=False, nftables=False), owner=KUBE_PROXY)
+    assert "routes" not in result["status"] and len(node.routes) == 2
 
 
 def test_a_kube_dummy_if_that_is_not_a_dummy_is_a_conflict():

@@ -619,15 +619,42 @@ def test_a_backup_keeps_the_spec_without_server_fields():
     assert "uid" in KUBE_PROXY["metadata"]  # the input is not changed
 
 
-def test_a_backup_keeps_the_first_copy_per_daemonset_and_skips_the_missing_ones():
+def going(ds):
+    ds = json.loads(json.dumps(ds))
+    ds["metadata"].update(deletionTimestamp="2026-11-26T10:00:00Z", finalizers=["foregroundDeletion"])
+    return ds
+
+
+def test_a_copy_follows_a_running_daemonset_and_is_kept_once_it_is_gone_or_going():
     kept = {"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": "kube-proxy-backup", "namespace": "kube-system"}, "data": {"daemonset.yaml": "x"}}
     both = {"results": found(KUBE_PROXY, item=PROXY_ITEM)["results"] + found(flannel_ds(), item=FLANNEL_ITEM)["results"]}
     kept_proxy = {"results": found(kept, item=PROXY_ITEM)["results"] + found(item=FLANNEL_ITEM)["results"]}
-    (item,) = kube_router_live.daemonset_backup(both, kept_proxy, BACKUP_LABELS)
-    assert item["manifests"][0]["metadata"]["namespace"] == "kube-flannel"
-    assert item["manifests"][0]["metadata"]["name"] == "kube-flannel-ds-replaced-by-kube-router"
+    items = kube_router_live.daemonset_backup(both, kept_proxy, BACKUP_LABELS)
+    assert [(i["manifests"][0]["metadata"]["namespace"], i["manifests"][0]["metadata"]["name"]) for i in items] == [
+        ("kube-system", "kube-proxy-backup"), ("kube-flannel", "kube-flannel-ds-replaced-by-kube-router")]
+    # gone, or being deleted (an interrupted run): the copy there is stays
+    assert kube_router_live.daemonset_backup(found(item=PROXY_ITEM), found(kept, item=PROXY_ITEM), BACKUP_LABELS) == []
+    assert kube_router_live.daemonset_backup(found(going(KUBE_PROXY), item=PROXY_ITEM), found(kept, item=PROXY_ITEM),
+                                             BACKUP_LABELS) == []
+    # being deleted and never kept: keep it now
+    (item,) = kube_router_live.daemonset_backup(found(going(KUBE_PROXY), item=PROXY_ITEM), found(item=PROXY_ITEM),
+                                                BACKUP_LABELS)
+    meta = yaml.safe_load(item["manifests"][0]["data"]["daemonset.yaml"])["metadata"]
+    assert "deletionTimestamp" not in meta and "finalizers" not in meta
     assert kube_router_live.daemonset_backup(found(item=PROXY_ITEM), found(item=PROXY_ITEM), BACKUP_LABELS) == []
+
+
+def test_a_daemonset_being_deleted_is_waited_out_then_restored_and_is_no_running_one():
+    copy = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b", "namespace": "kube-flannel"},
+            "data": {"daemonset.yaml": yaml.safe_dump(flannel_ds())}}
+    current = found(going(flannel_ds()), item=FLANNEL_ITEM)
+    assert kube_router_live.terminating(current) == [FLANNEL_ITEM]
+    assert kube_router_live.terminating(found(flannel_ds(), item=FLANNEL_ITEM)) == []
+    (item,) = kube_router_live.daemonset_restore(found(copy, item=FLANNEL_ITEM), current)
+    assert item["name"] == "kube-flannel-ds"
+    assert kube_router_live.daemonset_problems(current, found(item=FLANNEL_ITEM))[0].startswith(
+        "cluster k8s, kube_router_replaced_daemonsets: DaemonSet kube-flannel/kube-flannel-ds is not in the cluster")
 
 
 def test_a_restore_recreates_only_what_is_not_there():
