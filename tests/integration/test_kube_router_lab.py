@@ -1,8 +1,11 @@
-"""kube_router_install against the real programs (tools/lab up -i inventories/kube-router, seed 003):
-a kube-apiserver, kube-proxy (iptables mode) making real rules from real Services and
-EndpointSlices, then kube-router (built at v2.10.0) started by the lab's kubelet stand-in from the
-DaemonSet the role applies. Judged by the kernel, kube-router's gobgp and the API server."""
+"""kube_router_install against the real programs (tools/lab up -i inventories/kube-router-tor:
+seed 003 with a ToR and an outside client): a kube-apiserver, kube-proxy (iptables mode) making
+real rules from real Services and EndpointSlices, flannel's DaemonSet (its install-cni), then
+kube-router (built at v2.10.0) started by the lab's kubelet stand-in from the DaemonSet the role
+applies, peering with the ToR's FRR over TCP MD5. Judged by the kernel, kube-router's gobgp, FRR
+and the API server."""
 import json
+import os
 import re
 import subprocess
 
@@ -11,12 +14,15 @@ import yaml
 
 from lab_run import NODE_ROOT, ROOT, lab, playbook, recap
 
-INVENTORY = ROOT / "inventories" / "kube-router"
+INVENTORY = ROOT / "inventories" / "kube-router-tor"
 PLAYBOOK = "playbooks/kube_router_install.yml"
 NODES = {"k8s-1": "172.26.6.1", "k8s-2": "172.26.6.2", "k8s-3": "172.26.6.3"}
 CIDRS = {"k8s-1": "10.244.0.0/24", "k8s-2": "10.244.1.0/24", "k8s-3": "10.244.2.0/24"}
 PODS = {"k8s-1": "10.244.0.1", "k8s-2": "10.244.1.1", "k8s-3": "10.244.2.1"}
 GOBGP = str(ROOT / ".k8s" / "bin" / "gobgp")
+TOR = "172.26.6.250"
+SECRET = "Kr-T0r-s3cret-7"
+PEERS = {}  # -e for every run: the ToR peer with its password file (written by the fixture)
 # What a node already has that is not kube-proxy's: Docker's, Calico's and a user's rules.
 FOREIGN = ["iptables -A INPUT -p tcp --dport 22 -j ACCEPT", "iptables -N DOCKER-USER",
            "iptables -A DOCKER-USER -j RETURN", "iptables -A FORWARD -j DOCKER-USER",
@@ -31,7 +37,27 @@ KUBE_PROXY_CHAIN = re.compile(r"^KUBE-(SERVICES|NODEPORTS|POSTROUTING|MARK-MASQ|
 
 
 def run(*argv):
-    return playbook(INVENTORY, *argv, playbook=PLAYBOOK)
+    return playbook(INVENTORY, "-e", json.dumps(PEERS), *argv, playbook=PLAYBOOK)
+
+
+def expected_peers(host, others=None):
+    """What a node's gobgp must show: the other nodes (or `others`), AS 64512, and the ToR, AS
+    65100, all established (6)."""
+    found = dict((NODES[o], (64512, 6)) for o in (others if others is not None else NODES) if o != host)
+    found[TOR] = (65100, 6)
+    return found
+
+
+def vtysh(*commands):
+    folder = str(NODE_ROOT / "tor" / "frr")
+    argv = ["ip", "netns", "exec", "tor", "vtysh", "--vty_socket", folder, "--config_dir", folder]
+    for command in commands:
+        argv += ["-c", command]
+    return subprocess.run(argv, capture_output=True, text=True).stdout
+
+
+def routes(host):
+    return subprocess.run(["ip", "-n", host, "route"], capture_output=True, text=True).stdout
 
 
 def sh(*argv):
@@ -133,6 +159,10 @@ def flannel_conf():
 def kr_lab(tmp_path_factory):
     proc = lab("up", "-i", str(INVENTORY))
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    secret = tmp_path_factory.mktemp("tor") / "tor.pw"
+    secret.write_text(SECRET + "\n")
+    os.chmod(secret, 0o600)
+    PEERS["kube_router_peers"] = [{"ip": TOR, "asn": 65100, "password_file": str(secret)}]
     for host in NODES:
         for rule in FOREIGN:
             assert sh("ip", "netns", "exec", host, *rule.split()).returncode == 0, rule
@@ -148,7 +178,7 @@ def kr_lab(tmp_path_factory):
 def test_a_node_whose_pod_cidr_differs_from_the_api_is_refused_and_nothing_changes(kr_lab):
     wrong = kr_lab["tmp"] / "wrong.yml"
     wrong.write_text(yaml.safe_dump({"all": {"hosts": {"k8s-3": {"node_pod_cidrs": ["10.244.7.0/24"]}}}}))
-    rc, out = playbook(INVENTORY, "-i", str(wrong), playbook=PLAYBOOK)
+    rc, out = run("-i", str(wrong))
     assert rc != 0
     assert "cluster k8s, node k8s-3, node_pod_cidrs: 10.244.7.0/24 differs from the Node's spec.podCIDR 10.244.2.0/24" in out
     assert "nothing was changed on any host" in out
@@ -172,8 +202,8 @@ def test_a_replaced_daemonset_the_cluster_does_not_run_is_refused_and_nothing_ch
 def test_hosts_that_disagree_on_the_direction_are_refused(kr_lab):
     split = kr_lab["tmp"] / "split.yml"
     split.write_text(yaml.safe_dump({"all": {"hosts": {"k8s-3": {"kube_router_state": "absent"}}}}))
-    rc, out = playbook(INVENTORY, "-i", str(split), playbook=PLAYBOOK)
-    assert rc != 0 and "kube_router_state is absent on 1 of 3 hosts" in out, out[-3000:]
+    rc, out = run("-i", str(split))
+    assert rc != 0 and "kube_router_state is absent on 1 of 5 hosts" in out, out[-3000:]
     assert daemonset("kube-router") is None and all(conflist(h) is None for h in NODES)
 
 
@@ -192,11 +222,12 @@ def test_check_mode_reports_changes_and_changes_nothing(kr_lab):
 def test_seed_003_end_to_end(kr_lab):
     # Before: kube-proxy only; no node routes another node's pods.
     assert not any(pings("k8s-1-pod", [PODS["k8s-2"], PODS["k8s-3"]]).values())
-    rc, out = run()
+    rc, out = run("-v")
     assert rc == 0, out[-4000:]
+    assert SECRET not in out
     for host, ip in NODES.items():
-        # kube-router's gobgp: every other node, AS 64512, established (6)
-        assert peers(host) == dict((NODES[o], (64512, 6)) for o in NODES if o != host), host
+        # kube-router's gobgp: every other node (AS 64512) and the ToR (AS 65100, TCP MD5), established (6)
+        assert peers(host) == expected_peers(host), host
         assert kube_router_routes(host) == dict((CIDRS[o], NODES[o]) for o in NODES if o != host), host
         assert all(pings("%s-pod" % host, [PODS[o] for o in NODES if o != host]).values()), host
         after = save(host)
@@ -210,6 +241,14 @@ def test_seed_003_end_to_end(kr_lab):
         assert not (cni / "10-flannel.conflist").exists()
         kept = NODE_ROOT / host / "var" / "lib" / "nodenet-fabric" / "cni-replaced" / "10-flannel.conflist"
         assert kept.read_text() == flannel_conf()
+    # the ToR: a neighbor per node with the password (both ends hold it: the sessions above are MD5
+    # ones), every pod CIDR via its node; the outside client reaches every pod through it
+    config = vtysh("show running-config")
+    for host, ip in NODES.items():
+        assert "neighbor %s password %s" % (ip, SECRET) in config and "neighbor %s remote-as 64512" % ip in config
+        assert "%s nhid" % CIDRS[host] in routes("tor") and "via %s dev eth0 proto bgp" % ip in routes("tor")
+    assert "10.244.0.0/16 via %s" % TOR in routes("outside")
+    assert all(pings("outside", list(PODS.values())).values())
     before, after = kr_lab["before"]["k8s-2"], save("k8s-2")
     print("k8s-2 iptables-save lines: before %d (kube-proxy's %d, foreign %d), after %d (foreign %d kept, "
           "kube-router's %d)" % (len(before), len(kube_proxy_lines(before)), len(foreign(before)), len(after),
@@ -246,6 +285,34 @@ def test_a_rerun_changes_nothing(kr_lab):
     assert all(counts["changed"] == 0 for counts in recap(out).values()), recap(out)
 
 
+def test_a_tor_that_runs_another_as_is_refused_before_any_host_changes(kr_lab):
+    before = (vtysh("show running-config"), dict((h, routes(h)) for h in list(NODES) + ["tor", "outside"]))
+    rc, out = playbook(INVENTORY, "-e", json.dumps({"bgp_router_as": 65101, "kube_router_peers": [
+        {"ip": TOR, "asn": 65101}]}), playbook=PLAYBOOK)
+    assert rc != 0 and "node tor: refusing to change the router" in out and "not 65101" in out, out[-3000:]
+    assert all(r.get("changed", 0) == 0 for r in recap(out).values()), recap(out)
+    assert (vtysh("show running-config"), dict((h, routes(h)) for h in list(NODES) + ["tor", "outside"])) == before
+
+
+def test_without_the_tor_the_client_loses_a_nodes_pods_so_the_pings_prove_the_path(kr_lab):
+    import time
+
+    def until(check, timeout=30):
+        deadline = time.monotonic() + timeout
+        while not check():
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+
+    vtysh("configure terminal", "router bgp 65100", "neighbor %s shutdown" % NODES["k8s-2"])
+    try:
+        until(lambda: CIDRS["k8s-2"] not in routes("tor"))
+        assert pings("outside", [PODS["k8s-2"], PODS["k8s-1"]]) == {PODS["k8s-2"]: False, PODS["k8s-1"]: True}
+    finally:
+        vtysh("configure terminal", "router bgp 65100", "no neighbor %s shutdown" % NODES["k8s-2"])
+    until(lambda: CIDRS["k8s-2"] in routes("tor"), 60)
+    assert pings("outside", [PODS["k8s-2"]]) == {PODS["k8s-2"]: True}
+
+
 def test_a_service_dropped_from_the_list_gets_our_annotations_back_and_nothing_else(kr_lab):
     from kubernetes import client
     core = client.CoreV1Api(api())
@@ -257,10 +324,6 @@ def test_a_service_dropped_from_the_list_gets_our_annotations_back_and_nothing_e
     assert "kube-router.io/service.scheduler" not in (after.metadata.annotations or {})
     assert after.spec.to_dict() == before.spec.to_dict() and after.metadata.labels == before.metadata.labels
     assert "nodenet.fabric" not in [m.manager for m in after.metadata.managed_fields]
-    rc, out = run()  # back as the inventory says, for the tests that follow
-    assert rc == 0, out[-3000:]
-    assert core.read_namespaced_service("nginx", "default").metadata.annotations[
-        "kube-router.io/service.scheduler"] == "dh"
 
 
 def test_rollback_brings_kube_proxy_and_the_replaced_cni_back_then_removes_kube_router(kr_lab):
@@ -303,7 +366,7 @@ def test_forward_again_after_a_rollback(kr_lab):
     rc, out = run()
     assert rc == 0, out[-3000:]
     for host in NODES:
-        assert peers(host) == dict((NODES[o], (64512, 6)) for o in NODES if o != host), host
+        assert peers(host) == expected_peers(host), host
         assert kube_proxy_lines(save(host)) == [], host
         assert all(pings("%s-pod" % host, [PODS[o] for o in NODES if o != host]).values()), host
 
@@ -314,18 +377,17 @@ def test_a_route_reflector_then_back_to_the_full_mesh(kr_lab):
     rr.write_text(yaml.safe_dump({"all": {"children": {"k8s": {
         "vars": {"kube_router_rr_cluster_id": "42", "kube_router_accept_single_rr": True},
         "hosts": {"k8s-1": {"kube_router_route_reflector": True}}}}}}))
-    rc, out = playbook(INVENTORY, "-i", str(rr), playbook=PLAYBOOK)
+    rc, out = run("-i", str(rr))
     assert rc == 0, out[-3000:]
     # the clients peer only with the reflector, which peers with both; kube-router reads its Node's
     # annotations when it starts, so the DaemonSet rolled it out again
-    assert peers("k8s-1") == {NODES["k8s-2"]: (64512, 6), NODES["k8s-3"]: (64512, 6)}
-    assert peers("k8s-2") == {NODES["k8s-1"]: (64512, 6)}
-    assert peers("k8s-3") == {NODES["k8s-1"]: (64512, 6)}
+    assert peers("k8s-1") == expected_peers("k8s-1")
+    assert peers("k8s-2") == expected_peers("k8s-2", ["k8s-1"]) and peers("k8s-3") == expected_peers("k8s-3", ["k8s-1"])
     assert client.CoreV1Api(api()).read_node("k8s-3").metadata.annotations["kube-router.io/rr.client"] == "42"
     for host in NODES:  # reflected routes keep the originating node as next hop
         assert kube_router_routes(host) == dict((CIDRS[o], NODES[o]) for o in NODES if o != host), host
         assert all(pings("%s-pod" % host, [PODS[o] for o in NODES if o != host]).values()), host
     rc, out = run()
     assert rc == 0, out[-3000:]
-    assert peers("k8s-2") == {NODES["k8s-1"]: (64512, 6), NODES["k8s-3"]: (64512, 6)}
+    assert peers("k8s-2") == expected_peers("k8s-2")
     assert "kube-router.io/rr.client" not in (client.CoreV1Api(api()).read_node("k8s-3").metadata.annotations or {})
