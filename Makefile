@@ -10,8 +10,13 @@ APT_PKGS  := iproute2 iputils-ping python3 python3-venv etcd-server bird2 frr ip
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONDONTWRITEBYTECODE := 1
+# Playbooks, molecule, the lab and the tests use the collection as a user gets it: the built
+# artifact installed into .collections (ignored), rebuilt whenever a shipped file changes.
+COLLECTION := .collections/ansible_collections/nodenet/fabric
+SHIPPED   := galaxy.yml $(shell find README.md LICENSE CHANGELOG.rst meta plugins roles playbooks docs changelogs tests/sanity \
+               -type f -not -name '*.pyc' -not -path '*/fragments/*' 2>/dev/null)
 
-.PHONY: help setup k8s demo test unit molecule lab-up lab-down matrix bench bench-plan bench-doc build clean
+.PHONY: help setup collection k8s demo test unit lint sanity molecule lab-up lab-down matrix bench bench-plan bench-doc build changelog clean
 
 help:
 	@echo "make demo [INVENTORY=path]  build the lab, run playbooks/site.yml, print the pod matrix"
@@ -20,6 +25,8 @@ help:
 	@echo "make bench                  reconcile module vs raw ip/bridge batches (.bench/reconcile.md)"
 	@echo "make bench-plan             planning in Ansible vs Ansible's own per-host cost (.bench/plan.md)"
 	@echo "make bench-doc              both benchmarks, and rewrite their sections of docs/performance.md"
+	@echo "make lint                   ansible-lint (production profile) and ansible-test sanity"
+	@echo "make build                  the collection artifact (nodenet-fabric-<version>.tar.gz)"
 	@echo "make lab-down               remove every namespace the lab created"
 
 setup: $(STAMP)
@@ -35,46 +42,69 @@ $(STAMP): requirements.txt Makefile
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
 
+collection: $(COLLECTION)/MANIFEST.json
+
+$(COLLECTION)/MANIFEST.json: $(STAMP) $(SHIPPED)
+	rm -rf .build $(COLLECTION)
+	ansible-galaxy collection build --force --output-path .build >/dev/null
+	ansible-galaxy collection install --force --no-deps -p .collections .build/nodenet-fabric-*.tar.gz >/dev/null
+
 # kube-apiserver and kube-proxy from source at the pin in tools/k8s/go.mod, into .k8s/bin; only
 # when the pin changed (Go's caches are reused).
 k8s:
 	tools/k8s/build
 
-demo: setup $(if $(K8S),k8s)
+demo: collection $(if $(K8S),k8s)
 	python tools/lab up -i $(INVENTORY) $(LAB_FLAGS)
 	ansible-playbook -i $(INVENTORY) -i .lab/hosts.yml playbooks/site.yml
 	python tools/lab matrix -i $(INVENTORY)
 	python tools/lab bgp -i $(INVENTORY)
 
-lab-up: setup $(if $(K8S),k8s)
+lab-up: collection $(if $(K8S),k8s)
 	python tools/lab up -i $(INVENTORY) $(LAB_FLAGS)
 
-matrix: setup
+matrix: collection
 	python tools/lab matrix -i $(INVENTORY)
 
 lab-down:
 	@if test -x $(VENV)/bin/python; then $(VENV)/bin/python tools/lab down; \
 	 else python3 tools/lab down; fi
 
-# Unit tests first (fast), then the molecule scenarios, then the lab integration tests.
-test: setup k8s
+# Lint and sanity, unit tests (fast), then the molecule scenarios, then the lab integration tests.
+test: collection k8s lint
 	python -m pytest -q tests/unit
 	python tools/lab down
 	MOLECULE_GLOB='molecule/*/molecule.yml' molecule test --all
 	python -m pytest -q tests/integration
 
-bench: setup
+# ansible-lint (production profile) and ansible-test sanity, both with nothing skipped or ignored.
+lint: collection sanity
+	ansible-lint
+
+# ansible-test wants the collection at ansible_collections/nodenet/fabric and, with --venv, a pip
+# bootstrap from the internet; so it runs --local on the built artifact laid out in a temp dir.
+sanity: collection
+	tools/sanity .build/nodenet-fabric-*.tar.gz
+
+unit: collection
+	python -m pytest -q tests/unit
+
+changelog: setup
+	antsibull-changelog lint
+	antsibull-changelog generate
+
+bench: collection
 	python tools/bench.py
 
-bench-plan: setup
+bench-plan: collection
 	python tools/bench_plan.py
 
-bench-doc: setup
+bench-doc: collection
 	python tools/bench_plan.py --doc
 	python tools/bench.py --doc
 
-build: setup
+build: collection
 	ansible-galaxy collection build --force
 
 clean: lab-down
-	rm -rf $(VENV) manifests .bench .k8s nodenet-fabric-*.tar.gz
+	rm -rf $(VENV) manifests .bench .k8s .build .collections nodenet-fabric-*.tar.gz

@@ -51,8 +51,8 @@ PLAY = """
     - %s
 """
 CHECK = ("name: check\n      ansible.builtin.import_role: {name: nodenet.fabric.node_base, tasks_from: validate, "
-         "rolespec_validate: false}\n      vars: {nodenet_facets: [vxlan_mesh]}")
-PLAN = '"{{ nodenet_fabric | nodenet.fabric.mesh_node_state(inventory_hostname) }}"'
+         "rolespec_validate: false}\n      vars: {node_base_facets: [vxlan_mesh]}")
+PLAN = '"{{ node_base_fabric | nodenet.fabric.mesh_node_state(inventory_hostname) }}"'
 PLAYS = {
     # The same play as "static", with the plan task replaced by a constant set_fact.
     "constant": PLAY % (CHECK, "{name: plan, ansible.builtin.set_fact: {planned: 0}}"),

@@ -12,7 +12,7 @@ description:
     no shell string is built by the plugin.
   - Namespaces share the controller's filesystem, so files are copied locally.
   - Used by the nodenet.fabric lab, where every inventory host is a namespace of the same name.
-author: nodenet.fabric developers
+author: nodenet.fabric developers (!UNKNOWN)
 options:
   namespace:
     description: Network namespace to run in. Defaults to the inventory host name.

@@ -8,7 +8,7 @@ class ModuleDocFragment:
 options:
   _input:
     description:
-      - The fabric model document, C(nodenet_fabric), read once per run from the whole inventory by
+      - The fabric model document, C(node_base_fabric), read once per run from the whole inventory by
         the P(nodenet.fabric.fabric#inventory) inventory plugin or by P(nodenet.fabric.fabric_model#filter).
       - It holds every node of the inventory, not only the play's hosts, so C(--limit) changes nothing.
       - A model with problems in the core or in the filter's facet makes the filter fail with every

@@ -20,7 +20,7 @@ extends_documentation_fragment:
 EXAMPLES = r"""
 - name: Route the pods via the ToR
   nodenet.fabric.reconcile:
-    desired: "{{ (nodenet_fabric | nodenet.fabric.bgp_client_state(inventory_hostname)).reconcile }}"
+    desired: "{{ (node_base_fabric | nodenet.fabric.bgp_client_state(inventory_hostname)).reconcile }}"
 """
 
 RETURN = r"""

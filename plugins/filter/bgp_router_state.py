@@ -26,7 +26,7 @@ EXAMPLES = r"""
     prefix_lists: "{{ router.prefix_lists }}"
     route_maps: "{{ router.route_maps }}"
   vars:
-    router: "{{ nodenet_fabric | nodenet.fabric.bgp_router_state(inventory_hostname) }}"
+    router: "{{ node_base_fabric | nodenet.fabric.bgp_router_state(inventory_hostname) }}"
   no_log: true
 """
 

@@ -47,7 +47,7 @@ EXAMPLES = r"""
     content: "{{ item.manifests | map('to_nice_yaml') | join('---\n') }}"
     dest: "out/{{ item.cluster }}-bgp-peers.yml"
     mode: "0600"
-  loop: "{{ nodenet_fabric | nodenet.fabric.calico_bgp_manifests('peers') }}"
+  loop: "{{ node_base_fabric | nodenet.fabric.calico_bgp_manifests('peers') }}"
   no_log: true
 """
 

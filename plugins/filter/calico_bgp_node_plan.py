@@ -25,7 +25,7 @@ extends_documentation_fragment:
 EXAMPLES = r"""
 - name: Every expected session is Established
   nodenet.fabric.bgp_sessions:
-    expected: "{{ (nodenet_fabric | nodenet.fabric.calico_bgp_node_plan(inventory_hostname)).verify.sessions }}"
+    expected: "{{ (node_base_fabric | nodenet.fabric.calico_bgp_node_plan(inventory_hostname)).verify.sessions }}"
 """
 
 RETURN = r"""

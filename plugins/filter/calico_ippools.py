@@ -28,7 +28,7 @@ EXAMPLES = r"""
   ansible.builtin.copy:
     content: "{{ item.manifests | to_nice_yaml }}"
     dest: "out/{{ item.cluster }}-ippools.yml"
-  loop: "{{ nodenet_fabric | nodenet.fabric.calico_ippools }}"
+  loop: "{{ node_base_fabric | nodenet.fabric.calico_ippools }}"
 """
 
 RETURN = r"""

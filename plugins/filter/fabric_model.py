@@ -11,7 +11,7 @@ description:
   - Reads every cluster, node and facet (vxlan_mesh, flannel_hostgw) of the inventory from
     C(hostvars) and C(groups), checks them all, and returns the model as one JSON document with
     every problem inside it (see P(nodenet.fabric.fabric_problems#filter)).
-  - Roles call it once per play (C(run_once)) and keep the result in C(nodenet_fabric); the plan
+  - Roles call it once per play (C(run_once)) and keep the result in C(node_base_fabric); the plan
     filters then compute each node's slice from it. The P(nodenet.fabric.fabric#inventory) inventory
     plugin builds the same document when the inventory is loaded, before any play.
   - With O(reuse) set to a model of this format read with the same group names, that model is
@@ -38,7 +38,7 @@ options:
 EXAMPLES = r"""
 - name: Read the fabric once for the play
   ansible.builtin.set_fact:
-    nodenet_fabric: "{{ hostvars | nodenet.fabric.fabric_model(groups) }}"
+    node_base_fabric: "{{ hostvars | nodenet.fabric.fabric_model(groups) }}"
   run_once: true
 """
 

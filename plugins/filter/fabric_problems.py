@@ -44,7 +44,7 @@ EXAMPLES = r"""
     that: problems | length == 0
     fail_msg: "{{ problems | join('\n') }}"
   vars:
-    problems: "{{ nodenet_fabric | nodenet.fabric.fabric_problems(['vxlan_mesh']) }}"
+    problems: "{{ node_base_fabric | nodenet.fabric.fabric_problems(['vxlan_mesh']) }}"
   run_once: true
 """
 

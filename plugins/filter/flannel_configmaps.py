@@ -23,7 +23,7 @@ EXAMPLES = r"""
   ansible.builtin.copy:
     content: "{{ item.manifests | map('to_nice_yaml') | join('---\n') }}"
     dest: "manifests/{{ item.cluster }}/flannel-hostgw.yml"
-  loop: "{{ nodenet_fabric | nodenet.fabric.flannel_configmaps }}"
+  loop: "{{ node_base_fabric | nodenet.fabric.flannel_configmaps }}"
 """
 
 RETURN = r"""

@@ -28,7 +28,7 @@ options:
 EXAMPLES = r"""
 - name: Plan this node's host-gw routes
   ansible.builtin.set_fact:
-    flannel_hostgw_plan: "{{ nodenet_fabric | nodenet.fabric.hostgw_node_state(inventory_hostname) }}"
+    flannel_hostgw_plan: "{{ node_base_fabric | nodenet.fabric.hostgw_node_state(inventory_hostname) }}"
 
 - name: Install them
   nodenet.fabric.reconcile:

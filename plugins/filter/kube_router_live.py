@@ -48,7 +48,7 @@ EXAMPLES = r"""
   ansible.builtin.fail:
     msg: "{{ problems | join('\n') }}"
   vars:
-    problems: "{{ nodenet_fabric | nodenet.fabric.kube_router_live_problems(api_nodes, api_services, api_kubeadm) }}"
+    problems: "{{ node_base_fabric | nodenet.fabric.kube_router_live_problems(api_nodes, api_services, api_kubeadm) }}"
   when: problems | length > 0
 """
 

@@ -41,7 +41,7 @@ EXAMPLES = r"""
     content: "{{ item.manifests | map('to_nice_yaml') | join('---\n') }}"
     dest: "out/{{ item.cluster }}-kube-router.yml"
     mode: "0644"
-  loop: "{{ nodenet_fabric | nodenet.fabric.kube_router_manifests('daemonset') }}"
+  loop: "{{ node_base_fabric | nodenet.fabric.kube_router_manifests('daemonset') }}"
 """
 
 RETURN = r"""

@@ -26,7 +26,7 @@ extends_documentation_fragment:
 EXAMPLES = r"""
 - name: kube-router's peers are the expected ones, all established
   nodenet.fabric.kube_router_sessions:
-    expected: "{{ (nodenet_fabric | nodenet.fabric.kube_router_node_plan(inventory_hostname)).verify.sessions }}"
+    expected: "{{ (node_base_fabric | nodenet.fabric.kube_router_node_plan(inventory_hostname)).verify.sessions }}"
     timeout: 120
 """
 

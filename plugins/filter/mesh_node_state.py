@@ -23,7 +23,7 @@ extends_documentation_fragment:
 EXAMPLES = r"""
 - name: Plan this node
   ansible.builtin.set_fact:
-    vxlan_mesh_plan: "{{ nodenet_fabric | nodenet.fabric.mesh_node_state(inventory_hostname) }}"
+    vxlan_mesh_plan: "{{ node_base_fabric | nodenet.fabric.mesh_node_state(inventory_hostname) }}"
 
 - name: Apply it
   nodenet.fabric.reconcile:

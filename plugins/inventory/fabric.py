@@ -11,7 +11,7 @@ description:
   - Runs after the other inventory sources, like M(ansible.builtin.constructed), and reads every
     cluster, node and facet of the inventory into the fabric model once, in the controller process,
     before any worker forks.
-  - The model, with every problem it found, is set as the variable C(nodenet_fabric) on the group
+  - The model, with every problem it found, is set as the variable C(node_base_fabric) on the group
     C(all). The roles find it there and only check it, instead of reading C(hostvars) themselves;
     the plan filters compute each node's slice from it.
   - In AWX this is an inventory source. The model is computed once per sync over the whole inventory,
@@ -47,7 +47,7 @@ plugin: nodenet.fabric.fabric
 """
 
 RETURN = r"""
-nodenet_fabric:
+node_base_fabric:
   description: Set on the group C(all). The model document (JSON text) with every problem found,
     as P(nodenet.fabric.fabric_model#filter) returns it.
   type: str
@@ -124,7 +124,7 @@ class InventoryModule(BaseInventoryPlugin):
                                 cluster_groups(inventory.groups.values(), own_vars))
         except ValueError as exc:
             raise AnsibleParserError("%s: %s" % (path, exc))
-        inventory.set_variable("all", "nodenet_fabric", model.dumps(fabric))
+        inventory.set_variable("all", "node_base_fabric", model.dumps(fabric))
         if fabric.errors:
             display.warning("nodenet.fabric.fabric: %d problem(s) in the fabric inventory; the roles will "
                             "refuse to run until they are fixed:\n%s"

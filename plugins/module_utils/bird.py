@@ -17,7 +17,7 @@ def parse_protocols(text):
         fields = line.split()
         if len(fields) < 5 or fields[1] != "BGP":
             continue
-        prefix, _, rest = fields[0].partition("_")
+        prefix, _sep, rest = fields[0].partition("_")
         ip = ".".join(rest.split("_port_")[0].split("_")[:4]) if prefix in PEER_TYPES else ""
         # name proto table state since info: BIRD's default time format prints `since` as one field
         since, tail = fields[4], fields[5:]

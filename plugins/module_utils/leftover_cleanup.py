@@ -247,7 +247,7 @@ def parse_ipvs_save(text):
         proto, spec = IPVS_FLAGS[tokens[1]], tokens[2]
         service = {"key": "%s %s" % (tokens[1], spec), "proto": proto, "address": None, "port": None}
         if proto != "fwmark":
-            host, _, port = spec.rpartition(":")
+            host, _sep, port = spec.rpartition(":")
             service["address"], service["port"] = host.strip("[]"), int(port)
         services.append(service)
     return services
@@ -382,7 +382,7 @@ def read(node, opts):
         else:
             state["notes"].append(out)
 
-    for key, save, _ in iptables_keys(opts["iptables_backends"]):
+    for key, save, _restore in iptables_keys(opts["iptables_backends"]):
         status, out = run_read(node, save, [], key)
         if status == "read" and not parse_save(out):
             status = "empty"
@@ -439,7 +439,7 @@ def batches(remove, opts):
         steps.append(("ipvs", "ipvsadm", ["-R"], ipvs_batch(remove["ipvs"])))
     for link in remove["links"]:
         steps.append(("links", "ip", ["link", "delete", link], None))
-    for key, _, restore in iptables_keys(opts["iptables_backends"]):
+    for key, _save, restore in iptables_keys(opts["iptables_backends"]):
         if key in remove["iptables"]:
             # legacy takes the xtables lock, which kubelet holds for a moment every minute
             args = ["--noflush"] + (["--wait=5"] if key.endswith("-legacy") else [])
@@ -454,7 +454,7 @@ def batches(remove, opts):
 
 
 def render(steps):
-    return [{"command": " ".join([tool] + args), "stdin": stdin} for _, tool, args, stdin in steps]
+    return [{"command": " ".join([tool] + args), "stdin": stdin} for _label, tool, args, stdin in steps]
 
 
 def still_present(remove, state):
@@ -531,7 +531,7 @@ def cleanup(node, options, check_mode=False, want_diff=False, owner=KUBE_PROXY):
     result = {"changed": not is_empty(plan["remove"]), "removed": plan["remove"], "kept": plan["kept"],
               "status": before["status"], "notes": before["notes"], "conflicts": plan["conflicts"],
               "commands": render(steps)}
-    for label, tool, _, _ in steps:
+    for label, tool, _args, _stdin in steps:
         if not node.which(tool):
             plan["conflicts"].append("%s: %s not found" % (label, tool))
     if plan["conflicts"]:

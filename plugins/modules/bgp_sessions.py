@@ -19,7 +19,7 @@ description:
   - Polls until everything matches or O(timeout) runs out, so a role can wait for new sessions
     before it removes old ones.
   - Read-only, so it also runs in check mode.
-author: nodenet.fabric developers (@nodenet)
+author: nodenet.fabric developers (!UNKNOWN)
 options:
   expected:
     description: The expected sessions (the C(verify.sessions) of P(nodenet.fabric.calico_bgp_node_plan#filter)).

@@ -18,7 +18,7 @@ description:
   - Never overwrites a file that differs - a file set aside twice with other bytes, or a restore
     over a changed file, fails the task and changes nothing.
   - Any other file in O(dir) is left alone.
-author: nodenet.fabric developers (@nodenet)
+author: nodenet.fabric developers (!UNKNOWN)
 options:
   dir: {description: The CNI config directory., type: path, default: /etc/cni/net.d}
   backup_dir: {description: Where the replaced files are kept., type: path, required: true}
@@ -26,7 +26,11 @@ options:
   content: {description: Our conflist's exact bytes (text)., type: str, required: true}
   replaced: {description: File names of the CNI being replaced., type: list, elements: str, default: []}
   set_aside: {description: Move the replaced files now (O(state=present))., type: bool, default: false}
-  state: {description: present writes (and sets aside), absent restores., type: str, choices: [present, absent], default: present}
+  state:
+    description: V(present) writes our file (and sets the replaced files aside), V(absent) restores them.
+    type: str
+    choices: [present, absent]
+    default: present
   root: {description: A prefix for every path (the lab gives each node its own)., type: str, default: ""}
 attributes:
   check_mode: {support: full, description: Reports the steps and changes nothing.}
@@ -88,8 +92,8 @@ def main():
         module.fail_json(msg=str(exc), changed=False)
     except (IOError, OSError) as exc:
         now = cni_files.read(ours)
-        module.fail_json(msg="%s" % exc, changed=cni_files.view(conf_dir, p["file"], cni_files.names(conf_dir),
-                                                               now and now.decode(errors="replace")) != before)
+        after = cni_files.view(conf_dir, p["file"], cni_files.names(conf_dir), now and now.decode(errors="replace"))
+        module.fail_json(msg="%s" % exc, changed=after != before)
     result = {"changed": bool(steps), "steps": [describe(s) for s in steps]}
     if module._diff:
         result["diff"] = {"before": before, "after": after, "before_header": conf_dir, "after_header": conf_dir}

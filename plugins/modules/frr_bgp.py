@@ -19,7 +19,7 @@ description:
     neighbor exists and is not ours.
   - A neighbor whose settings differ is removed and added again (its session restarts); an
     unchanged neighbor is not touched, so its session stays up.
-author: nodenet.fabric developers (@nodenet)
+author: nodenet.fabric developers (!UNKNOWN)
 options:
   asn:
     description: The router's own AS (created with O(router_id) when the router has no BGP yet).
@@ -40,7 +40,7 @@ options:
       in: {description: Route-map applied to what it sends., type: str, required: true}
       out: {description: Route-map applied to what we send., type: str, required: true}
       multihop: {description: The neighbor is not on a shared subnet (C(ebgp-multihop)), type: bool, default: false}
-      password: {description: TCP MD5 password., type: str, no_log: true}
+      password: {description: TCP MD5 password (never logged)., type: str}
   prefix_lists:
     description: Our prefix-lists; each prefix is accepted with any longer mask (C(le 32)).
     type: list
@@ -75,7 +75,9 @@ options:
     default: true
 attributes:
   check_mode: {support: full, description: Computes the commands and changes nothing.}
-  diff_mode: {support: full, description: Our part of the configuration before and after, passwords masked.}
+  diff_mode:
+    support: full
+    description: Our part of the configuration before and after, passwords masked.
 requirements: [FRR (vtysh, bgpd)]
 """
 

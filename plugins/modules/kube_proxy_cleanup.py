@@ -44,7 +44,7 @@ description:
     not a dummy device.
   - "After applying, reads everything again: RV(removed) is what is really gone, and the run
     fails when kube-proxy objects are still there (for example while kube-proxy still runs)."
-author: nodenet.fabric developers (@nodenet)
+author: nodenet.fabric developers (!UNKNOWN)
 options:
   ipvs:
     description: Delete kube-proxy's IPVS virtual services and the C(kube-ipvs0) link.

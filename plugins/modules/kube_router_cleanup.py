@@ -33,7 +33,7 @@ description:
     kube-router ipset, or when C(kube-dummy-if) is not a dummy device.
   - After applying, reads everything again; the run fails when kube-router objects are still
     there (for example while kube-router still runs).
-author: nodenet.fabric developers (@nodenet)
+author: nodenet.fabric developers (!UNKNOWN)
 options:
   links:
     description: Delete the C(kube-dummy-if) link of kube-router's service proxy.

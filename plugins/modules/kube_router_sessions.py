@@ -19,7 +19,7 @@ description:
   - Polls until everything matches or O(timeout) runs out, so a role can wait for kube-router
     before it removes kube-proxy.
   - Read-only, so it also runs in check mode.
-author: nodenet.fabric developers (@nodenet)
+author: nodenet.fabric developers (!UNKNOWN)
 options:
   expected:
     description: The expected peers, [{ip, asn}] (the C(verify.sessions) of P(nodenet.fabric.kube_router_node_plan#filter)).

@@ -13,7 +13,7 @@ version_added: 0.1.0
 description:
   - Runs one C(ping) per target, all concurrently, retrying failures, and reports which answered.
   - Read-only, so it also runs in check mode.
-author: nodenet.fabric developers
+author: nodenet.fabric developers (!UNKNOWN)
 options:
   targets:
     description:
@@ -55,24 +55,28 @@ unreachable:
   returned: always
 """
 
-import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
 
 
-def ping_all(ping, targets, attempts, timeout):
+def ping_all(module, ping, targets, attempts, timeout):
+    """Every target pinged at once (a thread per ping), so unreachable ones cost one timeout."""
     pending, reachable = list(targets), []
-    for attempt in range(attempts):
-        procs = [(t, subprocess.Popen([ping, "-n", "-q", "-c", "1", "-W", str(timeout), t],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-                 for t in pending]
-        pending = []
-        for target, proc in procs:
-            (reachable if proc.wait() == 0 else pending).append(target)
-        if not pending:
-            break
-        time.sleep(0.3)
+
+    def answers(target):
+        return module.run_command([ping, "-n", "-q", "-c", "1", "-W", str(timeout), target])[0] == 0
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(0.3)
+            results = list(zip(pending, pool.map(answers, pending)))
+            reachable += [t for t, ok in results if ok]
+            pending = [t for t, ok in results if not ok]
+            if not pending:
+                break
     return reachable, pending
 
 
@@ -85,7 +89,7 @@ def main():
     if not targets:
         module.exit_json(changed=False, reachable=[], unreachable=[])
     ping = module.get_bin_path("ping", required=True)
-    reachable, unreachable = ping_all(ping, targets, module.params["attempts"], module.params["timeout"])
+    reachable, unreachable = ping_all(module, ping, targets, module.params["attempts"], module.params["timeout"])
     result = dict(changed=False, reachable=sorted(reachable), unreachable=sorted(unreachable))
     if unreachable:
         module.fail_json(msg="unreachable: %s" % ", ".join(sorted(unreachable)), **result)

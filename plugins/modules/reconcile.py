@@ -22,7 +22,7 @@ description:
   - The device is recreated only when its VNI, port, local IP, underlay device or learning flag
     differ; RV(device_recreated) says why.
   - Needs only python3's standard library and iproute2 on the node.
-author: nodenet.fabric developers
+author: nodenet.fabric developers (!UNKNOWN)
 options:
   desired:
     description:
@@ -37,15 +37,24 @@ options:
     type: dict
     suboptions:
       name: {description: Interface name., type: str, required: true}
-      kind: {description: Device kind; vxlan needs O(device.vni), O(device.port), O(device.local) and O(device.underlay)., type: str, default: vxlan, choices: [vxlan, bridge, dummy]}
+      kind:
+        description: Device kind; vxlan needs O(device.vni), O(device.port), O(device.local) and O(device.underlay).
+        type: str
+        default: vxlan
+        choices: [vxlan, bridge, dummy]
       vni: {description: VXLAN network identifier (vxlan only)., type: int}
       port: {description: UDP destination port (vxlan only)., type: int}
-      local: {description: Local underlay IP, the node IP (vxlan only)., type: str}
+      local:
+        description: Local underlay IP, the node IP (vxlan only).
+        type: str
       underlay: {description: Underlay interface (vxlan only)., type: str}
       learning: {description: Whether the device learns FDB entries., type: bool, default: false}
       mtu: {description: Device MTU., type: int, required: true}
       mac: {description: Device MAC address., type: str, required: true}
-      address: {description: IPv4 address with prefix length, for example C(179.17.1.21/24)., type: str, required: true}
+      address:
+        description: IPv4 address with prefix length, for example C(179.17.1.21/24).
+        type: str
+        required: true
   neighbors:
     description: Permanent ARP entries on the device.
     type: list
@@ -147,7 +156,7 @@ notes:
 EXAMPLES = r"""
 - name: Apply one node's mesh state computed by the plan filter
   nodenet.fabric.reconcile:
-    desired: "{{ (nodenet_fabric | nodenet.fabric.mesh_node_state(inventory_hostname)).reconcile }}"
+    desired: "{{ (node_base_fabric | nodenet.fabric.mesh_node_state(inventory_hostname)).reconcile }}"
 
 - name: Remove everything the mesh owns
   nodenet.fabric.reconcile:
@@ -206,13 +215,14 @@ import json
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import cli  # noqa: F401  (shipped for boot)
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import files
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.core import STATE_KEYS, ReconcileError, reconcile
 
 
 def argument_spec():
-    entry = lambda **fields: dict(type="list", elements="dict", default=[], options=fields)  # noqa: E731
+    def entry(**fields):
+        return dict(type="list", elements="dict", default=[], options=fields)
+
     req = dict(type="str", required=True)
     return dict(
         desired=dict(type="json"),

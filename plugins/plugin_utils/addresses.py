@@ -24,7 +24,7 @@ def ip_text(value):
 
 def net_range(cidr):
     """(first, last) addresses of `a.b.c.d/len` as integers."""
-    addr, _, length = cidr.partition("/")
+    addr, _sep, length = cidr.partition("/")
     size = 1 << (32 - int(length))
     first = ip_int(addr) & ~(size - 1) & 0xFFFFFFFF
     return first, first + size - 1
@@ -49,7 +49,7 @@ def overlaps(a, b):
 
 def net_key(cidr):
     """Address order (10.9.0.0/16 before 10.10.0.0/16), then prefix length."""
-    addr, _, length = cidr.partition("/")
+    addr, _sep, length = cidr.partition("/")
     return ip_int(addr), int(length)
 
 
@@ -59,13 +59,13 @@ def overlapping_pairs(ranges):
     `ranges` is a list of (cidr, payload). A sweep in address order keeps the ranges still
     open, so a valid fabric (no overlaps) costs one sort, not a comparison of every pair.
     """
-    items = sorted((net_range(cidr) + (index,) for index, (cidr, _) in enumerate(ranges)))
+    items = sorted((net_range(cidr) + (index,) for index, (cidr, _owner) in enumerate(ranges)))
     open_ranges = []  # heap of (last, index)
     pairs = []
     for first, last, index in items:
         while open_ranges and open_ranges[0][0] < first:
             heapq.heappop(open_ranges)
-        for _, other in open_ranges:
+        for _end, other in open_ranges:
             early, late = sorted((other, index))
             pairs.append((ranges[early], ranges[late]))
         heapq.heappush(open_ranges, (last, index))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Optional, Tuple
+from typing import Tuple
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols import ROUTE_PROTOCOLS
 
@@ -295,7 +295,10 @@ def check(fabric):
     for name, nodes, settings in checked_clusters(fabric, NAME, "calico", "calico_bgp_rr configures Calico's BGP",
                                                   "every node of a cluster takes part in its BGP topology"):
         first = nodes[0]
-        get = lambda n: fabric.facets[NAME][n.host]  # noqa: E731
+
+        def get(n):
+            return fabric.facets[NAME][n.host]
+
         for variable, attr in (("calico_bgp_as", "as_number"), ("calico_bgp_mode", "mode"),
                                ("calico_bgp_nat_outgoing", "nat_outgoing"), ("calico_bgp_pool", "pool"),
                                ("calico_bgp_peers", "peers"), ("calico_bgp_password_secret", "password_secret"),
@@ -401,7 +404,7 @@ def check_clients(fabric, node_ips):
         if client.ip in node_ips:
             error(fabric, "", host, "bgp_client_ip", "%s is node %s's address" % (client.ip, node_ips[client.ip].host),
                   CLIENTS)
-        served = [c for c, _ in peers_of_router(fabric, router)]
+        served = [c for c, _peering in peers_of_router(fabric, router)]
         for name in client.clusters:
             if name not in served:
                 error(fabric, "", host, "bgp_client_clusters", "%s is not a cluster router %s peers with (%s)" % (
@@ -414,4 +417,3 @@ def report_duplicates_of(fabric, settings, variable, facet):
         if item.ip in first:
             error(fabric, "", host, variable, "%s is also used by %s" % (item.ip, first[item.ip]), facet)
         first.setdefault(item.ip, host)
-

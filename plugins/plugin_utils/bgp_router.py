@@ -45,7 +45,7 @@ def client_state(fabric, host):
     via its router, with the collection's own route protocol."""
     client = fabric.settings(CLIENTS, host)
     router = fabric.settings(ROUTERS, client.router)
-    served = [c for c, _ in peers_of_router(fabric, router) if not client.clusters or c in client.clusters]
+    served = [c for c, _peering in peers_of_router(fabric, router) if not client.clusters or c in client.clusters]
     routes = [{"dst": fabric.clusters[c].pod_cidr, "via": router.ip, "dev": client.interface, "onlink": False}
               for c in sorted(set(served))]
     return {"routes": routes, "route_protocol": CLIENT_ROUTE_PROTOCOL, "use_nexthops": False}

@@ -31,7 +31,7 @@ def expected(fabric, host, mesh=None, with_reflectors=True, with_peers=True):
     are in place (the steps of a migration)."""
     node = fabric.nodes[host]
     settings = cluster_settings(fabric, node.cluster)
-    rrs = [n for n in reflectors(fabric, node.cluster)] if with_reflectors else []
+    rrs = list(reflectors(fabric, node.cluster)) if with_reflectors else []
     rr_hosts = set(n.host for n in rrs)
     if mesh is None:
         mesh = not reflectors(fabric, node.cluster)

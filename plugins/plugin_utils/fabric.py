@@ -239,8 +239,8 @@ def check_cluster_groups(fabric, cluster_groups, groups):
     for group in sorted(cluster_groups):
         by_name.setdefault(str(cluster_groups[group]), []).append(group)
     for name, named in sorted(by_name.items()):
-        unrelated = [g for g in named if not any(o != g and (hosts_of[g] <= hosts_of[o] or hosts_of[o] <= hosts_of[g])
-                                                  for o in named)]
+        unrelated = [g for g in named
+                     if not any(o != g and (hosts_of[g] <= hosts_of[o] or hosts_of[o] <= hosts_of[g]) for o in named)]
         if len(named) > 1 and len(unrelated) > 1:
             fabric.errors.append(FabricError(name, "", "cluster_name", (
                 "is set by groups %s; a cluster is one group: rename the cluster_name of all but one, "

@@ -13,7 +13,7 @@ from .errors import FabricInvalid
 
 
 def fabric_of(document, facets=None, host=None, facet=None):
-    """The typed model of `document` (``nodenet_fabric``), valid for the core and `facets`."""
+    """The typed model of `document` (``node_base_fabric``), valid for the core and `facets`."""
     try:
         fabric = model.require_valid(model.loads(document), facets)
     except FabricInvalid as exc:

@@ -69,7 +69,7 @@ FLAG_TYPES = {
 FLAGS = dict((flag, kind) for kind, names in FLAG_TYPES.items() for flag in names.split())
 # Flags the model computes (or that would break what the role set up); never taken from extra args.
 COMPUTED_FLAGS = frozenset(
-    [flag for _, flag, _ in SWITCHES] + [
+    [flag for _name, flag, _default in SWITCHES] + [
         "cluster-asn", "overlay-type", "overlay-encap", "service-cluster-ip-range", "kubeconfig", "master",
         "hostname-override", "peer-router-ips", "peer-router-asns", "peer-router-ports", "peer-router-passwords",
         "peer-router-passwords-file", "enable-cni", "runtime-endpoint", "cleanup-config", "help", "version"])
@@ -87,7 +87,7 @@ REFUSED_FLAGS = {"cleanup-config": "removes kube-router's own state and exits; i
                  "enable-ipv4": "the model plans IPv4 peers and routes",
                  "enable-ipv6": "the model plans IPv4 peers and routes"}
 UINT_LIMITS = {"uint": 4294967295, "uint32": 4294967295, "uint16": 65535, "uint8": 255}
-VARIABLES = dict([("kube_router_%s" % name, default) for name, _, default in SWITCHES] + [
+VARIABLES = dict([("kube_router_%s" % name, default) for name, _flag, default in SWITCHES] + [
     ("kube_router_image", IMAGE), ("kube_router_namespace", "kube-system"), ("kube_router_cluster_asn", 64512),
     ("kube_router_route_reflector", False), (SINGLE_RR_VARIABLE, False), ("kube_router_overlay_type", "subnet"),
     ("kube_router_overlay_encap", "ipip"), ("kube_router_replace_kube_proxy", True), (NO_PROXY_VARIABLE, False),
@@ -128,7 +128,7 @@ SETTINGS = KubeRouterSettings
 
 
 def read(reader, node_mtu):
-    switches = tuple((name, reader.boolean("kube_router_%s" % name)) for name, _, _ in SWITCHES)
+    switches = tuple((name, reader.boolean("kube_router_%s" % name)) for name, _flag, _default in SWITCHES)
     image = reader.raw("kube_router_image")
     if image is not None and (not isinstance(image, str) or any(c.isspace() for c in image)):
         reader.error("kube_router_image", "%r is not an image reference" % (image,))

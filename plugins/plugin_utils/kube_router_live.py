@@ -159,9 +159,6 @@ def kubeadm_config(found, disabled):
     return items
 
 
-
-
-
 # Fields the API server sets; a DaemonSet restored from the copy gets its own.
 SERVER_FIELDS = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink",
                  "deletionTimestamp", "deletionGracePeriodSeconds", "finalizers", "ownerReferences")

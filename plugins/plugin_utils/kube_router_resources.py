@@ -182,7 +182,7 @@ def services(fabric, cluster):
 
 def args(settings, cluster):
     """kube-router's flags, in the order of SWITCHES then the rest, then the user's extra args."""
-    result = ["--%s=%s" % (flag, "true" if settings.switch(name) else "false") for name, flag, _ in SWITCHES]
+    result = ["--%s=%s" % (flag, "true" if settings.switch(name) else "false") for name, flag, _default in SWITCHES]
     result += ["--cluster-asn=%d" % settings.cluster_asn, "--kubeconfig=%s/kubeconfig" % KUBECONFIG_DIR,
                "--service-cluster-ip-range=%s" % cluster.service_cidr]
     if settings.switch("overlay"):

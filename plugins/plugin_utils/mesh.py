@@ -238,7 +238,7 @@ def state_text(fabric, host):
     direct_tail = JSON.encode(node.interface) + ',"onlink":false}'
     direct = mesh.direct_routing
     routes = []
-    for _, cluster, ip, _, _, _, via_vxlan, via_node in peers:
+    for _host, cluster, ip, _vxlan_ip, _neighbor, _fdb, via_vxlan, via_node in peers:
         if cluster == node.cluster:
             continue
         if direct and first <= ip <= last:
@@ -248,7 +248,7 @@ def state_text(fabric, host):
     routes.sort()
     return '{"device":%s,"neighbors":[%s],"fdb":[%s],"routes":[%s],"route_protocol":%d}' % (
         JSON.encode(device(node, mesh)), ",".join(p[4] for p in peers), ",".join(p[5] for p in peers),
-        ",".join(text for _, text in routes), MESH_ROUTE_PROTOCOL), [p[3] for p in peers], len(routes)
+        ",".join(text for _rank, text in routes), MESH_ROUTE_PROTOCOL), [p[3] for p in peers], len(routes)
 
 
 def node_plan(fabric, host):

@@ -4,7 +4,7 @@
 
 - read(): every cluster, node and facet of the inventory; problems are collected, never raised.
 - load(): read() that raises FabricInvalid with every problem of the core and the given facets.
-- dumps()/loads(): the document that travels through Ansible as one string (``nodenet_fabric``).
+- dumps()/loads(): the document that travels through Ansible as one string (``node_base_fabric``).
   Ansible copies one string per host cheaply, while it walks every value of a nested structure;
   loads() keeps the typed model per digest, so a model loaded in the controller process (by the
   nodenet.fabric.fabric inventory plugin) is inherited, already typed, by every forked worker.
@@ -24,6 +24,7 @@ from . import fabric as core
 from . import bgp, hostgw, kube_router, mesh
 from .errors import FabricError, FabricInvalid
 from .reader import VarReader
+from .renamed import renamed_problems
 
 FACETS = (mesh, hostgw, bgp, kube_router)
 FACET_NAMES = tuple(f.NAME for f in FACETS)
@@ -68,6 +69,7 @@ def read(hostvars, groups, names=None, cluster_groups=None):
         values = hostvars[host]
         if host not in in_any and values.get("cluster_name") not in member_clusters:
             continue  # in no role's fabric: localhost, routers, a cluster no role is run for...
+        fabric.errors.extend(renamed_problems(host, values, str(values.get("cluster_name") or "")))
         reader = VarReader(host, values, fabric.errors, DEFAULTS)
         mtu = core.add_host(fabric, reader, seen_clusters)
         for facet in FACETS:
@@ -78,6 +80,7 @@ def read(hostvars, groups, names=None, cluster_groups=None):
                     fabric.facets[facet.NAME][host] = settings
     for name, read_extra in sorted(EXTRA_READERS.items()):
         for host in sorted(members[name] - in_any):
+            fabric.errors.extend(renamed_problems(host, hostvars[host], ""))
             reader = VarReader(host, hostvars[host], fabric.errors, DEFAULTS, cluster="", facet=name)
             settings = read_extra(reader)
             if settings is not None:

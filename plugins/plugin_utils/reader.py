@@ -18,6 +18,17 @@ from .errors import FabricError
 MISSING = object()
 
 
+
+def netaddr(*names):
+    """Names from netaddr, imported when first needed so that ansible-doc lists the plugins without
+    it; a controller without it gets one sentence that says what to install."""
+    try:
+        import netaddr as library
+    except ImportError:
+        raise ImportError("nodenet.fabric needs the Python library netaddr on the controller: pip install netaddr "
+                          "(an execution environment built from meta/execution-environment.yml has it)") from None
+    return tuple(getattr(library, name) for name in names)
+
 class VarReader:
     """Reads one host's variables, recording a FabricError for each bad value."""
 
@@ -51,7 +62,7 @@ class VarReader:
         return None if net is None else str(net)
 
     def _network(self, name, required=True, value=MISSING):
-        from netaddr import AddrFormatError, IPNetwork
+        AddrFormatError, IPNetwork = netaddr("AddrFormatError", "IPNetwork")
         value = self.raw(name, required) if value is MISSING else value
         if value is None:
             return None
@@ -69,7 +80,7 @@ class VarReader:
         return net
 
     def address(self, name, required=True):
-        from netaddr import AddrFormatError, IPAddress
+        AddrFormatError, IPAddress = netaddr("AddrFormatError", "IPAddress")
         value = self.raw(name, required)
         if value is None:
             return None
@@ -130,7 +141,7 @@ class VarReader:
         return dict(value)
 
     def mac(self, name):
-        from netaddr import EUI, AddrFormatError
+        EUI, AddrFormatError = netaddr("EUI", "AddrFormatError")
         value = self.raw(name, required=False)
         if value is None:
             return None

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-NODE_ROOT = ROOT / ".lab" / "run"  # each lab node's nodenet_root is NODE_ROOT/<host>
+NODE_ROOT = ROOT / ".lab" / "run"  # each lab node's node_base_root is NODE_ROOT/<host>
 BIN = Path(sys.executable).parent
 
 

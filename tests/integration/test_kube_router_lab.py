@@ -201,9 +201,9 @@ def test_a_replaced_daemonset_the_cluster_does_not_run_is_refused_and_nothing_ch
 
 def test_hosts_that_disagree_on_the_direction_are_refused(kr_lab):
     split = kr_lab["tmp"] / "split.yml"
-    split.write_text(yaml.safe_dump({"all": {"hosts": {"k8s-3": {"kube_router_state": "absent"}}}}))
+    split.write_text(yaml.safe_dump({"all": {"hosts": {"k8s-3": {"kube_router_install_state": "absent"}}}}))
     rc, out = run("-i", str(split))
-    assert rc != 0 and "kube_router_state is absent on 1 of 5 hosts" in out, out[-3000:]
+    assert rc != 0 and "kube_router_install_state is absent on 1 of 5 hosts" in out, out[-3000:]
     assert daemonset("kube-router") is None and all(conflist(h) is None for h in NODES)
 
 
@@ -328,7 +328,7 @@ def test_a_service_dropped_from_the_list_gets_our_annotations_back_and_nothing_e
 
 def test_rollback_brings_kube_proxy_and_the_replaced_cni_back_then_removes_kube_router(kr_lab):
     from kubernetes import client
-    rc, out = run("-e", "kube_router_state=absent")
+    rc, out = run("-e", "kube_router_install_state=absent")
     assert rc == 0, out[-3000:]
     for name, namespace in (("kube-proxy", "kube-system"), ("kube-flannel-ds", "kube-flannel")):
         ds = daemonset(name, namespace)
@@ -358,7 +358,7 @@ def test_rollback_brings_kube_proxy_and_the_replaced_cni_back_then_removes_kube_
         assert added and all(KUBE_ROUTER_ACCEPT.match(line) for line in added), (host, added)
         assert not [n for n in sh("ip", "netns", "exec", host, "ipset", "list", "-n").stdout.split()
                     if n.startswith(("kube-router-", "KUBE-SRC-", "KUBE-DST-"))], host
-    rc, out = run("-e", "kube_router_state=absent")
+    rc, out = run("-e", "kube_router_install_state=absent")
     assert rc == 0 and all(c["changed"] == 0 for c in recap(out).values()), recap(out)
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import hostgw, mesh, model
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import plan_result
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.renamed import RENAMED
 from helpers import ROOT, inventory_of
 
 
@@ -104,8 +105,8 @@ def ansible_inventory(*sources):
 
 
 def model_var(data):
-    """nodenet_fabric on `all`; the plugin marks it unsafe, so Ansible never templates it."""
-    value = data["all"]["vars"]["nodenet_fabric"]
+    """node_base_fabric on `all`; the plugin marks it unsafe, so Ansible never templates it."""
+    value = data["all"]["vars"]["node_base_fabric"]
     assert isinstance(value, dict) and list(value) == ["__ansible_unsafe"]
     return value["__ansible_unsafe"]
 
@@ -158,3 +159,21 @@ def test_the_fast_json_plan_equals_the_plan(path):
         plan = reference_plan(fabric, host)
         assert json.loads(fast["reconcile"]) == plan["reconcile"]
         assert fast == plan_result(plan)
+
+
+def test_a_variable_a_release_renamed_is_refused_with_its_new_name(seed):
+    hostvars, groups = seed
+    old = dict(hostvars["multicluster-test-003"], nodenet_root="/srv/n3", kube_router_state="absent")
+    fabric = model.read(dict(hostvars, **{"multicluster-test-003": old}), groups)
+    release = RENAMED["nodenet_root"][0]
+    assert [str(e) for e in fabric.problems()] == [
+        "cluster test-cluster2, node multicluster-test-003, kube_router_state: was renamed in %s: "
+        "set kube_router_install_state instead" % release,
+        "cluster test-cluster2, node multicluster-test-003, nodenet_root: was renamed in %s: "
+        "set node_base_root instead" % release]
+
+
+def test_without_netaddr_the_model_says_what_to_install(seed, monkeypatch):
+    monkeypatch.setitem(sys.modules, "netaddr", None)  # makes `import netaddr` raise ImportError
+    with pytest.raises(ImportError, match="needs the Python library netaddr on the controller: pip install netaddr"):
+        model.read(*seed)

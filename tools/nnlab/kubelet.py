@@ -13,7 +13,7 @@ What the pod would see is made from the API, per node, under the run folder:
 - a configMap or secret volume: its keys as files (secrets 0600);
 - the service account token: a real TokenRequest for the pod's service account, so RBAC is the
   API server's to judge; with the cluster CA beside it;
-- a hostPath volume: the node's own root (nodenet_root) + the path, as the role's files are.
+- a hostPath volume: the node's own root (node_base_root) + the path, as the role's files are.
 Paths in args, env and configMap files are rewritten from the container's mount paths to these.
 kube-router appends to iproute2's rt_tables, so it runs in a private mount namespace with a
 per-node copy bound over that file: the machine's own file is never written.

@@ -36,10 +36,10 @@ def main(argv=None):
         sys.stderr.write("nodenet-fabric: %s\n" % exc)
         return 1
     for line in result["changes"]:
-        print(line)
-    print("nodenet-fabric: %s, %d change(s)" % (paths[0], len(result["changes"])))
+        sys.stdout.write(line + "\n")
+    sys.stdout.write("nodenet-fabric: %s, %d change(s)\n" % (paths[0], len(result["changes"])))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

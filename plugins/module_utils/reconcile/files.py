@@ -11,11 +11,13 @@ import os
 import pkgutil
 import tempfile
 
+from . import cli
 from .protocols import ROUTE_PROTOCOLS
 
 __metaclass__ = type
 
-TOOL_FILES = ("__init__.py", "cli.py", "core.py", "files.py", "kernel.py", "kinds.py", "plan.py", "protocols.py",
+# cli is imported so that AnsiballZ carries it to the node with the rest of the tool.
+TOOL_FILES = ("__init__.py", cli.__name__.rsplit(".", 1)[1] + ".py", "core.py", "files.py", "kernel.py", "kinds.py", "plan.py", "protocols.py",
               "read.py")
 RT_PROTOS = "/etc/iproute2/rt_protos.d/nodenet.conf"
 STATE_DIR_MODE = 0o700

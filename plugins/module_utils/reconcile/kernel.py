@@ -60,7 +60,7 @@ class Dataplane:
         the entry-by-entry comparison can tell."""
         if kind not in self._raw:
             return None
-        dump, _, keyer = self._raw[kind]
+        dump, _parse, keyer = self._raw[kind]
         dump = dump or []
         try:
             keys = keyer(dump)
@@ -143,7 +143,7 @@ def canonical_column(kind, values, parse):
 
 
 def _host_bits_clear(net):
-    addr, _, length = net.partition("/")
+    addr, _sep, length = net.partition("/")
     value = struct.unpack("!I", socket.inet_aton(addr))[0]
     return value & ~((0xFFFFFFFF << (32 - int(length))) & 0xFFFFFFFF) & 0xFFFFFFFF == 0
 
@@ -161,7 +161,7 @@ def canonical_net(dst):
     """`a.b.c.d/len` with host bits cleared; a bare address is a /32, as the kernel prints it."""
     if dst == "default":
         return "0.0.0.0/0"
-    addr, _, length = str(dst).partition("/")
+    addr, _sep, length = str(dst).partition("/")
     length = int(length) if length else 32
     if not 0 <= length <= 32:
         raise ValueError("%r is not an IPv4 prefix" % (dst,))

@@ -57,11 +57,11 @@ def canonical_device(device):
     device = dict(device)
     kind = device.setdefault("kind", "vxlan") or "vxlan"
     if kind not in CREATED_LINK_KINDS:
-        raise ValueError("device %s: kind %r is not one of %s" % (device.get("name"), kind,
-                                                                   ", ".join(CREATED_LINK_KINDS)))
+        raise ValueError("device %s: kind %r is not one of %s"
+                         % (device.get("name"), kind, ", ".join(CREATED_LINK_KINDS)))
     device["kind"] = kind
     device["mac"] = kernel.canonical_mac(device["mac"])
-    address, _, length = device["address"].partition("/")
+    address, _sep, length = device["address"].partition("/")
     device["address"] = "%s/%d" % (kernel.canonical_ip(address), int(length or 32))
     device["mtu"] = int(device["mtu"])
     if kind == "vxlan":
@@ -114,7 +114,7 @@ def columns(entries, spec):
     """Canonical entries from desired ones: spec is ((field, column kind, parser), ...); each
     column is checked in one pass (kernel.canonical_column)."""
     values = [kernel.canonical_column(kind, [e[field] for e in entries], parse) for field, kind, parse in spec]
-    fields = [field for field, _, _ in spec]
+    fields = [field for field, _kind, _default in spec]
     return [dict(zip(fields, row)) for row in zip(*values)] if entries else []
 
 
@@ -158,8 +158,8 @@ ROUTE = Kind("route", lambda r: r["dst"], canonical_routes,
              lambda scope: ["ip", "-N", "-j", "route", "show", "table", str(scope.table), "proto", str(scope.protocol)],
              lambda dump, scope: kernel.parse_routes(dump, scope.table, scope.protocol), kernel.route_dump_keys, 6, 7,
              route_add,
-             lambda r, owner: "route delete %s proto %d table %d metric %d" % (r["dst"], owner.protocol, owner.table,
-                                                                              r["metric"]),
+             lambda r, owner: "route delete %s proto %d table %d metric %d"
+             % (r["dst"], owner.protocol, owner.table, r["metric"]),
              lambda r: "route %s via %s dev %s" % (r["dst"], r["via"], r["dev"]))
 # Every nexthop object: their ids are one space. The dump fails where the kernel has none.
 NEXTHOP = Kind("nexthop", lambda n: (n["via"], n["dev"], n["onlink"]), None,

@@ -370,7 +370,10 @@ def routes_match(wanted, routes, owner):
     ours = [r for r in routes if owner.route(r)]
     if len(ours) != len(wanted):
         return False
-    key = lambda r: (r["dst"], r["via"], r["dev"], r["onlink"])  # noqa: E731
+
+    def key(r):
+        return (r["dst"], r["via"], r["dev"], r["onlink"])
+
     return all(r["metric"] == owner.metric for r in ours) and set(map(key, ours)) == set(map(key, wanted))
 
 

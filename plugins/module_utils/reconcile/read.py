@@ -27,13 +27,13 @@ def start_read(runner, device, table, protocol):
 
     def collect():
         outputs = pending()
-        for field, (rc, _, err) in outputs.items():
+        for field, (rc, _out, err) in outputs.items():
             if rc != 0 and field in REQUIRED:
                 raise RuntimeError("%s failed: %s" % (" ".join(argvs[field]), err.strip()))
         kinds = dict(READ_KINDS)
 
         def dump(field):
-            rc, out, _ = outputs.get(field, (1, "", ""))
+            rc, out, _err = outputs.get(field, (1, "", ""))
             return (kernel.json_stream(out) or [[]])[0] if rc == 0 else None
 
         links = kinds["links"].parse(dump("links"), scope)
