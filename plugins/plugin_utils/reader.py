@@ -18,7 +18,6 @@ from .errors import FabricError
 MISSING = object()
 
 
-
 def netaddr(*names):
     """Names from netaddr, imported when first needed so that ansible-doc lists the plugins without
     it; a controller without it gets one sentence that says what to install."""
@@ -28,6 +27,7 @@ def netaddr(*names):
         raise ImportError("nodenet.fabric needs the Python library netaddr on the controller: pip install netaddr "
                           "(an execution environment built from meta/execution-environment.yml has it)") from None
     return tuple(getattr(library, name) for name in names)
+
 
 class VarReader:
     """Reads one host's variables, recording a FabricError for each bad value."""

@@ -85,7 +85,8 @@ def test_collection_builds(tmp_path):
     assert "plugins/inventory/fabric.py" in names
     # What ships: the changelog, the license, the sanity ignore file (empty), the EE metadata.
     for shipped in ("LICENSE", "CHANGELOG.rst", "changelogs/changelog.yaml", "meta/runtime.yml",
-                    "tests/sanity/ignore-2.19.txt", "README.md", "playbooks/site.yml"):
+                    "tests/sanity/ignore-2.19.txt", "README.md", "playbooks/site.yml",
+                    "meta/execution-environment.yml", "meta/ee-requirements.txt", "meta/ee-bindep.txt"):
         assert shipped in names
     # What does not: the lab, its inventories, the molecule scenarios, tests that need the lab, the
     # developer pins and config (an execution-environment build would pick up requirements.txt).
