@@ -6,7 +6,7 @@ STAMP     := $(VENV)/.installed
 INVENTORY ?= inventories/seed
 K8S       ?=
 LAB_FLAGS := $(if $(K8S),--k8s)
-APT_PKGS  := iproute2 iputils-ping python3 python3-venv etcd-server bird2 frr iptables ipset nftables
+APT_PKGS  := iproute2 iputils-ping python3 python3-venv etcd-server bird2 frr iptables ipset nftables graphviz chromium
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONDONTWRITEBYTECODE := 1
@@ -16,7 +16,7 @@ COLLECTION := .collections/ansible_collections/nodenet/fabric
 SHIPPED   := galaxy.yml $(shell find README.md LICENSE CHANGELOG.rst meta plugins roles playbooks docs changelogs tests/sanity \
                -type f -not -name '*.pyc' -not -path '*/fragments/*' 2>/dev/null)
 
-.PHONY: help setup collection k8s demo test unit lint sanity molecule lab-up lab-down matrix bench bench-plan bench-doc build changelog clean
+.PHONY: help setup collection k8s demo report test unit lint sanity molecule lab-up lab-down matrix bench bench-plan bench-doc build changelog clean
 
 help:
 	@echo "make demo [INVENTORY=path]  build the lab, run playbooks/site.yml, print the pod matrix"
@@ -25,6 +25,7 @@ help:
 	@echo "make bench                  reconcile module vs raw ip/bridge batches (.bench/reconcile.md)"
 	@echo "make bench-plan             planning in Ansible vs Ansible's own per-host cost (.bench/plan.md)"
 	@echo "make bench-doc              both benchmarks, and rewrite their sections of docs/performance.md"
+	@echo "make report [INVENTORY=path] [CHECK=check.json]  one HTML page: validation, topology, what each host gets"
 	@echo "make lint                   ansible-lint (production profile) and ansible-test sanity"
 	@echo "make build                  the collection artifact (nodenet-fabric-<version>.tar.gz)"
 	@echo "make lab-down               remove every namespace the lab created"
@@ -36,7 +37,8 @@ setup: $(STAMP)
 $(STAMP): requirements.txt Makefile
 	@if ! command -v ping >/dev/null || ! command -v bridge >/dev/null || ! test -x /usr/bin/python3 \
 	    || ! command -v etcd >/dev/null || ! command -v bird >/dev/null || ! test -x /usr/lib/frr/bgpd \
-	    || ! command -v iptables-nft >/dev/null || ! command -v ipset >/dev/null || ! command -v nft >/dev/null; then \
+	    || ! command -v iptables-nft >/dev/null || ! command -v ipset >/dev/null || ! command -v nft >/dev/null \
+	    || ! command -v dot >/dev/null || ! command -v chromium >/dev/null; then \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PKGS); fi
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
@@ -59,6 +61,13 @@ demo: collection $(if $(K8S),k8s)
 	ansible-playbook -i $(INVENTORY) -i .lab/hosts.yml playbooks/site.yml
 	python tools/lab matrix -i $(INVENTORY)
 	python tools/lab bgp -i $(INVENTORY)
+
+# One HTML page about the inventory (playbooks/report.yml); CHECK= a --check run's JSON
+# (ANSIBLE_STDOUT_CALLBACK=ansible.posix.json) adds what would change on each host.
+REPORT ?= fabric-report.html
+report: collection
+	ansible-playbook -i $(INVENTORY) playbooks/report.yml -e nodenet_report_file=$(abspath $(REPORT)) \
+	  $(if $(CHECK),-e nodenet_report_check=$(abspath $(CHECK)))
 
 lab-up: collection $(if $(K8S),k8s)
 	python tools/lab up -i $(INVENTORY) $(LAB_FLAGS)
