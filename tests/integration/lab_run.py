@@ -33,3 +33,75 @@ def recap(output):
     for host, fields in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, re.M):
         result[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", fields)}
     return result
+
+
+def survey_answers(role, **answers):
+    """The extra variables AWX sends for a role's job template: every survey question's default,
+    typed as AWX types answers (numbers as numbers, every other answer a string), then `answers`."""
+    sys.path.insert(0, str(ROOT / ".collections"))
+    from ansible_collections.nodenet.fabric.plugins.plugin_utils.awx_survey import job_template
+
+    spec = job_template(role, "nodenet.fabric", str(ROOT / "roles"))["survey_spec"]["spec"]
+    sent = dict((q["variable"], q["default"]) for q in spec if q.get("default", "") != "")
+    unknown = set(answers) - set(q["variable"] for q in spec)
+    assert not unknown, "not survey questions: %s" % sorted(unknown)
+    sent.update(answers)
+    return sent
+
+
+def awx_job(inventory, playbook, extravars, limit=None):
+    """A job as AWX runs it, through ansible_runner.run(): a private_data_dir (under .lab, the lab's
+    record) with project/ (this checkout, as a project sync leaves it), inventory/ (the inventory's
+    files and the lab's connection variables), env/extravars (the survey's answers and the
+    template's variables) and env/settings. Returns (the runner, its private_data_dir)."""
+    import ansible_runner
+    import json
+    import shutil
+    import tempfile
+
+    (ROOT / ".lab").mkdir(exist_ok=True)
+    data = Path(tempfile.mkdtemp(prefix="awx-job-", dir=str(ROOT / ".lab")))
+    (data / "project").symlink_to(ROOT)
+    source = Path(inventory) if Path(inventory).is_absolute() else ROOT / inventory
+    if source.is_dir():
+        shutil.copytree(source, data / "inventory")
+    else:
+        (data / "inventory").mkdir()
+        shutil.copy(source, data / "inventory" / source.name)
+    shutil.copy(ROOT / ".lab" / "hosts.yml", data / "inventory" / "zz-lab-connection.yml")
+    (data / "env").mkdir()
+    (data / "env" / "extravars").write_text(json.dumps(extravars))
+    (data / "env" / "settings").write_text(json.dumps({"job_timeout": 1800, "idle_timeout": 0,
+                                                       "suppress_ansible_output": True}))
+    (data / "env" / "envvars").write_text(json.dumps({
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".collections"),
+        "PATH": env()["PATH"], "PYTHONDONTWRITEBYTECODE": "1"}))
+    try:
+        runner = ansible_runner.run(private_data_dir=str(data), playbook=playbook, limit=limit, quiet=True)
+    finally:
+        (data / "project").unlink()  # a link back to the checkout would loop whatever walks .lab later
+    return runner, data
+
+
+def job_changed(runner):
+    """{host: changed task count} from the job's playbook_on_stats event, as AWX shows it."""
+    stats = [e for e in runner.events if e.get("event") == "playbook_on_stats"]
+    assert len(stats) == 1, [e.get("event") for e in runner.events][-5:]
+    data = stats[0]["event_data"]
+    hosts = set(data.get("ok", {})) | set(data.get("changed", {})) | set(data.get("failures", {}))
+    return dict((h, data.get("changed", {}).get(h, 0)) for h in hosts)
+
+
+def job_text(data):
+    """Everything the job left in its artifacts (events and stdout): what AWX would store."""
+    return "\n".join(p.read_text(errors="replace") for p in sorted((Path(data) / "artifacts").rglob("*"))
+                     if p.is_file())
+
+
+def survey_job(role, inventory, template_vars=None, limit=None, **answers):
+    """The role's AWX job template (playbooks/<role>.yml) through ansible-runner: its survey's
+    answers (defaults, then `answers`) and the template's own extra variables. Returns (the
+    runner, everything its artifacts hold)."""
+    extravars = dict(survey_answers(role, **answers), **(template_vars or {}))
+    runner, data = awx_job(inventory, "playbooks/%s.yml" % role, extravars, limit)
+    return runner, job_text(data)

@@ -1,11 +1,11 @@
-"""flannel_hostgw through ansible-playbook on the lab: check mode changes nothing, and
+"""flannel_hostgw on the lab: check mode changes nothing, and (as an AWX job through ansible-runner)
 state=absent removes only the role's own routes."""
 import json
 import subprocess
 
 import pytest
 
-from lab_run import NODE_ROOT, lab, playbook, recap
+from lab_run import NODE_ROOT, job_changed, lab, playbook, recap, survey_job
 
 INVENTORY = "inventories/flannel-hostgw"
 NODES = ["edge-1", "edge-2", "edge-3", "core-1", "core-2"]
@@ -41,12 +41,14 @@ def test_check_mode_reports_the_switch_and_changes_nothing(flannel_lab):
 
 
 def test_absent_removes_only_the_roles_routes(flannel_lab):
-    rc, out = playbook(INVENTORY, playbook="playbooks/flannel_hostgw.yml")
-    assert rc == 0, out
+    # Both runs as AWX runs the job template: ansible-runner, the survey's answers as extra vars.
+    runner, out = survey_job("flannel_hostgw", INVENTORY)
+    assert runner.status == "successful", out[-4000:]
+    assert sorted(job_changed(runner)) == sorted(NODES) and all(job_changed(runner).values())
     before = routes("edge-1")
     assert sum(r.get("protocol") == "202" for r in before) == 2 and "flannel.1" not in links("edge-1")
-    rc, out = playbook(INVENTORY, "-e", "flannel_hostgw_state=absent", playbook="playbooks/flannel_hostgw.yml")
-    assert rc == 0, out
+    runner, out = survey_job("flannel_hostgw", INVENTORY, flannel_hostgw_state="absent")
+    assert runner.status == "successful", out[-4000:]
     after = routes("edge-1")
     assert [r for r in after if r.get("protocol") == "202"] == []
     assert after == [r for r in before if r.get("protocol") != "202"]

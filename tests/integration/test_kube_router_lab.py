@@ -12,7 +12,7 @@ import subprocess
 import pytest
 import yaml
 
-from lab_run import NODE_ROOT, ROOT, lab, playbook, recap
+from lab_run import NODE_ROOT, ROOT, job_changed, lab, playbook, recap, survey_job
 
 INVENTORY = ROOT / "inventories" / "kube-router-tor"
 PLAYBOOK = "playbooks/kube_router_install.yml"
@@ -38,6 +38,14 @@ KUBE_PROXY_CHAIN = re.compile(r"^KUBE-(SERVICES|NODEPORTS|POSTROUTING|MARK-MASQ|
 
 def run(*argv):
     return playbook(INVENTORY, "-e", json.dumps(PEERS), *argv, playbook=PLAYBOOK)
+
+
+def job(**answers):
+    """The role's AWX job template run through ansible-runner: the survey's answers, and the ToR
+    peer as the template's own extra variables."""
+    runner, text = survey_job("kube_router_install", INVENTORY, PEERS, **answers)
+    assert SECRET not in text  # AWX stores every event: the ToR password is in none
+    return runner, text
 
 
 def expected_peers(host, others=None):
@@ -222,9 +230,10 @@ def test_check_mode_reports_changes_and_changes_nothing(kr_lab):
 def test_seed_003_end_to_end(kr_lab):
     # Before: kube-proxy only; no node routes another node's pods.
     assert not any(pings("k8s-1-pod", [PODS["k8s-2"], PODS["k8s-3"]]).values())
-    rc, out = run("-v")
-    assert rc == 0, out[-4000:]
-    assert SECRET not in out
+    runner, out = job()  # as AWX runs the job template, with its survey's answers
+    assert runner.status == "successful", out[-4000:]
+    changed = job_changed(runner)
+    assert sorted(changed) == sorted(list(NODES) + ["outside", "tor"]) and all(changed.values()), changed
     for host, ip in NODES.items():
         # kube-router's gobgp: every other node (AS 64512) and the ToR (AS 65100, TCP MD5), established (6)
         assert peers(host) == expected_peers(host), host
@@ -328,8 +337,9 @@ def test_a_service_dropped_from_the_list_gets_our_annotations_back_and_nothing_e
 
 def test_rollback_brings_kube_proxy_and_the_replaced_cni_back_then_removes_kube_router(kr_lab):
     from kubernetes import client
-    rc, out = run("-e", "kube_router_install_state=absent")
-    assert rc == 0, out[-3000:]
+    runner, out = job(kube_router_install_state="absent")  # the survey's answer
+    assert runner.status == "successful", out[-3000:]
+    assert all(job_changed(runner)[h] > 0 for h in NODES), job_changed(runner)
     for name, namespace in (("kube-proxy", "kube-system"), ("kube-flannel-ds", "kube-flannel")):
         ds = daemonset(name, namespace)
         assert ds is not None and ds.status.number_ready == len(NODES), name
