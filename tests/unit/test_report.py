@@ -18,10 +18,6 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ARTIFACTS = ROOT / "tests" / "output" / "report"
 
-pytestmark = pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("dot")),
-                                reason="make setup installs chromium and graphviz")
-
-
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     chromium = Chromium(tmp_path_factory.mktemp("chromium"))
