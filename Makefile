@@ -13,8 +13,12 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Playbooks, molecule, the lab and the tests use the collection as a user gets it: the built
 # artifact installed into .collections (ignored), rebuilt whenever a shipped file changes.
 COLLECTION := .collections/ansible_collections/nodenet/fabric
-SHIPPED   := galaxy.yml $(shell find README.md LICENSE CHANGELOG.rst meta plugins roles playbooks docs changelogs tests/sanity \
-               -type f -not -name '*.pyc' -not -path '*/fragments/*' 2>/dev/null)
+SHIPPED   := galaxy.yml $(shell find README.md LICENSE CHANGELOG.rst meta plugins roles playbooks docs changelogs collections \
+               tests/sanity -type f -not -name '*.pyc' -not -path '*/fragments/*' 2>/dev/null | sort)
+# The list itself is a prerequisite too: a deleted or renamed file changes it, which no timestamp shows.
+SHIPPED_LIST := .collections/shipped.list
+$(shell mkdir -p .collections && printf '%s\n' $(SHIPPED) > $(SHIPPED_LIST).new && \
+  { cmp -s $(SHIPPED_LIST).new $(SHIPPED_LIST) && rm -f $(SHIPPED_LIST).new || mv $(SHIPPED_LIST).new $(SHIPPED_LIST); })
 
 .PHONY: help setup collection k8s demo report test unit lint sanity molecule lab-up lab-down matrix bench bench-plan bench-doc build changelog clean
 
@@ -46,7 +50,7 @@ $(STAMP): requirements.txt Makefile
 
 collection: $(COLLECTION)/MANIFEST.json
 
-$(COLLECTION)/MANIFEST.json: $(STAMP) $(SHIPPED)
+$(COLLECTION)/MANIFEST.json: $(STAMP) $(SHIPPED) $(SHIPPED_LIST)
 	rm -rf .build $(COLLECTION)
 	ansible-galaxy collection build --force --output-path .build >/dev/null
 	ansible-galaxy collection install --force --no-deps -p .collections .build/nodenet-fabric-*.tar.gz >/dev/null

@@ -13,10 +13,15 @@ INSTALLED = ROOT / ".collections" / "ansible_collections" / "nodenet" / "fabric"
 sys.path.insert(0, str(ROOT / ".collections"))
 
 
+SHIPPED_DIRS = ("plugins", "roles", "playbooks", "meta", "docs", "collections")
+
+
 def stale_files():
-    """Shipped files whose checkout copy differs from the installed one (or is gone)."""
+    """Shipped files whose checkout copy differs from the installed one, is gone, or is new."""
     listing = json.loads((INSTALLED / "FILES.json").read_text())["files"]
-    stale = []
+    installed = set(entry["name"] for entry in listing)
+    stale = sorted(str(p.relative_to(ROOT)) for d in SHIPPED_DIRS for p in (ROOT / d).rglob("*")
+                   if p.is_file() and "__pycache__" not in p.parts and str(p.relative_to(ROOT)) not in installed)
     for entry in listing:
         if entry["ftype"] != "file":
             continue

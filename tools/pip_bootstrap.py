@@ -1,6 +1,6 @@
 """Stands in for ansible-test's get-pip bootstrap, which it downloads from ci-files.testing.ansible.com
 (unreachable here). Called as get-pip is (python this.py <pip args>), it installs pip from the wheels
-tools/sanity downloaded beside it with the project's own pip (NODENET_PIP_WHEELS)."""
+tools/sanity downloaded into wheels/ beside it with the project's own pip."""
 import ensurepip
 import os
 import subprocess

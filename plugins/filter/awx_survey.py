@@ -13,8 +13,11 @@ description:
   - "C(str) with choices becomes C(multiplechoice); C(str) and C(path) become C(text) (0 to 1024
     characters), or C(password) when the option is C(no_log); C(int) and C(float) become C(integer)
     and C(float); C(bool) becomes C(multiplechoice) of C(true)/C(false) (AWX sends the answer as a
-    string, which the roles read with C(bool)); a list with choices becomes C(multiselect)."
-  - Options AWX cannot ask for (other lists, dicts) are left out and named in the survey's description.
+    string, which the roles read with C(bool)). A text question with a default needs an answer of at
+    least one character."
+  - Options AWX cannot ask for (lists, dicts) and inventory group options (C(*_group); the playbook's
+    plays target the group by name) are left out and named in the survey's description.
+  - AWX sends every question's default as an extra variable, so a survey option overrides the inventory.
   - The survey is checked against AWX's survey rules; a survey AWX would refuse fails the filter.
 options:
   _input:

@@ -39,7 +39,7 @@ EXAMPLES = r"""
   ansible.builtin.fail:
     msg: "{{ failures | join('\n') }}"
   vars:
-    failures: "{{ hostvars | nodenet.fabric.node_failures(ansible_play_hosts_all, 'node_base_preflight') }}"
+    failures: "{{ hostvars | nodenet.fabric.node_failures(ansible_play_hosts_all, 'node_base_preflight_result') }}"
   when: failures | length > 0
   run_once: true
   any_errors_fatal: true

@@ -2,8 +2,9 @@
 template's questions, types, choices, defaults and secrets cannot drift from what the role accepts.
 
 AWX answers are JSON: integers and floats arrive typed, every other answer as a string (booleans as
-"true"/"false", which the roles read with `| bool`). Options AWX cannot ask for (lists, dicts) are
-left out and named, so a caller can say so; they stay inventory or template variables.
+"true"/"false", which the roles read with `| bool`). AWX sends every question's default as an extra
+variable, so a survey option overrides the inventory. Options AWX cannot ask for (lists, dicts) and
+inventory group options are left out and named, so a caller can say so.
 """
 
 from __future__ import annotations
@@ -56,22 +57,24 @@ def question(variable, option, prefix=""):
         if default is not None:
             item["default"] = str(default)
     elif kind in ("str", "path"):
-        item.update(type="password" if option.get("no_log") else "text", min=TEXT_MIN, max=TEXT_MAX)
+        # An emptied answer would replace a non-empty default with "", which no such option accepts.
+        low = TEXT_MIN if default in (None, "") else 1
+        item.update(type="password" if option.get("no_log") else "text", min=low, max=TEXT_MAX)
         item["default"] = "" if default is None else str(default)
-    elif kind == "list" and choices:
-        item.update(type="multiselect", choices=[str(c) for c in choices])
-        if default:
-            item["default"] = "\n".join(str(d) for d in default)
     else:
         return None, "type %s%s" % (kind, " of %s" % option["elements"] if option.get("elements") else "")
     return item, None
 
 
 def survey_spec(argument_spec, entry_point="main", prefix="", name=None):
-    """{name, description, spec} for the entry point's options, and {option: why it is left out}."""
+    """{name, description, spec} for the entry point's options, and {option: why it is left out}.
+    An inventory group option is left out: the playbook's plays target the group by name."""
     entry = argument_spec["argument_specs"][entry_point]
     spec, left_out = [], {}
     for variable, option in entry.get("options", {}).items():
+        if variable.endswith("_group"):
+            left_out[variable] = "an inventory group: name the group in the inventory"
+            continue
         item, reason = question(variable, option, prefix)
         if item is None:
             left_out[variable] = reason

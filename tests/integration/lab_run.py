@@ -42,7 +42,7 @@ def survey_answers(role, **answers):
     from ansible_collections.nodenet.fabric.plugins.plugin_utils.awx_survey import job_template
 
     spec = job_template(role, "nodenet.fabric", str(ROOT / "roles"))["survey_spec"]["spec"]
-    sent = dict((q["variable"], q["default"]) for q in spec if q.get("default", "") != "")
+    sent = dict((q["variable"], q["default"]) for q in spec if q.get("default") is not None)
     unknown = set(answers) - set(q["variable"] for q in spec)
     assert not unknown, "not survey questions: %s" % sorted(unknown)
     sent.update(answers)

@@ -1,7 +1,8 @@
 """vxlan_mesh as AWX runs it: ansible_runner.run() on an AWX-style private_data_dir whose
 env/extravars hold exactly what the job template's survey sends (strings for choices and
-booleans), against the seed lab. Judged by the kernel and by the runner's event stream; and job
-slicing: two slices (--limit per slice) leave every node exactly as one full job does."""
+booleans), against the seed lab. Judged by the kernel and by the runner's event stream; and a job
+split in two slices by --limit leaves every node exactly as one full job does. (AWX's own slices get
+only their hosts, from which the fabric cannot be planned: the job templates pin job_slice_count 1.)"""
 import pytest
 
 from kernel_snapshot import snapshot
@@ -73,8 +74,8 @@ def test_two_slices_leave_every_node_as_one_full_job_does(seed_lab):
     whole = owned_state()
     runner, data = awx_job(SEED, PLAYBOOK, survey_answers("vxlan_mesh", vxlan_mesh_state="absent"))
     assert runner.status == "successful" and all(s["links"] == [] for s in owned_state().values())
-    # AWX deals the inventory's hosts to the slices in turn; each slice is its own job. A slice
-    # cannot ping peers another slice has not meshed yet, so the slices answer verify "false".
+    # Each slice is its own job limited to every other host. A slice cannot ping peers another
+    # slice has not meshed yet, so the slices answer verify "false".
     for number in range(2):
         part = NODES[number::2]
         runner, data = awx_job(SEED, PLAYBOOK, survey_answers("vxlan_mesh", vxlan_mesh_verify="false"),

@@ -35,7 +35,8 @@ def test_each_question_mirrors_its_option(role):
     assert set(asked) | set(left_out) == set(options) and not set(asked) & set(left_out)
     for name, option in options.items():
         if name in left_out:
-            assert option["type"] in ("list", "dict") and name in survey["description"]
+            assert option["type"] in ("list", "dict") or name.endswith("_group")
+            assert name in survey["description"]
             continue
         q = asked[name]
         assert q["required"] is bool(option.get("required", False))
@@ -50,6 +51,7 @@ def test_each_question_mirrors_its_option(role):
         else:
             assert q["type"] == ("password" if option.get("no_log") else "text")
             assert q["default"] == option.get("default", "")
+            assert q["min"] == (1 if option.get("default") else 0)  # an emptied answer is refused
 
 
 def test_a_changed_argument_spec_changes_the_survey():

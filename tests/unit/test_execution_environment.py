@@ -60,6 +60,6 @@ def test_introspection_reads_the_collection_ee_metadata(context):
     found = yaml.safe_load(proc.stdout)
     assert sorted(r.split()[0] for r in found["python"]) == ["kubernetes>=24.2.0", "netaddr>=1.0.0"]
     assert sorted(r.split("  #")[0] for r in found["system"]) == [
-        "openssh-client [platform:dpkg]", "openssh-clients [platform:rpm]"]
+        "graphviz [platform:dpkg platform:rpm]", "openssh-client [platform:dpkg]", "openssh-clients [platform:rpm]"]
     # The controller's pins satisfy what the collection asks of an execution environment.
     assert [r for r in found["python"] if r.split(">=")[0] not in pins()] == []

@@ -177,3 +177,16 @@ def test_without_netaddr_the_model_says_what_to_install(seed, monkeypatch):
     monkeypatch.setitem(sys.modules, "netaddr", None)  # makes `import netaddr` raise ImportError
     with pytest.raises(ImportError, match="needs the Python library netaddr on the controller: pip install netaddr"):
         model.read(*seed)
+
+
+def test_a_reused_model_is_read_again_when_an_extra_variable_uses_a_renamed_name(seed):
+    """The inventory plugin reads the model without extra vars; an old `-e kube_router_state=absent`
+    must still be refused."""
+    from ansible_collections.nodenet.fabric.plugins.filter.fabric_model import fabric_model
+
+    hostvars, groups = seed
+    document = model.dumps(model.read(hostvars, groups))
+    assert fabric_model(hostvars, groups, None, document) is document
+    extra = dict((h, dict(v, kube_router_state="absent")) for h, v in hostvars.items())
+    again = model.loads(fabric_model(extra, groups, None, document))
+    assert any(e.variable == "kube_router_state" for e in again.problems())
