@@ -20,10 +20,11 @@ def policy_names(cluster):
     return "NODENET-%s-IN" % cluster, "NODENET-%s-OUT" % cluster
 
 
-def router_state(fabric, host):
-    """The frr_bgp module's arguments for one router host."""
+def router_state(fabric, host, with_passwords=True):
+    """The frr_bgp module's arguments for one router host. Without `with_passwords` (a report) no
+    password file is read and the neighbors carry none."""
     router = fabric.settings(ROUTERS, host)
-    neighbors, prefix_lists, route_maps = [], [], []
+    neighbors, prefix_lists, route_maps, secret = [], [], [], False
     for cluster, peer in peers_of_router(fabric, router):
         accept, send = policy_names(cluster)
         prefix_lists.append({"name": accept, "prefixes": [fabric.clusters[cluster].pod_cidr]})
@@ -33,11 +34,13 @@ def router_state(fabric, host):
                         "description": "%s %s %s" % (DESCRIPTION, cluster, node.host),
                         "multihop": node.subnet != router.subnet}
             if peer.get("password_file"):
-                neighbor["password"] = peer_password(peer)
+                secret = True
+                if with_passwords:
+                    neighbor["password"] = peer_password(peer)
             neighbors.append(neighbor)
     return {"asn": router.as_number, "router_id": router.router_id, "neighbors": neighbors,
             "prefix_lists": prefix_lists, "route_maps": route_maps,
-            "secret": any("password" in n for n in neighbors)}  # tasks hide themselves only then
+            "secret": secret}  # tasks hide themselves only then
 
 
 def client_state(fabric, host):

@@ -6,7 +6,7 @@
   cluster-<name>) that a test or a stylesheet can find;
 - check_changes(): what a --check run (the ansible.posix.json callback's document) would change;
 - html(): one self-contained page (inline SVG and CSS, no script, nothing fetched).
-No secret is read: routers' peerings come from the model, never from their password files.
+No secret is read: routers' neighbors come from router_state without their password files.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import html as html_escape
 import json
 
 from . import bgp, bgp_sessions, hostgw, kube_router, kube_router_plan, mesh
-from .bgp_router import client_state
+from .bgp_router import client_state, router_state
 
 ROLE_NAMES = (mesh.NAME, hostgw.NAME, bgp.NAME, kube_router.NAME)
 PALETTE = {"node": "#e8f0fb", "subnet": "#f4f4f4", "mesh": "#fdf1dc", "router": "#e8f6e8", "client": "#f7e8f6"}
@@ -45,9 +45,9 @@ def _hostgw_rows(fabric, host):
 
 
 def _calico_rows(fabric, host):
-    plan = bgp_sessions.node_plan(fabric, host)
-    return {"arp": 0, "fdb": 0, "routes": [route_text(r, "bird") for r in plan["verify"]["routes"]],
-            "sessions": ["%s %s (%s)" % (s["peer"], s["ip"], s["type"]) for s in plan["verify"]["sessions"]]}
+    fabric.settings(bgp.NAME, host)
+    return {"arp": 0, "fdb": 0, "routes": [route_text(r, "bird") for r in bgp_sessions.block_routes(fabric, host)],
+            "sessions": ["%s %s (%s)" % (s["peer"], s["ip"], s["type"]) for s in bgp_sessions.expected(fabric, host)]}
 
 
 def _kube_router_rows(fabric, host):
@@ -59,10 +59,9 @@ def _kube_router_rows(fabric, host):
 
 
 def _router_rows(fabric, host):
-    router = fabric.settings(bgp.ROUTERS, host)
-    sessions = ["%s %s (%s, AS %s)" % (node.host, node.ip, cluster, peering["cluster_as"])
-                for cluster, peering in bgp.peers_of_router(fabric, router) for node in peering["nodes"]]
-    return {"arp": 0, "fdb": 0, "routes": [], "sessions": sessions}
+    neighbors = router_state(fabric, host, with_passwords=False)["neighbors"]
+    return {"arp": 0, "fdb": 0, "routes": [],
+            "sessions": ["%s (%s, AS %s)" % (n["description"], n["ip"], n["remote_as"]) for n in neighbors]}
 
 
 def _client_rows(fabric, host):

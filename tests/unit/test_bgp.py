@@ -8,7 +8,7 @@ import pytest
 import yaml
 from helpers import inventory_of, problem_lines, read_model, set_on_group
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, bgp_resources, bgp_router, bgp_sessions, model
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, bgp_resources, bgp_router, bgp_sessions, model, report
 
 ROOT = Path(__file__).resolve().parents[2]
 CRDS = ROOT.parent / "shared" / "schemas" / "calico"
@@ -151,6 +151,12 @@ def test_a_password_travels_only_from_its_file(seed004, tmp_path):
     rr_peer = next(p for p in peers if p["metadata"]["name"] == "rr-peer")
     assert rr_peer["spec"]["password"] == {"secretKeyRef": {"name": "bgp-passwords", "key": "rr-peer"}}
     assert {n["password"] for n in bgp_router.router_state(fabric, "tor")["neighbors"]} == {"s3cret"}
+    # The report's view of the router: the same neighbors, no password, the file not even read.
+    secret.unlink()
+    shown = bgp_router.router_state(fabric, "tor", with_passwords=False)
+    assert shown["secret"] and not any("password" in n for n in shown["neighbors"])
+    assert "s3cret" not in report.html(fabric, "<svg></svg>")
+    secret.write_text("s3cret\n")
     os.chmod(secret, 0o644)
     assert any("readable by others" in p for p in problems(read(seed004, every_node(calico_bgp_peers=[
         {"name": "rr-peer", "ip": "172.31.13.116", "as": 7675, "password_file": str(secret)}]))))
