@@ -8,21 +8,27 @@ name: hostgw_node_state
 short_description: One node's flannel host-gw plan, from the fabric model
 version_added: 0.1.0
 description:
-  - One route to each other node of the node's cluster, its pod CIDRs via its C(node_ip) on
-    C(node_interface), carrying protocol 202 (C(nodenet_hostgw)).
-  - Each replaces flanneld's vxlan route to the same destination on C(flannel.<flannel_vni>);
-    an identical route of another protocol (flanneld running host-gw itself) counts as satisfied.
+  - The bridge of a switch from flannel's vxlan backend to host-gw. Per other node of the
+    node's cluster, two routes carrying protocol 202 (C(nodenet_hostgw)), the halves of its pod
+    CIDR via its C(node_ip) on C(node_interface). Being more specific, they carry the traffic
+    while flanneld replaces its vxlan route to the whole CIDR with its host-gw route.
+  - Each half hands over to flanneld's host-gw route to the whole CIDR (same gateway and device);
+    once that route is in the table, the half is no longer wanted and goes.
   - With O(retire=true) the plan also retires C(flannel.<flannel_vni>) with its leftover
-    neighbors and FDB entries, once the routes are in place.
+    neighbors and FDB entries, after waiting up to O(wait) seconds for every handover.
   - Fails with every problem of the core and flannel_hostgw facets when the model has any.
 extends_documentation_fragment:
   - nodenet.fabric.fabric_inventory
   - nodenet.fabric.fabric_inventory.node_plan
 options:
   retire:
-    description: Also delete flannel's vxlan device.
+    description: Also delete flannel's vxlan device, once flanneld's host-gw routes took over.
     type: bool
     default: false
+  wait:
+    description: With O(retire), seconds to wait for flanneld's host-gw routes to every peer.
+    type: int
+    default: 0
 """
 
 EXAMPLES = r"""
@@ -42,10 +48,10 @@ _value:
   contains:
     reconcile:
       description: >-
-        The O(nodenet.fabric.reconcile#module:desired) state of M(nodenet.fabric.reconcile), one JSON document with C(routes) (dst,
-        via (peer node_ip), dev (node_interface), onlink), C(route_protocol) (202),
-        C(replace_foreign_on) ([flannel.<VNI>]), C(foreign_identical_satisfies) (true) and
-        C(retire_devices) ([flannel.<VNI>] with O(retire)).
+        The O(nodenet.fabric.reconcile#module:desired) state of M(nodenet.fabric.reconcile), one JSON document with C(routes) (dst
+        (half a peer pod CIDR), via (peer node_ip), dev (node_interface), onlink, handover (the
+        whole CIDR via the same gateway and device)), C(route_protocol) (202),
+        C(retire_devices) ([flannel.<VNI>] with O(retire)) and C(handover_wait) (O(wait) with O(retire)).
       type: str
     verify:
       description: C(targets), the first address of each peer pod CIDR (flannel's cni0), to ping, as one
@@ -61,9 +67,9 @@ from ansible_collections.nodenet.fabric.plugins.plugin_utils import hostgw
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of, plan_result
 
 
-def hostgw_node_state(document, host, retire=False):
+def hostgw_node_state(document, host, retire=False, wait=0):
     fabric = fabric_of(document, [hostgw.NAME], host, hostgw.NAME)
-    return plan_result(hostgw.node_plan(fabric, host, retire))
+    return plan_result(hostgw.node_plan(fabric, host, retire, wait))
 
 
 class FilterModule:

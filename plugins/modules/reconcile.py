@@ -81,6 +81,26 @@ options:
       via: {description: Gateway., type: str, required: true}
       dev: {description: Output device., type: str, required: true}
       onlink: {description: Add the route with the onlink flag., type: bool, default: false}
+      handover:
+        description:
+          - Makes the route a bridge to another agent's route, the successor (for example
+            flanneld's host-gw route to a node's whole pod CIDR, bridged by two more specific
+            routes of ours). The route is wanted until a route with this destination, gateway
+            and device and another protocol is in the table; from then on it is not, and ours
+            goes (the successor already carries the traffic, so nothing is lost).
+        type: dict
+        suboptions:
+          dst: {description: The successor's destination., type: str, required: true}
+          via: {description: The successor's gateway., type: str, required: true}
+          dev: {description: The successor's device., type: str, required: true}
+  handover_wait:
+    description:
+      - Seconds to wait, reading the table again every second, until every O(routes[].handover)
+        successor is there, before anything changes (O(retire_devices) included). When they are
+        not all there in time, the call fails and changes nothing. C(0) does not wait. In check
+        mode nothing waits, and the result shows the run after the handover.
+    type: int
+    default: 0
   route_protocol:
     description: Route protocol number that marks the routes this call owns. Required unless O(desired) sets it.
     type: int
@@ -204,6 +224,11 @@ rolled_back:
   type: list
   elements: str
   returned: on an apply failure after some lines were applied
+handover_pending:
+  description: When O(handover_wait) ran out, the successor routes that were not there.
+  type: list
+  elements: dict
+  returned: on a failed wait for a handover
 device_recreated:
   description: Why the device was recreated, or null.
   type: str
@@ -233,7 +258,9 @@ def argument_spec():
             mtu=dict(type="int", required=True), mac=req, address=req)),
         neighbors=entry(ip=req, mac=req),
         fdb=entry(mac=req, dst=req),
-        routes=entry(dst=req, via=req, dev=req, onlink=dict(type="bool", default=False)),
+        routes=entry(dst=req, via=req, dev=req, onlink=dict(type="bool", default=False),
+                     handover=dict(type="dict", options=dict(dst=req, via=req, dev=req))),
+        handover_wait=dict(type="int", default=0),
         route_protocol=dict(type="int"),
         route_table=dict(type="str", default="main"),
         route_metric=dict(type="int", default=0),

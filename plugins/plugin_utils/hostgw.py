@@ -1,6 +1,14 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The flannel_hostgw facet (seed 000): one route per other node of the cluster, via its node_ip.
+"""The flannel_hostgw facet (seed 000): switch flanneld from vxlan to host-gw without losing a packet.
+
+flanneld itself programs host-gw: each node routes every other node's pod CIDR via its node_ip.
+The facet only bridges the switch. Before flanneld restarts, every node gets two routes of ours
+per peer, the halves of the peer's pod CIDR via its node_ip: more specific than flanneld's route,
+so they carry the traffic whatever flanneld's route says while it replaces vxlan with host-gw
+(delete, then add). flanneld never sees them, as it only looks at routes to the whole pod CIDR.
+Each half hands over to flanneld's own host-gw route to the whole CIDR: once that route is in the
+table, the half goes, and flannel's vxlan device with it.
 
 host-gw needs every node of the cluster on one L2 segment, and platforms that bind MAC and
 IP to a port (clouds, OpenStack port security) drop its frames; both are checked here, before
@@ -14,7 +22,7 @@ from dataclasses import dataclass
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols import ROUTE_PROTOCOLS
 
-from .addresses import ip_int, ip_text
+from .addresses import ip_int, ip_text, net_range
 from .errors import FabricError
 
 NAME = "flannel_hostgw"
@@ -90,6 +98,15 @@ def check(fabric):
             fabric.errors.append(FabricError(name, left_out[0], group, "nodes %s of the cluster are not in group "
                                              "%s; host-gw needs a route on every node" % (", ".join(left_out), group),
                                              NAME))
+        for node in nodes:
+            if len(node.pod_cidrs) != 1:
+                fabric.errors.append(FabricError(
+                    name, node.host, "node_pod_cidrs", "lists %d pod CIDRs (%s); flanneld routes one per node, its "
+                    "Node's spec.podCIDR: list that one" % (len(node.pod_cidrs), ", ".join(node.pod_cidrs)), NAME))
+            elif node.pod_cidrs[0].endswith("/32"):
+                fabric.errors.append(FabricError(
+                    name, node.host, "node_pod_cidrs", "%s is a single address; the switch bridges a pod CIDR "
+                    "with its two halves, so it needs a prefix shorter than /32" % node.pod_cidrs[0], NAME))
         subnets = {}
         for node in nodes:
             subnets.setdefault(node.subnet, []).append(node.host)
@@ -111,28 +128,40 @@ def check(fabric):
 
 # --- one node's plan --------------------------------------------------------------------
 
-def node_state(fabric, host, retire=False):
-    """Reconcile arguments for one node: the host-gw routes, replacing flannel.N's."""
+def node_state(fabric, host, retire=False, wait=0):
+    """Reconcile arguments for one node: per peer pod CIDR, its two halves via the peer's
+    node_ip, each handing over to flanneld's host-gw route to the whole CIDR. With `retire`,
+    flannel.N goes too, after waiting up to `wait` seconds for every successor route."""
     node = fabric.nodes[host]
     flannel = fabric.settings(NAME, host).device
-    routes = [{"dst": cidr, "via": peer.ip, "dev": node.interface, "onlink": False}
-              for peer in peers(fabric, node) for cidr in peer.pod_cidrs]
+    rank = fabric.pod_rank()
+    routes = []
+    for peer in peers(fabric, node):
+        for cidr in sorted(peer.pod_cidrs, key=rank.get):
+            successor = {"dst": cidr, "via": peer.ip, "dev": node.interface}
+            routes += [{"dst": half, "via": peer.ip, "dev": node.interface, "onlink": False, "handover": successor}
+                       for half in halves(cidr)]
     return {
-        "routes": sorted(routes, key=lambda r: fabric.pod_rank()[r["dst"]]),
+        "routes": routes,
         "route_protocol": HOSTGW_ROUTE_PROTOCOL,
-        # flanneld's vxlan routes to the same destinations are replaced; once flanneld itself runs
-        # host-gw, its identical routes count as ours, so nothing fights it.
-        "replace_foreign_on": [flannel],
-        "foreign_identical_satisfies": True,
         "retire_devices": [flannel] if retire else [],
+        "handover_wait": int(wait) if retire else 0,
     }
 
 
-def node_plan(fabric, host, retire=False):
+def halves(cidr):
+    """The two CIDRs one bit longer that make up `cidr`."""
+    first, last = net_range(cidr)
+    length = int(cidr.partition("/")[2]) + 1
+    middle = first + (last - first + 1) // 2
+    return ["%s/%d" % (ip_text(first), length), "%s/%d" % (ip_text(middle), length)]
+
+
+def node_plan(fabric, host, retire=False, wait=0):
     """{reconcile, verify, report} for one node."""
     node = fabric.nodes[host]
     return {
-        "reconcile": node_state(fabric, host, retire),
+        "reconcile": node_state(fabric, host, retire, wait),
         # flannel puts each node's cni0 on the first address of its pod CIDR (the lab's pod too).
         "verify": {"targets": ",".join(first_address(cidr) for peer in peers(fabric, node) for cidr in peer.pod_cidrs)},
         # No encapsulation: pods can use the underlay's full MTU.
@@ -182,3 +211,15 @@ def configmaps(fabric):
         result.append({"cluster": name, "kubeconfig": cluster.kubeconfig, "manifests": [manifest],
                        "daemonset": daemonset})
     return result
+
+
+BACKEND_ANNOTATION = "flannel.alpha.coreos.com/backend-type"
+
+
+def unswitched(read):
+    """The ConfigMap items (of configmaps()) of the clusters where a Node says its flanneld runs
+    another backend than host-gw (or none yet), from a looped read of each cluster's Nodes:
+    [{"item": item, "resources": [Node, ...]}]. flanneld writes the annotation when it starts."""
+    return [r["item"] for r in read if any(
+        ((n.get("metadata") or {}).get("annotations") or {}).get(BACKEND_ANNOTATION) != "host-gw"
+        for n in r.get("resources") or [])]

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import core, kernel
+from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import plan as plan_module
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.plan import make_plan
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import hostgw, model
 from helpers import captured_dumps, inventory_of
@@ -30,31 +31,53 @@ def problems(hostvars, groups):
     return [e for e in model.read(hostvars, groups).problems([hostgw.NAME]) if e.facet == hostgw.NAME]
 
 
-def test_each_node_routes_its_cluster_peers_via_their_node_ip(inventory):
+def bridge(dst, via, dev, whole):
+    return {"dst": dst, "via": via, "dev": dev, "onlink": False, "handover": {"dst": whole, "via": via, "dev": dev}}
+
+
+def test_each_node_bridges_its_peers_with_the_halves_of_their_pod_cidrs(inventory):
     hostvars, groups = inventory
     fabric = model.load(hostvars, groups)
     plan = hostgw.node_plan(fabric, "edge-1")
     state = plan["reconcile"]
     assert state == hostgw.node_state(fabric, "edge-1")
     assert state["routes"] == [
-        {"dst": "10.244.2.0/24", "via": "10.30.1.12", "dev": "eth0", "onlink": False},
-        {"dst": "10.244.3.0/24", "via": "10.30.1.13", "dev": "eth0", "onlink": False}]
-    assert state["route_protocol"] == 202
-    assert state["replace_foreign_on"] == ["flannel.1"] and state["foreign_identical_satisfies"] is True
-    assert state["retire_devices"] == [] and plan["report"]["pod_mtu"] == 1500
+        bridge("10.244.2.0/25", "10.30.1.12", "eth0", "10.244.2.0/24"),
+        bridge("10.244.2.128/25", "10.30.1.12", "eth0", "10.244.2.0/24"),
+        bridge("10.244.3.0/25", "10.30.1.13", "eth0", "10.244.3.0/24"),
+        bridge("10.244.3.128/25", "10.30.1.13", "eth0", "10.244.3.0/24")]
+    assert state["route_protocol"] == 202 and "replace_foreign_on" not in state
+    assert state["retire_devices"] == [] and state["handover_wait"] == 0 and plan["report"]["pod_mtu"] == 1500
     assert plan["verify"]["targets"] == "10.244.2.1,10.244.3.1"
-    core_state = hostgw.node_state(fabric, "core-2", retire=True)
-    assert core_state["routes"] == [{"dst": "10.245.1.0/24", "via": "10.30.2.21", "dev": "ens4", "onlink": False}]
-    assert core_state["retire_devices"] == ["flannel.1"]
+    core_state = hostgw.node_state(fabric, "core-2", retire=True, wait=300)
+    assert core_state["routes"] == [bridge("10.245.1.0/25", "10.30.2.21", "ens4", "10.245.1.0/24"),
+                                    bridge("10.245.1.128/25", "10.30.2.21", "ens4", "10.245.1.0/24")]
+    assert core_state["retire_devices"] == ["flannel.1"] and core_state["handover_wait"] == 300
+
+
+@pytest.mark.parametrize("cidr, expected", [
+    ("10.244.2.0/24", ["10.244.2.0/25", "10.244.2.128/25"]),
+    ("10.0.0.0/8", ["10.0.0.0/9", "10.128.0.0/9"]),
+    ("192.168.7.4/31", ["192.168.7.4/32", "192.168.7.5/32"])])
+def test_halves_cover_the_cidr_exactly(cidr, expected):
+    assert hostgw.halves(cidr) == expected
 
 
 def test_vni_names_the_flannel_device_and_mtu_is_the_underlays(inventory):
     hostvars, groups = edited(inventory, **{h: {"flannel_vni": 4, "node_mtu": 9000}
                                             for h in ("edge-1", "edge-2", "edge-3")})
     plan = hostgw.node_plan(model.load(hostvars, groups), "edge-2", retire=True)
-    state = plan["reconcile"]
-    assert state["retire_devices"] == ["flannel.4"] and state["replace_foreign_on"] == ["flannel.4"]
+    assert plan["reconcile"]["retire_devices"] == ["flannel.4"]
     assert plan["report"]["pod_mtu"] == 9000
+
+
+def test_a_node_has_one_pod_cidr_shorter_than_32(inventory):
+    hostvars, groups = edited(inventory, edge_1={"node_pod_cidrs": ["10.244.1.0/24", "10.244.11.0/24"]},
+                              edge_2={"node_pod_cidrs": ["10.244.2.7/32"]})
+    errors = problems(hostvars, groups)
+    assert [(e.cluster, e.node, e.variable) for e in errors] == [("edge", "edge-1", "node_pod_cidrs"),
+                                                                 ("edge", "edge-2", "node_pod_cidrs")]
+    assert "flanneld routes one per node" in errors[0].message and "shorter than /32" in errors[1].message
 
 
 def test_valid_inventory_has_no_problems(inventory):
@@ -124,7 +147,7 @@ def test_kubernetes_validate_rejects_a_broken_configmap():
         kubernetes_validate.validate(bad, "1.30", strict=True)
 
 
-# --- the reconcile plan against a node captured in flanneld's vxlan state (lab edge-1) ---
+# --- the reconcile plan against a node captured in the real flanneld's vxlan state (lab edge-1) ---
 
 @pytest.fixture
 def flannel_node(inventory):
@@ -135,36 +158,81 @@ def flannel_node(inventory):
 
 
 def flanneld_on_hostgw(route):
-    """The route dump after flanneld's restart: same routes, via node IPs, its own protocol (boot)."""
+    """The route dump once flanneld runs host-gw: its routes to the whole pod CIDRs via the node
+    IPs on eth0, protocol boot (flanneld replaced its vxlan ones)."""
     for entry in route:
         if entry.get("dev") == "flannel.1":
             entry.update(gateway="10.30.1.1" + entry["dst"].split(".")[2], dev="eth0", flags=[])
 
 
-def test_hostgw_routes_replace_flannels_and_the_device_goes_last(flannel_node):
+def with_bridge(route, protocol="202"):
+    """Our four bridge routes, as plain routes, added to a route dump."""
+    return route + [{"type": "1", "dst": half, "gateway": "10.30.1.1" + half.split(".")[2], "dev": "eth0",
+                     "protocol": protocol, "scope": "0", "flags": []}
+                    for half in ("10.244.2.0/25", "10.244.2.128/25", "10.244.3.0/25", "10.244.3.128/25")]
+
+
+def hostgw_plan(fabric, dumps, retire=False, nexthops=None):
+    addr, neigh, route, fdb = dumps
+    state = core.normalise(hostgw.node_state(fabric, "edge-1", retire=retire, wait=5 if retire else 0))
+    dataplane = kernel.parse(addr, neigh, route, fdb, nexthop_json=nexthops)
+    pending = plan_module.handover_pending(state, dataplane)
+    return make_plan(plan_module.without_handed_over(state, pending), dataplane), pending
+
+
+def test_the_bridge_leaves_flanneld_alone(flannel_node):
     fabric, dumps = flannel_node
-    state = core.normalise(hostgw.node_state(fabric, "edge-1", retire=True))
-    plan = make_plan(state, kernel.parse(*dumps))
-    assert plan.errors == [] and plan.link_cmds == [] and plan.fdb_cmds == []
+    plan, pending = hostgw_plan(fabric, dumps)
+    assert len(pending) == 4 and plan.errors == [] and plan.link_cmds == [] and plan.fdb_cmds == []
     assert plan.route_cmds == [
-        "route replace 10.244.2.0/24 via 10.30.1.12 dev eth0 proto 202 table 254",
-        "route replace 10.244.3.0/24 via 10.30.1.13 dev eth0 proto 202 table 254",
-        "link delete dev flannel.1"]
+        "route replace 10.244.2.0/25 via 10.30.1.12 dev eth0 proto 202 table 254",
+        "route replace 10.244.2.128/25 via 10.30.1.12 dev eth0 proto 202 table 254",
+        "route replace 10.244.3.0/25 via 10.30.1.13 dev eth0 proto 202 table 254",
+        "route replace 10.244.3.128/25 via 10.30.1.13 dev eth0 proto 202 table 254"]
 
 
-def test_without_permission_flannels_routes_are_a_conflict(flannel_node):
-    fabric, dumps = flannel_node
-    state = core.normalise(dict(hostgw.node_state(fabric, "edge-1"), replace_foreign_on=[]))
-    plan = make_plan(state, kernel.parse(*dumps))
-    assert len(plan.errors) == 2 and "protocol 3 (via 10.244.2.0 dev flannel.1)" in plan.errors[0]
-
-
-def test_flanneld_running_host_gw_itself_satisfies_the_plan(flannel_node):
+def test_flanneld_vxlan_routes_hand_over_nothing(flannel_node):
     fabric, (addr, neigh, route, fdb) = flannel_node
-    state = core.normalise(hostgw.node_state(fabric, "edge-1"))
+    plan, pending = hostgw_plan(fabric, (addr, neigh, with_bridge(route), fdb))
+    assert [r["dst"] for r in pending] == ["10.244.2.0/25", "10.244.2.128/25", "10.244.3.0/25", "10.244.3.128/25"]
+    assert not plan.changed
+
+
+def test_flanneld_host_gw_routes_take_over_and_the_device_goes_last(flannel_node):
+    fabric, (addr, neigh, route, fdb) = flannel_node
     flanneld_on_hostgw(route)
-    plan = make_plan(state, kernel.parse(addr, neigh, route, fdb))
-    assert not plan.changed and plan.errors == []
+    plan, pending = hostgw_plan(fabric, (addr, neigh, with_bridge(route), fdb), retire=True)
+    assert pending == [] and plan.errors == []
+    assert plan.route_cmds == ["route delete %s proto 202 table 254 metric 0" % half for half in (
+        "10.244.2.0/25", "10.244.2.128/25", "10.244.3.0/25", "10.244.3.128/25")] + ["link delete dev flannel.1"]
+
+
+def test_a_bridge_route_of_another_protocol_is_no_successor(flannel_node):
+    """Only the whole CIDR via the peer takes over: another agent's more specific route does not."""
+    fabric, (addr, neigh, route, fdb) = flannel_node
+    plan, pending = hostgw_plan(fabric, (addr, neigh, with_bridge(route, "4"), fdb))
+    assert len(pending) == 4 and plan.errors and "protocol 4" in plan.errors[0]
+
+
+def test_a_switched_node_needs_no_bridge(flannel_node):
+    fabric, (addr, neigh, route, fdb) = flannel_node
+    flanneld_on_hostgw(route)
+    plan, pending = hostgw_plan(fabric, (addr, neigh, route, fdb), nexthops=[])
+    assert pending == [] and not plan.changed
+
+
+def test_the_routes_of_release_0_6_are_bridged_then_dropped(flannel_node):
+    """0.6 left its own host-gw routes to the whole CIDRs (protocol 202) where flanneld skipped
+    adding its identical ones: the bridge goes in before they go, and flanneld's route check
+    adds its own back."""
+    fabric, (addr, neigh, route, fdb) = flannel_node
+    flanneld_on_hostgw(route)
+    for entry in route:
+        if entry["dst"] in ("10.244.2.0/24", "10.244.3.0/24"):
+            entry["protocol"] = "202"
+    plan, pending = hostgw_plan(fabric, (addr, neigh, route, fdb))
+    assert len(pending) == 4
+    assert [line.split(" ")[:2] for line in plan.route_cmds] == [["route", "replace"]] * 4 + [["route", "delete"]] * 2
 
 
 def test_retiring_refuses_a_device_that_is_not_vxlan(flannel_node):
@@ -174,11 +242,69 @@ def test_retiring_refuses_a_device_that_is_not_vxlan(flannel_node):
     assert plan.errors == ["device eth0 is of kind veth, not vxlan; refusing to delete it"]
 
 
-def test_routes_flanneld_satisfies_need_no_nexthop_of_ours(flannel_node):
+class FakeIp:
+    """The node's ip and bridge over the captured dumps: flanneld's host-gw routes appear after
+    `switch_after` route reads; batches are recorded, not applied."""
+
+    def __init__(self, dumps, switch_after):
+        self.addr, self.neigh, self.route, self.fdb = dumps
+        self.switch_after, self.reads, self.batches = switch_after, 0, []
+
+    def start_all(self, argvs):
+        results = dict((name, self.answer(argv)) for name, argv in argvs.items())
+        return lambda: results
+
+    def run(self, argv, stdin=None):
+        if "-batch" in argv:
+            self.batches.append(stdin)
+            return ""
+        return self.answer(argv)[1]
+
+    def answer(self, argv):
+        if argv[0] == "bridge":
+            return 0, json.dumps(self.fdb["flannel.1"]), ""
+        if "route" in argv:
+            self.reads += 1
+            if self.reads > self.switch_after:
+                flanneld_on_hostgw(self.route)
+            mine = [r for r in self.route if r.get("protocol") == "202"]
+            return 0, json.dumps(mine if "proto" in argv else self.route), ""
+        if "nexthop" in argv:
+            return 1, "", "Error: does not support"  # plain routes
+        return 0, json.dumps(self.addr if "address" in argv else self.neigh), ""
+
+
+def test_the_retire_waits_for_flanneld_then_acts(flannel_node):
     fabric, (addr, neigh, route, fdb) = flannel_node
-    state = core.normalise(hostgw.node_state(fabric, "edge-1"))
-    flanneld_on_hostgw(route)
-    orphan = [{"id": (202 << 24) + 1, "gateway": "10.30.1.12", "dev": "eth0", "flags": [], "protocol": "202"}]
-    plan = make_plan(state, kernel.parse(addr, neigh, route, fdb, nexthop_json=orphan))
-    assert plan.errors == [] and plan.route_cmds == ["nexthop delete id %d" % ((202 << 24) + 1)]
-    assert make_plan(state, kernel.parse(addr, neigh, route, fdb, nexthop_json=[])).changed is False
+    node = FakeIp((addr, neigh, with_bridge(route), fdb), switch_after=3)
+    result = core.reconcile(hostgw.node_state(fabric, "edge-1", retire=True, wait=10), node)
+    assert node.reads > 3 and result["changed"] and len(node.batches) == 1
+    assert node.batches[0].splitlines()[-1] == "link delete dev flannel.1"
+
+
+def test_the_retire_changes_nothing_when_flanneld_never_takes_over(flannel_node):
+    fabric, (addr, neigh, route, fdb) = flannel_node
+    node = FakeIp((addr, neigh, with_bridge(route), fdb), switch_after=10 ** 6)
+    with pytest.raises(core.ReconcileError) as failed:
+        core.reconcile(hostgw.node_state(fabric, "edge-1", retire=True, wait=2), node)
+    assert node.batches == [] and failed.value.result["changed"] is False
+    assert "still wait for the route that takes over" in str(failed.value)
+    assert "10.244.2.0/24 via 10.30.1.12 dev eth0" in str(failed.value)
+
+
+def test_check_mode_shows_the_run_after_the_handover_without_waiting(flannel_node):
+    fabric, (addr, neigh, route, fdb) = flannel_node
+    node = FakeIp((addr, neigh, with_bridge(route), fdb), switch_after=10 ** 6)
+    result = core.reconcile(hostgw.node_state(fabric, "edge-1", retire=True, wait=300), node, check_mode=True)
+    assert node.batches == [] and result["changed"]
+    assert "remove device flannel.1 with its neighbors, fdb entries and routes" in result["changes"]
+    assert sum(c.startswith("remove route 10.244.") for c in result["changes"]) == 4
+
+
+def test_unswitched_clusters_are_read_from_the_node_annotations():
+    def node(backend):
+        return {"metadata": {"annotations": {hostgw.BACKEND_ANNOTATION: backend} if backend else {}}}
+    read = [{"item": {"cluster": "a"}, "resources": [node("host-gw"), node("host-gw")]},
+            {"item": {"cluster": "b"}, "resources": [node("host-gw"), node("vxlan")]},
+            {"item": {"cluster": "c"}, "resources": [node(None)]}]
+    assert [i["cluster"] for i in hostgw.unswitched(read)] == ["b", "c"]

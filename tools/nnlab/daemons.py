@@ -67,15 +67,20 @@ def start_api_relay(run_dir, relays):
     return record
 
 
-def start_kubelet(run_dir, cluster, kubeconfig, hosts):
-    """The kubelet stand-in of one cluster; the programs it starts are its children, stopped
-    with it (their PIDs are also in its folder's pids.json)."""
+def start_kubelet(run_dir, cluster, kubeconfig, hosts, programs, flannel_namespace=None, interfaces=None):
+    """The kubelet stand-in of one cluster, running `programs` from their DaemonSets; the programs
+    it starts are its children, stopped with it (their PIDs are also in its folder's pids.json)."""
     from nnlab import kubelet
     folder = kubelet.folder_of(run_dir, cluster)
     os.makedirs(folder, exist_ok=True)
+    options = ["--folder=" + folder, "--run=" + ",".join(programs)]
+    if flannel_namespace:
+        options.append("--flannel-namespace=" + flannel_namespace)
+    if interfaces:
+        options.append("--node-interfaces=" + ",".join("%s=%s" % kv for kv in sorted(interfaces.items())))
     record = {"kind": "kubelet", "cluster": cluster, "folder": folder, "children": os.path.join(folder, "pids.json"),
-              "argv": [sys.executable, os.path.abspath(kubelet.__file__), "--folder=" + folder, run_dir, cluster,
-                       kubeconfig, "kube-system"] + hosts}
+              "argv": [sys.executable, os.path.abspath(kubelet.__file__)] + options + [run_dir, cluster,
+                                                                                      kubeconfig, "kube-system"] + hosts}
     launch(record, "kubelet", record["argv"], os.path.join(folder, "kubelet.log"))
     return record
 

@@ -14,7 +14,7 @@ import yaml
 SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared")
 CALICO_CRDS = os.path.join(SHARED, "schemas", "calico")
 MANAGER = "nodenet-lab"
-FLANNEL_IMAGE = "docker.io/flannel/flannel:v0.26.7"
+FLANNEL_IMAGE = "ghcr.io/flannel-io/flannel:v0.28.10"
 CALICO_IMAGE = "docker.io/calico/node:v3.29.3"
 KUBE_PROXY_IMAGE = "registry.k8s.io/kube-proxy:v1.36.3"
 
@@ -52,7 +52,10 @@ def wait_for(check, what, timeout=60):
 def node_object(node):
     return {
         "apiVersion": "v1", "kind": "Node",
-        "metadata": {"name": node.host, "labels": {
+        # A registered kubelet always leaves annotations (flanneld's lease code assumes some).
+        "metadata": {"name": node.host, "annotations": {
+            "node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true"},
+            "labels": {
             "kubernetes.io/hostname": node.host, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
             "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": "amd64"}},
         # Kubernetes allows one pod CIDR per IP family; a Calico node's further blocks live in
@@ -61,42 +64,88 @@ def node_object(node):
     }
 
 
-def netconf(cluster):
-    return json.dumps({"Network": cluster.pod_cidr, "Backend": {"Type": "vxlan"}}, indent=2)
+def netconf(cluster, vni=1):
+    backend = {"Type": "vxlan"}
+    if vni != 1:
+        backend["VNI"] = vni
+    return json.dumps({"Network": cluster.pod_cidr, "Backend": backend}, indent=2)
 
 
-def flannel_objects(cluster, namespace, cni=None):
+def flannel_container(env):
+    """flanneld's container as kube-flannel.yml (v0.28) and canal.yaml have it."""
+    return {"name": "kube-flannel", "image": FLANNEL_IMAGE, "command": ["/opt/bin/flanneld"],
+            "args": ["--ip-masq", "--kube-subnet-mgr"],
+            "securityContext": {"privileged": False, "capabilities": {"add": ["NET_ADMIN", "NET_RAW"]}},
+            "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                    {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}] + env,
+            "volumeMounts": [{"name": "run", "mountPath": "/run/flannel"},
+                             {"name": "flannel-cfg", "mountPath": "/etc/kube-flannel/"},
+                             {"name": "xtables-lock", "mountPath": "/run/xtables.lock"}]}
+
+
+def flannel_rbac(account, namespace):
+    """flanneld's ServiceAccount and what its ClusterRole allows (kube-flannel.yml)."""
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": account, "namespace": namespace}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "flannel"},
+         "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]},
+                   {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list", "watch"]},
+                   {"apiGroups": [""], "resources": ["nodes/status"], "verbs": ["patch"]}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "flannel"},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "flannel"},
+         "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": namespace}]},
+    ]
+
+
+def flannel_objects(cluster, namespace, cni=None, vni=1):
     """kube-flannel-cfg (flannel) or canal-config (canal) with net-conf.json and the keys a real
-    install has beside it, and the DaemonSet whose flanneld reads it."""
+    install has beside it, flanneld's RBAC, and the DaemonSet that runs flanneld (kube-flannel-ds,
+    or canal's kube-flannel container beside calico-node)."""
     cni_conf = json.dumps({"name": "cbr0", "cniVersion": "0.3.1", "plugins": [
         {"type": "flannel", "delegate": {"hairpinMode": True, "isDefaultGateway": True}},
         {"type": "portmap", "capabilities": {"portMappings": True}}]}, indent=2)
+    volumes = [{"name": "run", "hostPath": {"path": "/run/flannel"}},
+               {"name": "cni", "hostPath": {"path": "/etc/cni/net.d"}},
+               {"name": "xtables-lock", "hostPath": {"path": "/run/xtables.lock", "type": "FileOrCreate"}}]
     if (cni or cluster.cni) == "canal":
         config = {"name": "canal-config", "namespace": "kube-system",
                   "data": {"typha_service_name": "none", "calico_backend": "none", "veth_mtu": "0",
                            "canal_iface": "", "masquerade": "true", "cni_network_config": cni_conf,
-                           "net-conf.json": netconf(cluster)}}
-        daemonset, image, ns = "canal", CALICO_IMAGE, "kube-system"
+                           "net-conf.json": netconf(cluster, vni)}}
+        name, account, labels = "canal", "canal", {"k8s-app": "canal"}
+        volumes.append({"name": "flannel-cfg", "configMap": {"name": "canal-config",
+                                                              "items": [{"key": "net-conf.json", "path": "net-conf.json"}]}})
+        env = [{"name": "FLANNELD_IFACE", "valueFrom": {"configMapKeyRef": {"name": "canal-config", "key": "canal_iface"}}},
+               {"name": "FLANNELD_IP_MASQ", "valueFrom": {"configMapKeyRef": {"name": "canal-config", "key": "masquerade"}}}]
+        containers = [{"name": "calico-node", "image": CALICO_IMAGE, "env": [
+            {"name": "DATASTORE_TYPE", "value": "kubernetes"}, {"name": "CALICO_NETWORKING_BACKEND", "value": "none"},
+            {"name": "CLUSTER_TYPE", "value": "k8s,canal"}]}, flannel_container(env)]
     else:
         config = {"name": "kube-flannel-cfg", "namespace": namespace,
-                  "data": {"cni-conf.json": cni_conf, "net-conf.json": netconf(cluster)}}
-        daemonset, image, ns = "kube-flannel-ds", FLANNEL_IMAGE, namespace
-    labels = {"app": "flannel", "k8s-app": daemonset}
-    return [
+                  "data": {"cni-conf.json": cni_conf, "net-conf.json": netconf(cluster, vni)}}
+        name, account, labels = "kube-flannel-ds", "flannel", {"app": "flannel", "k8s-app": "flannel"}
+        volumes.append({"name": "flannel-cfg", "configMap": {"name": "kube-flannel-cfg"}})
+        containers = [flannel_container([{"name": "EVENT_QUEUE_DEPTH", "value": "5000"},
+                                         {"name": "CONT_WHEN_CACHE_NOT_READY", "value": "false"}])]
+    daemonset = daemonset_object(name, config["namespace"], labels, containers)
+    daemonset["spec"]["template"]["spec"].update(serviceAccountName=account, priorityClassName="system-node-critical",
+                                                 volumes=volumes)
+    return flannel_rbac(account, config["namespace"]) + [
         {"apiVersion": "v1", "kind": "ConfigMap",
          "metadata": {"name": config["name"], "namespace": config["namespace"], "labels": {"app": "flannel"}},
          "data": config["data"]},
-        daemonset_object(daemonset, ns, labels, image, ["/opt/bin/flanneld", "--ip-masq", "--kube-subnet-mgr"]),
+        daemonset,
     ]
 
 
-def daemonset_object(name, namespace, labels, image, command):
+def daemonset_object(name, namespace, labels, containers):
     return {
         "apiVersion": "apps/v1", "kind": "DaemonSet",
         "metadata": {"name": name, "namespace": namespace, "labels": labels},
-        "spec": {"selector": {"matchLabels": labels}, "template": {
-            "metadata": {"labels": labels},
-            "spec": {"hostNetwork": True, "containers": [{"name": name, "image": image, "command": command}]}}},
+        "spec": {"selector": {"matchLabels": labels},
+                 "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
+                 "template": {"metadata": {"labels": labels},
+                              "spec": {"hostNetwork": True, "containers": containers}}},
     }
 
 
@@ -115,9 +164,10 @@ def kube_proxy_objects(cluster, server):
                                                                "user": "default"}}],
                   "current-context": "default"}
     labels = {"k8s-app": "kube-proxy"}
-    daemonset = daemonset_object("kube-proxy", "kube-system", labels, KUBE_PROXY_IMAGE,
-                                 ["/usr/local/bin/kube-proxy", "--config=/var/lib/kube-proxy/config.conf",
-                                  "--hostname-override=$(NODE_NAME)"])
+    daemonset = daemonset_object("kube-proxy", "kube-system", labels, [
+        {"name": "kube-proxy", "image": KUBE_PROXY_IMAGE,
+         "command": ["/usr/local/bin/kube-proxy", "--config=/var/lib/kube-proxy/config.conf",
+                     "--hostname-override=$(NODE_NAME)"]}])
     pod = daemonset["spec"]["template"]["spec"]
     pod.update(serviceAccountName="kube-proxy", priorityClassName="system-node-critical", volumes=[
         {"name": "kube-proxy", "configMap": {"name": "kube-proxy"}},
@@ -195,7 +245,8 @@ def block_affinities(nodes):
 def calico_node_objects():
     """calico-config and the calico-node DaemonSet with the env a calico.yaml install has."""
     labels = {"k8s-app": "calico-node"}
-    daemonset = daemonset_object("calico-node", "kube-system", labels, CALICO_IMAGE, ["start_runit"])
+    daemonset = daemonset_object("calico-node", "kube-system", labels, [
+        {"name": "calico-node", "image": CALICO_IMAGE, "command": ["start_runit"]}])
     daemonset["spec"]["template"]["spec"]["containers"][0]["env"] = [
         {"name": "DATASTORE_TYPE", "value": "kubernetes"}, {"name": "CLUSTER_TYPE", "value": "k8s,bgp"},
         {"name": "CALICO_IPV4POOL_IPIP", "value": "Always"}, {"name": "CALICO_IPV4POOL_VXLAN", "value": "Never"},
@@ -217,7 +268,7 @@ def server_of(kubeconfig):
         return json.load(handle)["clusters"][0]["cluster"]["server"]
 
 
-def seed(kubeconfig, cluster, nodes, flannel_namespace="kube-flannel", replaced_cni=None):
+def seed(kubeconfig, cluster, nodes, flannel_namespace="kube-flannel", replaced_cni=None, flannel_vni=1):
     """Seed one cluster's API with what a real cluster of its CNI already has (a kube-router
     cluster: what it has before kube-router replaces `replaced_cni`)."""
     from kubernetes import client as k8s
@@ -248,7 +299,7 @@ def seed(kubeconfig, cluster, nodes, flannel_namespace="kube-flannel", replaced_
     if cni in ("flannel", "canal"):
         if cni == "flannel":
             apply(api, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": flannel_namespace}})
-        objects += flannel_objects(cluster, flannel_namespace, cni)
+        objects += flannel_objects(cluster, flannel_namespace, cni, flannel_vni)
     # kube-proxy runs in every cluster; a kube-router cluster is seeded as it is before the role
     # replaces kube-proxy, with Services for kube-proxy to make rules of, and kubeadm's record.
     objects += kube_proxy_objects(cluster, server_of(kubeconfig))

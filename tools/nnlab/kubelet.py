@@ -1,13 +1,18 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A kubelet stand-in per lab cluster, for the node programs the lab builds: while a DaemonSet
-named kube-proxy or kube-router exists in the cluster's API, its program runs in every node
-namespace; a changed pod template restarts it, a deleted DaemonSet stops it. So the role's order
-(kube-router first, then kube-proxy's DaemonSet deleted) acts on real processes.
-
-flannel is not built here: while kube-flannel/kube-flannel-ds exists, its pod does what flannel's
-install-cni init container does at every start (its ConfigMap's cni-conf.json copied to
-/etc/cni/net.d/10-flannel.conflist) and then only runs (flanneld's place), so that a DaemonSet
-left behind would put the replaced CNI's config back, as the real one does.
+it runs exists in the cluster's API, its program runs in every node namespace; a changed pod
+template restarts it node by node, as the DaemonSet controller's rolling update does (at most
+maxUnavailable pods down, the next once the new one is ready); a deleted DaemonSet stops it. So
+the roles' orders act on real processes. The programs (--run):
+- kube-proxy and kube-router, from their DaemonSets in kube-system;
+- flannel: flanneld from the kube-flannel container of kube-flannel-ds (flannel) or canal (canal),
+  with --kube-subnet-mgr against the cluster's API, NODE_NAME, --iface set to the node's
+  underlay (--node-interfaces), its own subnet file and net-conf.json from the ConfigMap;
+- flannel-cni: in a cluster that kube-router takes over from flannel, the pod of
+  kube-flannel-ds only does what flannel's install-cni init container does at every start (its
+  ConfigMap's cni-conf.json copied to /etc/cni/net.d/10-flannel.conflist) and then runs in
+  flanneld's place without routing, so that a DaemonSet left behind would put the replaced CNI's
+  config back, as the real one does.
 
 What the pod would see is made from the API, per node, under the run folder:
 - a configMap or secret volume: its keys as files (secrets 0600);
@@ -18,7 +23,8 @@ Paths in args, env and configMap files are rewritten from the container's mount 
 kube-router appends to iproute2's rt_tables, so it runs in a private mount namespace with a
 per-node copy bound over that file: the machine's own file is never written.
 
-    python kubelet.py --folder=FOLDER RUN_DIR CLUSTER KUBECONFIG NAMESPACE HOST ...
+    python kubelet.py --folder=FOLDER --run=PROGRAM,... [--flannel-namespace=NS]
+        [--node-interfaces=HOST=IFACE,...] RUN_DIR CLUSTER KUBECONFIG NAMESPACE HOST ...
 """
 
 import base64
@@ -36,9 +42,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 K8S_BIN = os.path.join(HERE, "..", "..", ".k8s", "bin")
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 RT_TABLES = "/etc/iproute2/rt_tables"
-# program: (namespace, DaemonSet name); None is the kubelet's namespace (kube-system)
-PROGRAMS = {"kube-proxy": (None, "kube-proxy"), "kube-router": (None, "kube-router"),
-            "flannel": ("kube-flannel", "kube-flannel-ds")}
+# program: [(namespace, DaemonSet name, container)]: the first DaemonSet found runs. None is the
+# kubelet's namespace (kube-system) or, for flannel's own DaemonSet, --flannel-namespace; a
+# container of None is the pod's first.
+PROGRAMS = {"kube-proxy": [(None, "kube-proxy", None)], "kube-router": [(None, "kube-router", None)],
+            "flannel": [("flannel", "kube-flannel-ds", "kube-flannel"), ("kube-system", "canal", "kube-flannel")],
+            "flannel-cni": [("flannel", "kube-flannel-ds", None)]}
+BINARIES = {"flannel": "flannel"}  # program -> the built binary (.k8s/bin), when named otherwise
 FLANNEL_CONFIG = ("kube-flannel-cfg", "cni-conf.json", "/etc/cni/net.d/10-flannel.conflist")
 STOPPING = []
 
@@ -70,12 +80,17 @@ class Pod:
     def spec(self):
         return self.daemonset["spec"]["template"]["spec"]
 
+    @property
+    def container(self):
+        name = self.kubelet.containers.get(self.program)
+        return next((c for c in self.spec["containers"] if c["name"] == name), self.spec["containers"][0])
+
     def materialize(self):
         """{container mount path: node path} for every volume the container mounts."""
         shutil.rmtree(self.folder, ignore_errors=True)
         os.makedirs(self.folder, mode=0o700)
         volumes = dict((v["name"], v) for v in self.spec.get("volumes", []))
-        container = self.spec["containers"][0]
+        container = self.container
         paths = {SA_DIR: self.service_account()}
         for mount in container.get("volumeMounts", []):
             volume = volumes[mount["name"]]
@@ -121,11 +136,11 @@ class Pod:
         write(self.kubelet.roots[self.host] + target, data[key])
 
     def argv(self):
-        if self.program == "flannel":
+        if self.program == "flannel-cni":
             self.install_cni()
             return ["ip", "netns", "exec", self.host, "sleep", "infinity"]
         paths = self.materialize()
-        container = self.spec["containers"][0]
+        container = self.container
         # configMap files name container paths too (a kubeconfig's tokenFile and CA)
         for folder in paths.values():
             if folder.startswith(self.folder):
@@ -136,17 +151,49 @@ class Pod:
                             text = handle.read()
                         if rewrite(text, paths) != text:
                             write(path, rewrite(text, paths), os.stat(path).st_mode & 0o777)
-        env = dict((e["name"], rewrite(e["value"], paths)) for e in container.get("env", []) if "value" in e)
+        env = dict((e["name"], rewrite(self.env_value(e), paths)) for e in container.get("env", []))
         env["NODE_NAME"] = self.host
         args = [expand(rewrite(a, paths), env) for a in container.get("command", [])[1:] + container.get("args", [])]
         if self.program == "kube-proxy":
             args = self.kube_proxy_args(args, paths)
-        binary = os.path.abspath(os.path.join(K8S_BIN, self.program))
+        if self.program == "flannel":
+            args = args + self.flannel_args(paths)
+        binary = os.path.abspath(os.path.join(K8S_BIN, BINARIES.get(self.program, self.program)))
         rt_tables = os.path.join(self.folder, "rt_tables")
         shutil.copyfile(RT_TABLES, rt_tables)
         return (["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
                  'mount --bind "$1" %s && shift && exec ip netns exec "$@"' % RT_TABLES, "sh", rt_tables,
                  self.host, "env"] + ["%s=%s" % kv for kv in sorted(env.items())] + [binary] + args)
+
+    def env_value(self, entry):
+        """An env entry's value as the kubelet resolves it (fieldRef, configMapKeyRef)."""
+        if "value" in entry:
+            return entry["value"]
+        source = entry.get("valueFrom", {})
+        namespace = self.daemonset["metadata"]["namespace"]
+        if "fieldRef" in source:
+            return {"metadata.name": "%s-%s" % (self.daemonset["metadata"]["name"], self.host),
+                    "metadata.namespace": namespace, "spec.nodeName": self.host}.get(source["fieldRef"]["fieldPath"], "")
+        if "configMapKeyRef" in source:
+            ref = source["configMapKeyRef"]
+            return (self.kubelet.core.read_namespaced_config_map(ref["name"], namespace).data or {}).get(ref["key"], "")
+        return ""
+
+    def flannel_args(self, paths):
+        """What flanneld would find at its default paths in the pod, made explicit because the
+        lab's paths are per node: the in-cluster API (a kubeconfig with the pod's token), the
+        subnet file under the node's /run/flannel, net-conf.json from the ConfigMap volume, and
+        the node's underlay as --iface."""
+        kubeconfig = os.path.join(self.folder, "kubeconfig")
+        write(kubeconfig, json.dumps({
+            "apiVersion": "v1", "kind": "Config", "current-context": "pod",
+            "clusters": [{"name": "api", "cluster": {"server": self.kubelet.server,
+                                                     "certificate-authority": paths[SA_DIR] + "/ca.crt"}}],
+            "users": [{"name": "pod", "user": {"tokenFile": paths[SA_DIR] + "/token"}}],
+            "contexts": [{"name": "pod", "context": {"cluster": "api", "user": "pod"}}]}), 0o600)
+        return ["--kubeconfig-file=%s" % kubeconfig, "--iface=%s" % self.kubelet.interfaces[self.host],
+                "--subnet-file=%s/subnet.env" % paths["/run/flannel"],
+                "--net-config-path=%s/net-conf.json" % paths["/etc/kube-flannel"]]
 
     def kube_proxy_args(self, args, paths):
         """The DaemonSet's config file with what the pod's own environment gives: the API, the
@@ -204,10 +251,14 @@ def rewrite(text, paths):
 
 
 class Kubelet:
-    def __init__(self, run_dir, cluster, kubeconfig, namespace, hosts):
+    def __init__(self, run_dir, cluster, kubeconfig, namespace, hosts, programs, flannel_namespace=None,
+                 interfaces=None):
         from kubernetes import client, config
         self.run_dir, self.cluster, self.kubeconfig, self.namespace = run_dir, cluster, kubeconfig, namespace
         self.hosts = hosts
+        self.programs = programs
+        self.flannel_namespace = flannel_namespace or "kube-flannel"
+        self.interfaces = interfaces or {}
         self.roots = dict((h, os.path.join(run_dir, h)) for h in hosts)
         self.folder = folder_of(run_dir, cluster)
         os.makedirs(self.folder, exist_ok=True)
@@ -217,7 +268,9 @@ class Kubelet:
         with open(kubeconfig) as handle:
             cluster_entry = json.load(handle)["clusters"][0]["cluster"]
         self.ca = base64.b64decode(cluster_entry["certificate-authority-data"])
+        self.server = cluster_entry["server"]  # relayed into every node namespace at the same address
         self.pods = {}  # (program, host) -> Pod
+        self.containers = {}  # program -> the container of its DaemonSet that runs it
 
     def token(self, namespace, name):
         from kubernetes import client
@@ -231,14 +284,20 @@ class Kubelet:
         write(os.path.join(self.folder, "pids.json"), json.dumps(pids))
 
     def daemonsets(self):
+        """{program: its DaemonSet}: the first of the program's candidates that exists."""
         found = {}
-        for program, (namespace, name) in PROGRAMS.items():
-            try:
-                found[program] = self.api.sanitize_for_serialization(
-                    self.apps.read_namespaced_daemon_set(name, namespace or self.namespace))
-            except Exception as exc:  # 404: not there; anything else: try again next round
-                if getattr(exc, "status", None) != 404:
-                    raise
+        for program in self.programs:
+            for namespace, name, container in PROGRAMS[program]:
+                namespace = self.flannel_namespace if namespace == "flannel" else namespace or self.namespace
+                try:
+                    found[program] = self.api.sanitize_for_serialization(
+                        self.apps.read_namespaced_daemon_set(name, namespace))
+                except Exception as exc:  # 404: not there; anything else: try again next round
+                    if getattr(exc, "status", None) != 404:
+                        raise
+                    continue
+                self.containers[program] = container
+                break
         return found
 
     def sync(self):
@@ -253,10 +312,8 @@ class Kubelet:
                 del wanted[program]
         for key in list(self.pods):
             pod = self.pods[key]
-            ds = wanted.get(pod.program)
-            if ds is None or template(ds) != template(pod.daemonset):
-                print("%s: %s on %s %s" % (time.strftime("%H:%M:%S"), pod.program, pod.host,
-                                           "stopped (DaemonSet deleted)" if ds is None else "restarting (new template)"),
+            if pod.program not in wanted or wanted[pod.program]["metadata"]["uid"] != pod.daemonset["metadata"]["uid"]:
+                print("%s: %s on %s stopped (DaemonSet deleted)" % (time.strftime("%H:%M:%S"), pod.program, pod.host),
                       flush=True)
                 pod.stop()
                 del self.pods[key]
@@ -270,7 +327,24 @@ class Kubelet:
                     if time.monotonic() - pod.started > min(30, 2 ** pod.restarts):
                         pod.restarts += 1
                         self.launch(pod)
+            self.roll(program, ds)
             self.report(program, ds)
+
+    def roll(self, program, ds):
+        """A changed pod template: the DaemonSet controller's rolling update replaces the pods one
+        node at a time (maxUnavailable), each next one once the new pod is ready."""
+        pods = [self.pods[(program, h)] for h in self.hosts]
+        outdated = [p for p in pods if template(p.daemonset) != template(ds)]
+        if not outdated:
+            return
+        down = sum(1 for p in pods if not p.ready())
+        if down >= max_unavailable(ds, len(pods)):
+            return
+        old = outdated[0]
+        print("%s: %s on %s restarting (new template)" % (time.strftime("%H:%M:%S"), program, old.host), flush=True)
+        old.stop()
+        pod = self.pods[(program, old.host)] = Pod(self, program, old.host, ds)
+        self.launch(pod)
 
     def launch(self, pod):
         try:
@@ -293,8 +367,9 @@ class Kubelet:
         """The DaemonSet's status as the DaemonSet controller would write it from the pods."""
         pods = [self.pods.get((program, h)) for h in self.hosts]
         ready = sum(1 for p in pods if p and p.ready())
+        updated = sum(1 for p in pods if p and template(p.daemonset) == template(ds))
         status = {"desiredNumberScheduled": len(self.hosts), "currentNumberScheduled": len(self.hosts),
-                  "updatedNumberScheduled": len(self.hosts), "numberAvailable": ready, "numberReady": ready,
+                  "updatedNumberScheduled": updated, "numberAvailable": ready, "numberReady": ready,
                   "numberMisscheduled": 0, "numberUnavailable": len(self.hosts) - ready,
                   "observedGeneration": ds["metadata"].get("generation", 1)}
         if any(ds.get("status", {}).get(k) != v for k, v in status.items()):
@@ -322,8 +397,19 @@ def template(ds):
     return json.dumps(ds["spec"]["template"], sort_keys=True)
 
 
-def run(run_dir, cluster, kubeconfig, namespace, hosts):
-    kubelet = Kubelet(run_dir, cluster, kubeconfig, namespace, hosts)
+def max_unavailable(ds, count):
+    """rollingUpdate.maxUnavailable as a number of pods (an int or a percentage; at least 1)."""
+    value = ((ds["spec"].get("updateStrategy") or {}).get("rollingUpdate") or {}).get("maxUnavailable", 1)
+    if isinstance(value, str) and value.endswith("%"):
+        return max(1, count * int(value[:-1]) // 100)
+    return max(1, int(value))
+
+
+def run(run_dir, cluster, kubeconfig, namespace, hosts, options):
+    programs = options.get("run", "kube-proxy,kube-router").split(",")
+    interfaces = dict(item.split("=", 1) for item in options.get("node-interfaces", "").split(",") if item)
+    kubelet = Kubelet(run_dir, cluster, kubeconfig, namespace, hosts, programs, options.get("flannel-namespace"),
+                      interfaces)
     signal.signal(signal.SIGTERM, kubelet.stop_all)
     print("kubelet stand-in for %s: %s" % (cluster, ", ".join(hosts)), flush=True)
     while not STOPPING:
@@ -335,5 +421,7 @@ def run(run_dir, cluster, kubeconfig, namespace, hosts):
 
 
 if __name__ == "__main__":
-    ARGS = [a for a in sys.argv[1:] if not a.startswith("--folder=")]  # the folder names the process as ours
-    run(ARGS[0], ARGS[1], ARGS[2], ARGS[3], ARGS[4:])
+    # --folder= names the process as ours (tools/lab down checks it); --key=value are options.
+    OPTIONS = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--"))
+    ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+    run(ARGS[0], ARGS[1], ARGS[2], ARGS[3], ARGS[4:], OPTIONS)

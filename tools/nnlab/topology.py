@@ -9,8 +9,9 @@
 - one pod stand-in namespace per node, `<host>-pod`, joined to its node by a
   veth pair, holding the first address of each node pod CIDR, with the node as
   its gateway (169.254.1.1 on the node side, as Calico sets it up);
-- for flannel and canal clusters, flanneld's default vxlan backend as flanneld
-  programs it (flanneld_vxlan_state), so a switch to host-gw can be rehearsed.
+- flannel and canal clusters run the real flanneld (tools/lab starts it through
+  the kubelet stand-in), which programs its vxlan backend, so a switch to host-gw
+  can be rehearsed.
 The lab's own routes carry protocol static, so they never mix with the boot
 routes flanneld's netlink library writes.
 This module only computes the commands; tools/lab runs them. It is lab code: it ships
@@ -20,8 +21,7 @@ with the checkout, not in the collection.
 from __future__ import annotations
 
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, hostgw, mesh
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.addresses import ip_int, ip_text, net_range
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.allocate import derive_vxlan_mac
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.addresses import ip_text, net_range
 
 ROUTER = "nnlab-router"
 POD_GATEWAY = "169.254.1.1"
@@ -121,31 +121,24 @@ def topology(fabric):
             "errors": errors}
 
 
-def flannel_device(fabric, host):
-    """flannel.<flannel_vni> for nodes of the flannel_hostgw group, else flanneld's default."""
-    settings = fabric.facets.get(hostgw.NAME, {}).get(host)
-    return settings.device if settings else "flannel.%d" % hostgw.VARIABLES["flannel_vni"]
+def flannel_settings(fabric, cluster):
+    """flanneld's namespace and VNI in a cluster: as its flannel_hostgw nodes have them, else
+    flannel's defaults."""
+    facet = fabric.facets.get(hostgw.NAME, {})
+    settings = next((facet[n.host] for n in fabric.cluster_nodes(cluster) if n.host in facet), None)
+    return settings or hostgw.HostgwSettings("baremetal", False, hostgw.VARIABLES["flannel_vni"],
+                                             hostgw.VARIABLES["flannel_namespace"], {})
 
 
-def flanneld_vxlan_state(fabric, host):
-    """What flanneld's vxlan backend programs on a node, as reconcile arguments: flannel.<VNI>
-    (port 8472) holding the network address of the node's pod CIDR, and per peer one ARP entry,
-    one FDB entry and one onlink route via the peer's flannel.<VNI> address, protocol boot."""
+def flanneld_vxlan_ready(fabric, host, routes, links):
+    """flanneld's vxlan backend has programmed the node (from `ip -j route` and `ip -j link`): its
+    device is up and every other node's pods are routed over it."""
     node = fabric.nodes[host]
-    vtep = lambda n: ip_text(ip_int(n.pod_cidrs[0].partition("/")[0]))  # noqa: E731
-    peers = [p for p in fabric.cluster_nodes(node.cluster) if p.host != host]
-    name = flannel_device(fabric, host)
-    return {
-        "device": {"name": name, "vni": int(name.split(".")[1]), "port": 8472, "local": node.ip,
-                   "underlay": node.interface, "learning": False, "mtu": node.mtu - 50,
-                   "mac": derive_vxlan_mac(vtep(node)), "address": "%s/32" % vtep(node)},
-        "neighbors": [{"ip": vtep(p), "mac": derive_vxlan_mac(vtep(p))} for p in peers],
-        "fdb": [{"mac": derive_vxlan_mac(vtep(p)), "dst": p.ip} for p in peers],
-        "routes": [{"dst": cidr, "via": vtep(p), "dev": name, "onlink": True}
-                   for p in peers for cidr in p.pod_cidrs],
-        "route_protocol": 3,
-        "use_nexthops": False,  # flanneld writes plain routes
-    }
+    device = flannel_settings(fabric, node.cluster).device
+    if not any(link["ifname"] == device and "UP" in link.get("flags", []) for link in links):
+        return False
+    over = set(r["dst"] for r in routes if r.get("dev") == device)
+    return all(p.pod_cidrs[0] in over for p in fabric.cluster_nodes(node.cluster) if p.host != host)
 
 
 def flannel_nodes(fabric):
@@ -176,7 +169,7 @@ def expected_paths(fabric):
             elif src.cluster == dst.cluster and src.host in kube_router and dst.host in kube_router:
                 role = "kube-router (BGP, lab kubelet)"
             elif src.cluster == dst.cluster and src.host in flannel:
-                role = "flannel vxlan (lab stand-in)"
+                role = "flannel (flanneld)"
             for ip in pod_ips(dst):
                 paths.append((src.host, dst.host, ip, role))
     return paths

@@ -7,10 +7,11 @@ from __future__ import absolute_import, division, print_function
 import os
 import re
 import subprocess
+import time
 
 from . import kernel, read
 from .kinds import ENTRY_KINDS, LINK, Ownership, retire_entries
-from .plan import make_plan
+from .plan import handover_pending, make_plan, without_handed_over
 
 __metaclass__ = type
 
@@ -87,6 +88,7 @@ def normalise(desired):
     retire_entries(state["retire_devices"])  # refuses an unknown kind now, before any read
     state["foreign_identical_satisfies"] = bool(state.get("foreign_identical_satisfies", False))
     state["use_nexthops"] = bool(state.get("use_nexthops", True))
+    state["handover_wait"] = int(state.get("handover_wait") or 0)
     check_unique(state)
     return state
 
@@ -129,18 +131,15 @@ def owned_lines(state, dataplane=None):
 def reconcile(desired, runner=None, check_mode=False, want_diff=False, want_restore=False):
     """Bring the node to `desired`. Returns a result dict; raises ReconcileError."""
     runner = runner or Runner()
-    device = (desired.get("device") or {}).get("name")
-    table = table_id(desired.get("route_table", kernel.MAIN_TABLE))
     # The kernel dumps run while the desired state is normalised.
-    collect = read.start_read(runner, device, table, int(desired["route_protocol"]))
+    collect = start_read(runner, desired)
     state = normalise(desired)
-    try:
-        dataplane = collect()
-    except RuntimeError as exc:
-        raise ReconcileError(str(exc))
-    ours = dataplane.own_route_destinations()
-    if state["state"] == "present" and any(r["dst"] not in ours for r in state["routes"]):
-        dataplane.routes = read.read_foreign_routes(runner, table)
+    dataplane = read_dataplane(runner, state, collect)
+    pending = handover_pending(state, dataplane)
+    if pending and state["handover_wait"] and not check_mode:
+        dataplane, pending = wait_for_handover(runner, state, pending)
+    # With a wait, check mode shows the run after the handover it would wait for.
+    state = without_handed_over(state, [] if state["handover_wait"] else pending)
     plan = make_plan(state, dataplane)
     result = plan.as_dict()
     if check_mode and want_restore and state["state"] == "present":
@@ -174,6 +173,43 @@ def reconcile(desired, runner=None, check_mode=False, want_diff=False, want_rest
     raise ReconcileError(message, result)
 
 
+def start_read(runner, desired):
+    device = (desired.get("device") or {}).get("name")
+    return read.start_read(runner, device, table_id(desired.get("route_table", kernel.MAIN_TABLE)),
+                           int(desired["route_protocol"]))
+
+
+def read_dataplane(runner, state, collect):
+    """The dataplane; the whole route table where a desired destination has no route of ours or
+    a route waits for its successor (another agent's route)."""
+    try:
+        dataplane = collect()
+    except RuntimeError as exc:
+        raise ReconcileError(str(exc))
+    ours = dataplane.own_route_destinations()
+    if state["state"] == "present" and any(r["dst"] not in ours or r.get("handover") for r in state["routes"]):
+        dataplane.routes = read.read_foreign_routes(runner, state["route_table"])
+    return dataplane
+
+
+def wait_for_handover(runner, state, pending):
+    """Read again every second until every bridging route's successor is there (dataplane, []),
+    or fail after handover_wait seconds with nothing changed."""
+    deadline = time.monotonic() + state["handover_wait"]
+    while pending and time.monotonic() < deadline:
+        time.sleep(1)
+        dataplane = read_dataplane(runner, state, start_read(runner, state))
+        pending = handover_pending(state, dataplane)
+    if pending:
+        raise ReconcileError("nothing was changed: after %d s, %d route(s) still wait for the route that takes "
+                             "over from them: %s; they stay until it is there" % (
+                                 state["handover_wait"], len(pending), ", ".join(
+                                     "%s via %s dev %s" % (r["handover"]["dst"], r["handover"]["via"],
+                                                           r["handover"]["dev"]) for r in pending)),
+                             {"changed": False, "handover_pending": [r["handover"] for r in pending]})
+    return dataplane, pending
+
+
 def apply(runner, batches):
     """Run the batches in order (one process per run of consecutive phases of one tool,
     kinds.PHASES). Returns (the lines applied, None) or, when the kernel refuses a line, (the
@@ -196,7 +232,7 @@ FAILED_LINE = re.compile(r"Command failed -:(\d+)")
 
 # The keys of a desired state document (what the module's `desired` option takes).
 STATE_KEYS = ("device", "neighbors", "fdb", "routes", "route_protocol", "route_table", "route_metric", "replace_foreign_on",
-              "foreign_identical_satisfies", "retire_devices", "use_nexthops", "state")
+              "foreign_identical_satisfies", "retire_devices", "use_nexthops", "handover_wait", "state")
 
 
 def restore_state(state, dataplane):
@@ -206,7 +242,7 @@ def restore_state(state, dataplane):
     owner = Ownership(state)
     link = dataplane.link(owner.device) if owner.device else None
     before = dict((k, state[k]) for k in STATE_KEYS if k in state)
-    before.update(retire_devices=[], foreign_identical_satisfies=True, state="present")
+    before.update(retire_devices=[], foreign_identical_satisfies=True, handover_wait=0, state="present")
     before["device"] = None
     if link is not None and link["kind"] == state["device"].get("kind", "vxlan"):
         before["device"] = dict((k, v) for k, v in link.items() if k not in ("addresses", "up", "carrier"))

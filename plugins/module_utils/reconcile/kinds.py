@@ -122,6 +122,10 @@ def canonical_routes(routes):
     rows = columns(routes, (("dst", "net", kernel.canonical_net), ("via", "ip", kernel.canonical_ip)))
     for row, route in zip(rows, routes):
         row["dev"], row["onlink"] = route["dev"], bool(route.get("onlink", False))
+        if route.get("handover"):
+            handover = route["handover"]
+            row["handover"] = {"dst": kernel.canonical_net(handover["dst"]), "via": kernel.canonical_ip(handover["via"]),
+                               "dev": handover["dev"]}
     return rows
 
 

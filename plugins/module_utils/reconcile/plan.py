@@ -127,6 +127,22 @@ def plan_retired(plan, entries, dataplane):
                  "remove device %s with its neighbors, fdb entries and routes" % name)
 
 
+def handover_pending(state, dataplane):
+    """The desired routes that bridge until another agent's route takes over (their `handover`:
+    dst, via and dev of that route) and whose successor is not in the table yet."""
+    owner = Ownership(state)
+    present = set((r["dst"], r["via"], r["dev"]) for r in dataplane.routes if not owner.route(r))
+    return [r for r in state["routes"]
+            if r.get("handover") and (r["handover"]["dst"], r["handover"]["via"], r["handover"]["dev"]) not in present]
+
+
+def without_handed_over(state, pending):
+    """The state with the bridging routes whose successor carries the traffic left out: they are
+    no longer wanted, so ours go as stale ones. `pending` ones stay."""
+    keep = set(r["dst"] for r in pending)
+    return dict(state, routes=[r for r in state["routes"] if not r.get("handover") or r["dst"] in keep])
+
+
 def as_dumped(dataplane, kind, wanted, fields):
     """Fast no-op test on the raw dump: exactly the wanted entries (False also when it cannot tell)."""
     found = dataplane.keys(kind)
