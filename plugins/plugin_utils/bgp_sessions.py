@@ -26,34 +26,48 @@ def protocol_name(kind, ip):
 
 
 def expected(fabric, host, mesh=None, with_reflectors=True, with_peers=True):
-    """[{ip, type, name, peer}] for one node. `mesh` None: the target (off when the cluster has
-    route reflectors); `with_reflectors`/`with_peers`: whether the RR labels and the BGPPeers
-    are in place (the steps of a migration)."""
+    """[{ip, type, name, peer, port, as, local_as, rr_cluster_id, password, ttl_security, multihop,
+    passive, restart_time, next_hop_keep}] for one node, each session as confd's bird.cfg defines
+    it. `mesh` None: the target (off when the cluster has route reflectors);
+    `with_reflectors`/`with_peers`: whether the RR labels and the BGPPeers are in place (the steps
+    of a migration)."""
     node = fabric.nodes[host]
     settings = cluster_settings(fabric, node.cluster)
     rrs = list(reflectors(fabric, node.cluster)) if with_reflectors else []
-    rr_hosts = set(n.host for n in rrs)
+    cluster_ids = dict((n.host, fabric.facets[NAME][n.host].rr_cluster_id) for n in rrs)
+    mine = cluster_ids.get(host, "")
     if mesh is None:
         mesh = not reflectors(fabric, node.cluster)
+    local_as = settings.as_number
     sessions = {}
 
-    def add(ip, kind, peer):
-        sessions.setdefault(ip, {"ip": ip, "type": kind, "name": protocol_name(kind, ip), "peer": peer})
+    def add(ip, kind, peer, as_number, cluster_id="", password=False, keep=False):
+        """confd's template: `rr client` toward an iBGP peer of another cluster ID when this node
+        is a route reflector; the mesh's higher address waits passively (compared as strings);
+        `next hop keep` only toward eBGP peers."""
+        sessions.setdefault(ip, {
+            "ip": ip, "type": kind, "name": protocol_name(kind, ip), "peer": peer, "port": None, "as": as_number,
+            "local_as": local_as,
+            "rr_cluster_id": mine if mine and as_number == local_as and cluster_id != mine else None,
+            "password": password, "ttl_security": False, "multihop": "any",
+            "passive": kind == MESH and ip > node.ip, "restart_time": None,
+            "next_hop_keep": keep and as_number != local_as})
 
     if with_peers:
         if rrs:
             others = [n for n in fabric.cluster_nodes(node.cluster) if n.host != host]
             for other in others:
-                if other.host in rr_hosts or host in rr_hosts:  # to each RR, and an RR back to every node
-                    add(other.ip, SPECIFIC, other.host)
+                if other.host in cluster_ids or host in cluster_ids:  # to each RR, and an RR back to every node
+                    add(other.ip, SPECIFIC, other.host, local_as, cluster_ids.get(other.host, ""))
         for peer in settings.peers:
-            selected = host in rr_hosts if peer["peers"] == "route_reflectors" else True
+            selected = host in cluster_ids if peer["peers"] == "route_reflectors" else True
             if selected:
-                add(peer["ip"], SPECIFIC, peer["name"])
-    if mesh and host not in rr_hosts:
+                add(peer["ip"], SPECIFIC, peer["name"], peer["as"], password=bool(peer.get("password_file")),
+                    keep=peer["keep_next_hop"])
+    if mesh and host not in cluster_ids:
         for other in fabric.cluster_nodes(node.cluster):
-            if other.host != host and other.host not in rr_hosts:
-                add(other.ip, MESH, other.host)
+            if other.host != host and other.host not in cluster_ids:
+                add(other.ip, MESH, other.host, local_as)
     return sorted(sessions.values(), key=lambda s: tuple(int(p) for p in s["ip"].split(".")))
 
 

@@ -11,6 +11,14 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+def calico_crd(plural):
+    """Calico's CRD of one kind (e.g. ippools), from the pinned calico module in Go's module cache."""
+    import yaml
+    sys.path.insert(0, str(ROOT / "tools"))
+    from nnlab import calico_module
+    return yaml.safe_load(Path(calico_module.crd_path(plural)).read_text())
+
+
 def inventory_of(path):
     """(hostvars, groups) exactly as `ansible-inventory` merges them."""
     exe = Path(sys.executable).parent / "ansible-inventory"

@@ -1,17 +1,14 @@
 """The calico_bgp_rr facet: validation (every problem at once, named), the expected session
 tables, the Kubernetes objects per step against the real CRDs, the routers' and clients' plans."""
 import os
-from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
-from helpers import inventory_of, problem_lines, read_model, set_on_group
+from helpers import calico_crd, inventory_of, problem_lines, read_model, set_on_group
 
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, bgp_resources, bgp_router, bgp_sessions, model, report
 
-ROOT = Path(__file__).resolve().parents[2]
-CRDS = ROOT.parent / "shared" / "schemas" / "calico"
 
 
 @pytest.fixture(scope="module")
@@ -169,10 +166,7 @@ def test_a_password_travels_only_from_its_file(seed004, tmp_path):
 # --- the objects against the real CRDs --------------------------------------------------
 
 def crd_schema(name):
-    path = CRDS / ("crd.projectcalico.org_%s.yaml" % name)
-    if not path.exists():
-        pytest.skip("the Calico CRDs live in ../shared/schemas/calico beside the checkout")
-    crd = yaml.safe_load(path.read_text())
+    crd = calico_crd(name)
     return python_regex(next(v for v in crd["spec"]["versions"] if v["name"] == "v1")["schema"]["openAPIV3Schema"])
 
 

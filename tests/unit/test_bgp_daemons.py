@@ -161,10 +161,12 @@ def test_a_selector_that_does_not_parse_is_an_error(selector):
 def k8s_state(mesh=True, reflectors=(), peers=()):
     def node(name, ip):
         labels = {"route-reflector": "true"} if name in reflectors else {}
-        notes = {"projectcalico.org/RouteReflectorClusterID": ip} if name in reflectors else {}
+        notes = {"projectcalico.org/IPv4Address": ip + "/24"}
+        if name in reflectors:
+            notes["projectcalico.org/RouteReflectorClusterID"] = ip
         return {"metadata": {"name": name, "labels": labels, "annotations": notes},
                 "status": {"addresses": [{"type": "InternalIP", "address": ip}]}}
-    return {"config": {"nodeToNodeMeshEnabled": mesh, "asNumber": 64512}, "peers": list(peers),
+    return {"configs": {"default": {"nodeToNodeMeshEnabled": mesh, "asNumber": 64512}}, "peers": list(peers),
             "pools": [{"spec": {"cidr": "10.0.0.0/16", "ipipMode": "Never", "vxlanMode": "Never"}}],
             "blocks": [{"spec": {"node": "n1", "cidr": "10.0.1.0/26", "state": "confirmed", "deleted": "false"}}],
             "nodes": [node("n1", "192.0.2.1"), node("n2", "192.0.2.2"), node("n3", "192.0.2.3")], "secrets": {}}

@@ -1,21 +1,15 @@
-"""Rendered Calico IPPools validate against the real upstream CRD (../shared/schemas/calico)."""
-from pathlib import Path
-
+"""Rendered Calico IPPools validate against the real upstream CRD (from the pinned calico module)."""
 import jsonschema
 import pytest
 import yaml
+from helpers import calico_crd
 
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import ippools, model
-
-ROOT = Path(__file__).resolve().parents[2]
-CRD = ROOT.parent / "shared" / "schemas" / "calico" / "crd.projectcalico.org_ippools.yaml"
 
 
 @pytest.fixture(scope="module")
 def ippool_schema():
-    if not CRD.exists():
-        pytest.skip("the Calico CRDs live in ../shared/schemas/calico beside the checkout")
-    crd = yaml.safe_load(CRD.read_text())
+    crd = calico_crd("ippools")
     version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1")
     return version["schema"]["openAPIV3Schema"]
 

@@ -34,6 +34,8 @@ from nnlab import calico_selector  # noqa: E402
 CALICO = "crd.projectcalico.org/v1"
 DEFAULT_AS = 64512
 NAMESPACE = "kube-system"
+IPV4_ANNOTATION = "projectcalico.org/IPv4Address"
+LABELS_ANNOTATION = "projectcalico.org/labels"
 
 
 def bird_paths(run_dir, host):
@@ -51,11 +53,12 @@ def read_state(api):
         return [i.to_dict() for i in resource.get(namespace=namespace).items]
 
     configs = dict((c["metadata"]["name"], c.get("spec") or {}) for c in items(CALICO, "BGPConfiguration"))
-    state = {"config": configs.get("default", {}), "peers": items(CALICO, "BGPPeer"),
+    state = {"configs": configs, "peers": items(CALICO, "BGPPeer"),
              "pools": items(CALICO, "IPPool"), "blocks": items(CALICO, "BlockAffinity"),
              "nodes": items("v1", "Node"), "secrets": {}}
-    for peer in state["peers"]:
-        ref = ((peer.get("spec") or {}).get("password") or {}).get("secretKeyRef")
+    refs = [((p.get("spec") or {}).get("password") or {}).get("secretKeyRef") for p in state["peers"]]
+    refs.append((configs.get("default", {}).get("nodeMeshPassword") or {}).get("secretKeyRef"))
+    for ref in refs:
         if ref and ref["name"] not in state["secrets"]:
             try:
                 secret = dynamic.resources.get(api_version="v1", kind="Secret").get(name=ref["name"], namespace=NAMESPACE)
@@ -66,18 +69,20 @@ def read_state(api):
 
 
 def node_info(state):
-    """{node: {ip, labels, as, cluster_id}} as calico-node sees its nodes."""
+    """{node: {ip, ipv6, labels, as, cluster_id, listen_port}} as calico-node sees its nodes: the
+    BGP fields from the Node's annotations (calico-node writes its address there at start; a node
+    without one has IPv4 disabled), its Calico labels under its Kubernetes ones."""
     nodes = {}
     for node in state["nodes"]:
         meta = node["metadata"]
         notes = meta.get("annotations") or {}
-        ip = (notes.get("projectcalico.org/IPv4Address") or "").split("/")[0]
-        if not ip:
-            ip = next((a["address"] for a in (node.get("status") or {}).get("addresses") or []
-                       if a["type"] == "InternalIP"), "")
-        nodes[meta["name"]] = {"ip": ip, "labels": meta.get("labels") or {},
-                               "as": int(notes["projectcalico.org/ASNumber"]) if "projectcalico.org/ASNumber" in notes
-                               else None, "cluster_id": notes.get("projectcalico.org/RouteReflectorClusterID", "")}
+        labels = dict(json.loads(notes.get(LABELS_ANNOTATION) or "{}"), **(meta.get("labels") or {}))
+        port = (state["configs"].get("node." + meta["name"]) or {}).get("listenPort")
+        nodes[meta["name"]] = {
+            "ip": (notes.get(IPV4_ANNOTATION) or "").split("/")[0],
+            "ipv6": (notes.get("projectcalico.org/IPv6Address") or "").split("/")[0], "labels": labels,
+            "as": int(notes["projectcalico.org/ASNumber"]) if notes.get("projectcalico.org/ASNumber") else None,
+            "cluster_id": notes.get("projectcalico.org/RouteReflectorClusterID", ""), "listen_port": port}
     return nodes
 
 
@@ -89,57 +94,157 @@ def matches(selector, labels):
         return False
 
 
-def password_of(state, spec):
+def secret_value(state, ref):
     import base64
-    ref = (spec.get("password") or {}).get("secretKeyRef")
-    if not ref:
-        return None
-    value = state["secrets"].get(ref["name"], {}).get(ref["key"])
+    value = state["secrets"].get(ref["name"], {}).get(ref["key"]) if ref else None
     return base64.b64decode(value).decode() if value else None
 
 
-def peerings(state, name):
-    """[{kind, ip, as, cluster_id, password, keep_next_hop}] of one node, deduplicated by kind and IP."""
-    nodes = node_info(state)
+def seconds(duration):
+    """A Go duration (10s, 1m30s, 2h) in whole seconds, as confd rounds it."""
+    import re
+    units = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
+    return int(round(sum(float(n) * units[u] for n, u in re.findall(r"([0-9.]+)(ms|h|m|s)", str(duration)))))
+
+
+def settings(state):
+    """BGPConfiguration default as confd's globals: AS, listen port, the mesh and its options."""
+    config = state["configs"].get("default") or {}
+    restart = config.get("nodeMeshMaxRestartTime")
+    return {"as": int(config.get("asNumber") or DEFAULT_AS), "listen_port": config.get("listenPort"),
+            "mesh": config.get("nodeToNodeMeshEnabled", True) is not False,
+            "mesh_password": secret_value(state, (config.get("nodeMeshPassword") or {}).get("secretKeyRef")),
+            "mesh_restart": seconds(restart) if restart else None}
+
+
+def split_peer_ip(text):
+    """(ip, port) of a BGPPeer's peerIP: `ip`, `ip:port` or `[ipv6]:port`."""
+    text = str(text)
+    if text.startswith("["):
+        host, _, port = text[1:].partition("]:")
+        return host, int(port) if port else 0
+    if text.count(":") == 1:
+        host, port = text.split(":")
+        return host, int(port)
+    return text, 0
+
+
+def peer_keys(state):
+    """confd's peerings (updatePeersV1): ({(ip, port): peer} of the global peers, {node: {(ip,
+    port): peer}} of the node-specific ones). Global BGPPeers first, then node-specific ones,
+    then the reverse peerings that make selector and peerIP peerings symmetric; the first
+    peering of a key wins, and a global one hides a node-specific one to the same address."""
+    nodes, glob = node_info(state), settings(state)
+    node_as = lambda n: nodes[n]["as"] or glob["as"]  # noqa: E731
+    node_port = lambda n: nodes[n]["listen_port"] or glob["listen_port"] or 0  # noqa: E731
+    names = sorted(nodes)
+    selected = lambda selector: [n for n in names if matches(selector, nodes[n]["labels"])]  # noqa: E731
+    global_peers, host_peers = {}, {}
+
+    def with_ip(ip, as_number, port):
+        as_number = as_number or glob["as"]
+        return [n for n in names if ip in (nodes[n]["ip"], nodes[n]["ipv6"]) and node_as(n) == as_number
+                and (not port or node_port(n) == port)]
+
+    def as_peers(name, spec, v4=True):
+        if not v4 or not nodes[name]["ip"]:
+            return []
+        return [{"ip": nodes[name]["ip"], "port": node_port(name), "as": node_as(name),
+                 "cluster_id": nodes[name]["cluster_id"], "ttl_security": spec.get("ttlSecurity") or 0,
+                 "calico_node": False, "keep_next_hop": False, "allow_local_as": 0}]
+
+    def common(peer, spec):
+        peer.update(password=secret_value(state, (spec.get("password") or {}).get("secretKeyRef")),
+                    source=spec.get("sourceAddress") or "UseNodeIP",
+                    restart=seconds(spec["maxRestartTime"]) if spec.get("maxRestartTime") else None)
+        return peer
+
+    def emit(node, peer):
+        key = (peer["ip"], peer["port"])
+        if node is None:
+            global_peers.setdefault(key, peer)
+        elif key not in global_peers:
+            host_peers.setdefault(node, {}).setdefault(key, peer)
+
+    ordered = sorted(state["peers"], key=lambda p: p["metadata"]["name"])
+    for global_pass in (True, False):
+        for resource in ordered:
+            spec = resource.get("spec") or {}
+            if global_pass != (not spec.get("nodeSelector") and not spec.get("node")):
+                continue
+            local = selected(spec["nodeSelector"]) if spec.get("nodeSelector") else [spec["node"]] if spec.get("node") else []
+            if spec.get("peerSelector"):
+                peers = [common(p, spec) for n in selected(spec["peerSelector"]) for p in as_peers(n, spec)]
+            else:
+                ip, port = split_peer_ip(spec.get("peerIP") or "")
+                if not ip or ":" in ip:
+                    continue  # IPv6 peers are BIRD's bird6.cfg, not compared here
+                if not port:
+                    calico = with_ip(ip, spec.get("asNumber"), 0)
+                    if calico:
+                        port = nodes[calico[0]]["listen_port"] or glob["listen_port"] or 0
+                peers = [common({"ip": ip, "port": port, "as": int(spec.get("asNumber") or 0), "cluster_id": "",
+                                 "ttl_security": spec.get("ttlSecurity") or 0,
+                                 "calico_node": any(ip in (n["ip"], n["ipv6"]) for n in nodes.values()),
+                                 "keep_next_hop": bool(spec.get("keepOriginalNextHop")),
+                                 "allow_local_as": spec.get("numAllowedLocalASNumbers") or 0}, spec)]
+            for peer in peers:
+                for node in [None] if global_pass else local:
+                    emit(node, dict(peer))
+    for resource in ordered:
+        spec = resource.get("spec") or {}
+        if spec.get("peerSelector"):
+            local = selected(spec["peerSelector"])
+        else:
+            ip, port = split_peer_ip(spec.get("peerIP") or "")
+            if ":" in ip:
+                continue
+            local = with_ip(ip, spec.get("asNumber"), port)
+        remote = (selected(spec["nodeSelector"]) if spec.get("nodeSelector") else
+                  [spec["node"]] if spec.get("node") else names)
+        peers = [common(p, spec) for n in remote for p in as_peers(n, spec)]
+        for peer in peers:
+            for node in local:
+                emit(node, dict(peer))
+    return global_peers, host_peers
+
+
+def sessions(state, name):
+    """The BGP sessions confd's bird.cfg template gives node `name`, in its order (mesh, global,
+    node-specific): [{kind, name, ip, port, as, cluster_id, passive, restart, password, source,
+    ttl_security, keep_next_hop, allow_local_as}]; none when the node has no IPv4 address."""
+    nodes, glob = node_info(state), settings(state)
     me = nodes[name]
-    global_as = int(state["config"].get("asNumber") or DEFAULT_AS)
-    node_as = lambda n: n["as"] or global_as  # noqa: E731
-    found = {}
+    if not me["ip"]:
+        return []
+    my_as = me["as"] or glob["as"]
+    found = []
+    if not me["cluster_id"] and glob["mesh"]:
+        for other_name in sorted(nodes):
+            other = nodes[other_name]
+            if other["ip"] in ("", me["ip"]) or other["cluster_id"]:
+                continue
+            found.append({"kind": "Mesh", "ip": other["ip"], "port": other["listen_port"] or glob["listen_port"],
+                          "as": other["as"] or glob["as"], "cluster_id": "", "passive": other["ip"] > me["ip"],
+                          "restart": glob["mesh_restart"], "password": glob["mesh_password"], "source": "UseNodeIP",
+                          "ttl_security": None, "keep_next_hop": False, "allow_local_as": 0, "rr_client": False})
+    global_peers, host_peers = peer_keys(state)
+    for kind, peers in (("Global", global_peers), ("Node", host_peers.get(name, {}))):
+        for (ip, port), peer in sorted(peers.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
+            if ip == me["ip"]:
+                continue  # "Skipping ourselves"
+            found.append(dict(peer, kind=kind, port=port or None,
+                              passive=kind == "Global" and peer["calico_node"] and ip > me["ip"],
+                              rr_client=peer["as"] == my_as and bool(me["cluster_id"]) and peer["cluster_id"] != me["cluster_id"]))
+    for session in found:
+        session["name"] = "%s_%s%s" % (session["kind"], session["ip"].replace(".", "_"),
+                                        "_port_%d" % session["port"] if session["port"] and session["kind"] != "Mesh" else "")
+    return found
 
-    def add(kind, ip, as_number, cluster_id="", password=None, keep=False):
-        if ip and ip != me["ip"]:
-            found.setdefault((kind, ip), {"kind": kind, "ip": ip, "as": as_number, "cluster_id": cluster_id,
-                                          "password": password, "keep_next_hop": keep})
 
-    if not me["cluster_id"] and state["config"].get("nodeToNodeMeshEnabled", True):
-        for other_name, other in sorted(nodes.items()):
-            if other_name != name and not other["cluster_id"]:
-                add("Mesh", other["ip"], node_as(other))
-
-    def applies(spec, node_name):
-        if spec.get("node"):
-            return spec["node"] == node_name
-        if spec.get("nodeSelector"):
-            return matches(spec["nodeSelector"], nodes[node_name]["labels"])
-        return True
-
-    for peer in sorted(state["peers"], key=lambda p: p["metadata"]["name"]):
-        spec = peer.get("spec") or {}
-        kind = "Node" if spec.get("node") or spec.get("nodeSelector") else "Global"
-        password, keep = password_of(state, spec), bool(spec.get("keepOriginalNextHop"))
-        if applies(spec, name):
-            if spec.get("peerIP"):
-                add(kind, spec["peerIP"].split(":")[0], int(spec.get("asNumber") or global_as), "", password, keep)
-            elif spec.get("peerSelector"):
-                for other_name, other in sorted(nodes.items()):
-                    if other_name != name and matches(spec["peerSelector"], other["labels"]):
-                        add("Node", other["ip"], node_as(other), other["cluster_id"], password)
-        if (spec.get("peerSelector") and spec.get("reversePeering", "Auto") == "Auto"
-                and matches(spec["peerSelector"], me["labels"])):
-            for other_name, other in sorted(nodes.items()):  # the session back from each selected peer
-                if other_name != name and applies(spec, other_name):
-                    add("Node", other["ip"], node_as(other), other["cluster_id"], password)
-    return sorted(found.values(), key=lambda p: (p["kind"], tuple(int(x) for x in p["ip"].split("."))))
+def peerings(state, name):
+    """[{kind, ip, as}] of one node's sessions (kept for the lab's own checks)."""
+    return [{"kind": s["kind"], "ip": s["ip"], "as": s["as"]} for s in sessions(state, name)]
 
 
 def blocks_of(state, name):
@@ -149,15 +254,18 @@ def blocks_of(state, name):
 
 
 def render(state, name):
-    """calico-node's BIRD configuration for one node."""
-    nodes = node_info(state)
+    """calico-node's BIRD configuration for one node, its BGP sessions as confd's bird.cfg template
+    writes them (in BIRD 2's syntax)."""
+    nodes, glob = node_info(state), settings(state)
     me = nodes[name]
-    my_as = me["as"] or int(state["config"].get("asNumber") or DEFAULT_AS)
+    my_as = me["as"] or glob["as"]
     blocks = blocks_of(state, name)
     pools = [p["spec"] for p in state["pools"]]
-    out = ["# Rendered by the nodenet lab's calico-node stand-in from the cluster's Calico resources",
-           "router id %s;" % me["ip"], "",
-           "function calico_aggr ()", "{"]
+    out = ["# Rendered by the nodenet lab's calico-node stand-in from the cluster's Calico resources"]
+    if not me["ip"]:
+        return "\n".join(out + ["# IPv4 disabled on this node."]) + "\n"
+    out += ["router id %s;" % me["ip"], "",
+            "function calico_aggr ()", "{"]
     for block in blocks:
         out += ["  if ( net = %s ) then { accept; }" % block, "  if ( net ~ %s ) then { reject; }" % block]
     out += ["}", "", "filter calico_export_to_bgp_peers {"]
@@ -175,27 +283,36 @@ def render(state, name):
             'protocol direct { ipv4; interface -"cali*", -"kube-ipvs*", "*"; }', ""]
     if blocks:
         out += ["protocol static {", "  ipv4;"] + ["  route %s blackhole;" % b for b in blocks] + ["}", ""]
-    out += ["template bgp bgp_template {", '  description "Connection to BGP peer";', "  local as %d;" % my_as,
-            "  multihop;", "  ipv4 {", "    gateway recursive;", "    import all;",
+    listen = me["listen_port"] or glob["listen_port"]
+    out += ["template bgp bgp_template {", '  description "Connection to BGP peer";', "  local as %d;" % my_as]
+    if listen:
+        out.append("  local port %d;" % listen)
+    out += ["  ipv4 {", "    gateway recursive;", "    import all;",
             "    export filter calico_export_to_bgp_peers;", "    add paths on;", "  };",
             "  graceful restart;", "  connect delay time 1;", "  connect retry time 3;", "  error wait time 5,60;",
             "}", ""]
     if me["cluster_id"]:
         out.append("# This node is a route reflector with cluster ID %s; it ignores the node-to-node mesh." % me["cluster_id"])
-    for peer in peerings(state, name):
-        out += ["protocol bgp %s_%s from bgp_template {" % (peer["kind"], peer["ip"].replace(".", "_")),
-                "  neighbor %s as %d;" % (peer["ip"], peer["as"]),
-                "  source address %s;" % me["ip"]]
-        if peer["kind"] == "Mesh":
-            if peer["ip"] > me["ip"]:  # as confd compares them: the mesh is unidirectional
-                out.append("  passive on;")
-            out.append("  graceful restart time 120;")
-        elif peer["as"] == my_as and me["cluster_id"] and peer["cluster_id"] != me["cluster_id"]:
+    for peer in sessions(state, name):
+        out.append("protocol bgp %s from bgp_template {" % peer["name"])
+        if peer["kind"] != "Mesh":  # the mesh keeps BIRD's iBGP default (multihop, no TTL security)
+            out += (["  ttl security on;", "  multihop %d;" % peer["ttl_security"]] if peer["ttl_security"]
+                    else ["  ttl security off;", "  multihop;"])
+        out.append("  neighbor %s%s as %d;" % (peer["ip"], " port %d" % peer["port"] if peer["port"] else "", peer["as"]))
+        if peer["source"] == "UseNodeIP":
+            out.append("  source address %s;" % me["ip"])
+        if peer["passive"]:
+            out.append("  passive on;")
+        if peer["restart"]:
+            out.append("  graceful restart time %d;" % peer["restart"])
+        if peer["rr_client"]:
             out += ["  rr client;", "  rr cluster id %s;" % me["cluster_id"]]
         if peer["password"]:
             out.append('  password "%s";' % peer["password"])
         if peer["as"] != my_as and peer["keep_next_hop"]:
-            out.append("  next hop keep;")
+            out.append("  ipv4 { next hop keep; };")  # a channel option in BIRD 2
+        if peer["allow_local_as"]:
+            out.append("  allow local as %d;" % peer["allow_local_as"])
         out += ["}", ""]
     return "\n".join(out) + "\n"
 
@@ -227,8 +344,31 @@ def reconfigure(host, paths):
     return True
 
 
+def register(api, state, hosts):
+    """What calico-node does at start: write the node's autodetected IPv4 address (the one its
+    Node reports as InternalIP, with the prefix it has on the node) where the Node has none."""
+    from kubernetes import client
+    core = client.CoreV1Api(api)
+    patched = False
+    for node in state["nodes"]:
+        meta = node["metadata"]
+        if meta["name"] not in hosts or (meta.get("annotations") or {}).get(IPV4_ANNOTATION):
+            continue
+        ip = next((a["address"] for a in (node.get("status") or {}).get("addresses") or [] if a["type"] == "InternalIP"),
+                  None)
+        out = subprocess.run(["ip", "-n", meta["name"], "-4", "-j", "address", "show"], capture_output=True, text=True)
+        found = [a for link in json.loads(out.stdout or "[]") for a in link.get("addr_info", []) if a.get("local") == ip]
+        if found:
+            core.patch_node(meta["name"], {"metadata": {"annotations": {
+                IPV4_ANNOTATION: "%s/%d" % (ip, found[0]["prefixlen"])}}})
+            patched = True
+    return patched
+
+
 def render_all(api, run_dir, hosts):
     state = read_state(api)
+    if register(api, state, hosts):
+        state = read_state(api)
     changed = []
     for host in hosts:
         paths = bird_paths(run_dir, host)

@@ -4,15 +4,11 @@ Node per inventory node, the Calico CRDs and a default IPPool (calico, canal), f
 and DaemonSet (flannel, canal), kube-proxy as kubeadm installs it (every cluster), and for a
 kube-router cluster kubeadm-config and a few Services with EndpointSlices. Objects are made by the lab's own field manager, never the collection's."""
 
-import glob
 import json
-import os
 import time
 
 import yaml
 
-SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared")
-CALICO_CRDS = os.path.join(SHARED, "schemas", "calico")
 MANAGER = "nodenet-lab"
 FLANNEL_IMAGE = "ghcr.io/flannel-io/flannel:v0.28.10"
 CALICO_IMAGE = "docker.io/calico/node:v3.29.3"
@@ -256,8 +252,10 @@ def calico_node_objects():
 
 
 def calico_crds():
+    """Calico's CRDs, from the pinned calico module (calico_module)."""
+    from nnlab import calico_module
     docs = []
-    for path in sorted(glob.glob(os.path.join(CALICO_CRDS, "*.yaml"))):
+    for path in calico_module.crd_files():
         with open(path) as handle:
             docs += [d for d in yaml.safe_load_all(handle) if d]
     return docs

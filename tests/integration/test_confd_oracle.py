@@ -1,0 +1,100 @@
+"""Calico's confd as the oracle of the lab's calico-node stand-in: every case of confd's own KDD
+test suite, read from the pinned calico module, is replayed into a lab kube-apiserver (whose
+Calico CRDs come from the same module), the stand-in renders the node's BIRD configuration from
+what the API server holds, and its BGP sessions must be those of confd's compiled bird.cfg, peer
+by peer: neighbor address and port, AS, local AS, route-reflector client and cluster ID, password
+present or not, TTL security and multihop, passive, graceful restart time, next hop keep.
+BIRD 2 itself must accept every configuration the stand-in renders."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lab_run import NODE_ROOT, ROOT, lab
+
+sys.path.insert(0, str(ROOT / "tools"))
+from nnlab import bird_config, calico_node, confd_cases  # noqa: E402
+
+INVENTORY = "tests/integration/data/confd-oracle"
+FIELDS = ("ip", "port", "as", "local_as", "rr_cluster_id", "password", "ttl_security", "multihop", "passive",
+          "restart_time", "next_hop_keep")
+CASES = confd_cases.cases()
+
+
+@pytest.fixture(scope="module")
+def datastore():
+    proc = lab("up", "-i", INVENTORY, "--k8s")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    from kubernetes import config
+    api = config.new_client_from_config(config_file=str(NODE_ROOT / "k8s" / "confd" / "kubeconfig"))
+    yield confd_cases.Datastore(api), api
+    lab("down")
+
+
+def differences(confd, ours):
+    """One line per session that is missing, extra, or differs in a compared field."""
+    lines = ["missing %s" % name for name in sorted(set(confd) - set(ours))]
+    lines += ["extra %s" % name for name in sorted(set(ours) - set(confd))]
+    for name in sorted(set(confd) & set(ours)):
+        lines += ["%s: %s is %r, confd has %r" % (name, field, ours[name][field], confd[name][field])
+                  for field in FIELDS if ours[name][field] != confd[name][field]]
+    return lines
+
+
+def bird_accepts(text, name):
+    """BIRD 2 parses the configuration (`bird -p`), from a 0600 file: it may hold passwords."""
+    folder = NODE_ROOT / "confd-oracle"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / ("%s.conf" % name)
+    fd = os.open(str(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    proc = subprocess.run(["bird", "-p", "-c", str(path)], capture_output=True, text=True)
+    return proc.returncode == 0, proc.stderr.strip()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_the_stand_in_renders_the_sessions_confd_renders(datastore, case):
+    if case.unsupported:
+        pytest.skip("not replayed: %s" % case.unsupported)
+    store, api = datastore
+    store.reset()
+    for op in confd_cases.prologue():
+        store.run(op)
+    checked, found = 0, []
+    for op in case.ops:
+        if op[0] != "check":
+            store.run(op)
+            continue
+        expected = confd_cases.compiled(op[1])
+        if expected is None:
+            continue
+        text = calico_node.render(calico_node.read_state(api), case.node)
+        found += ["%s: %s" % (op[1], line) for line in differences(bird_config.sessions(expected),
+                                                                    bird_config.sessions(text))]
+        if "router id" in text:
+            ok, error = bird_accepts(text, op[1].replace("/", "-"))
+            assert ok, "BIRD refuses the stand-in's configuration at %s: %s" % (op[1], error)
+        checked += 1
+    assert checked, "no checkpoint of %s has a bird.cfg" % case.name
+    assert not found, "\n".join(found)
+
+
+def test_the_oracle_can_fail(datastore):
+    """A checker that cannot fail proves nothing: a wrong cluster ID and a missing password are
+    both differences."""
+    store, api = datastore
+    case = next(c for c in CASES if c.name == "explicit_peering/route_reflector")
+    store.reset()
+    for op in confd_cases.prologue() + [o for o in case.ops if o[0] != "check"]:
+        store.run(op)
+    text = calico_node.render(calico_node.read_state(api), "kube-master")
+    confd = bird_config.sessions(confd_cases.compiled(case.name))
+    assert differences(confd, bird_config.sessions(text)) == []
+    wrong = text.replace("rr cluster id 10.0.0.1;", "rr cluster id 10.0.0.9;", 1)
+    wrong = wrong.replace("  neighbor 172.19.4.87 as 64533;", '  neighbor 172.19.4.87 as 64533;\n  password "x";')
+    assert differences(confd, bird_config.sessions(wrong)) == [
+        "Node_10_192_0_3: rr_cluster_id is '10.0.0.9', confd has '10.0.0.1'",
+        "Node_172_19_4_87: password is True, confd has False"]
