@@ -1,56 +1,204 @@
-"""flannel_hostgw on the lab: check mode changes nothing, and (as an AWX job through ansible-runner)
-state=absent removes only the role's own routes."""
+"""flannel_hostgw against the real flanneld (v0.28.10, from each cluster's DaemonSet): a canal and a
+flannel cluster of three nodes each switch from vxlan to host-gw under pings every 20 ms between
+every pair of pods, as AWX runs the job template (ansible-runner). Afterwards the routes to the
+other nodes' pods are flanneld's own, ours are gone, flannel.1 is gone, the Nodes say host-gw, a
+restart of flanneld changes no route and a rerun changes nothing. The tests share one lab and
+run in order."""
 import json
+import re
 import subprocess
+import time
 
 import pytest
 
 from lab_run import NODE_ROOT, job_changed, lab, playbook, recap, survey_job
 
 INVENTORY = "inventories/flannel-hostgw"
-NODES = ["edge-1", "edge-2", "edge-3", "core-1", "core-2"]
+CLUSTERS = {"edge": ("eth0", {"edge-1": "10.30.1.11", "edge-2": "10.30.1.12", "edge-3": "10.30.1.13"},
+                     {"edge-1": "10.244.1.0/24", "edge-2": "10.244.2.0/24", "edge-3": "10.244.3.0/24"}),
+            "core": ("ens4", {"core-1": "10.30.2.21", "core-2": "10.30.2.22", "core-3": "10.30.2.23"},
+                     {"core-1": "10.245.1.0/24", "core-2": "10.245.2.0/24", "core-3": "10.245.3.0/24"})}
+NODES = sorted(h for _, ips, _ in CLUSTERS.values() for h in ips)
+# cluster: (namespace, ConfigMap, DaemonSet)
+FLANNEL = {"edge": ("kube-system", "canal-config", "canal"), "core": ("kube-flannel", "kube-flannel-cfg", "kube-flannel-ds")}
+BACKEND = "flannel.alpha.coreos.com/backend-type"
+SEEDED = {}  # the ConfigMaps as the lab seeded them
+
+
+def api(cluster):
+    from kubernetes import config
+    return config.new_client_from_config(config_file=str(NODE_ROOT / "k8s" / cluster / "kubeconfig"))
+
+
+def core_api(cluster):
+    from kubernetes import client
+    return client.CoreV1Api(api(cluster))
+
+
+def apps_api(cluster):
+    from kubernetes import client
+    return client.AppsV1Api(api(cluster))
 
 
 def routes(host):
-    out = subprocess.run(["ip", "-n", host, "-N", "-j", "route", "show"], check=True,
-                         capture_output=True, text=True).stdout
-    return json.loads(out)
+    out = subprocess.run(["ip", "-n", host, "-N", "-j", "route", "show"], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
 
 
 def links(host):
-    out = subprocess.run(["ip", "-n", host, "-j", "link", "show"], check=True, capture_output=True, text=True).stdout
-    return [link["ifname"] for link in json.loads(out)]
+    out = subprocess.run(["ip", "-n", host, "-j", "link", "show"], check=True, capture_output=True, text=True)
+    return [link["ifname"] for link in json.loads(out.stdout)]
 
 
-@pytest.fixture
+def peer_routes(cluster, host):
+    """{pod CIDR: route} of the node's routes to its peers' pod CIDRs."""
+    _, _, cidrs = CLUSTERS[cluster]
+    wanted = set(c for h, c in cidrs.items() if h != host)
+    return dict((r["dst"], r) for r in routes(host) if r["dst"] in wanted)
+
+
+def losses(output):
+    """{cluster: (sent, lost)} from `tools/lab ping stop`."""
+    found = {}
+    for src, sent, lost in re.findall(r"^\s+(\S+)-\d+-pod\s+->\s+\S+\s+\S+\s+(\d+)\s+\d+\s+(\d+)$", output, re.M):
+        total = found.get(src, (0, 0))
+        found[src] = (total[0] + int(sent), total[1] + int(lost))
+    return found
+
+
+def configmaps():
+    return dict((c, core_api(c).read_namespaced_config_map(cm, ns).data) for c, (ns, cm, _) in FLANNEL.items())
+
+
+def restarted_at(cluster):
+    ns, _, ds = FLANNEL[cluster]
+    annotations = apps_api(cluster).read_namespaced_daemon_set(ds, ns).spec.template.metadata.annotations or {}
+    return annotations.get("kubectl.kubernetes.io/restartedAt")
+
+
+def flanneld_pids(cluster):
+    folder = NODE_ROOT / ("kubelet-%s" % cluster)
+    return json.loads((folder / "pids.json").read_text())
+
+
+def rolled_out(cluster):
+    ns, _, ds = FLANNEL[cluster]
+    status = apps_api(cluster).read_namespaced_daemon_set(ds, ns).status
+    return status.updated_number_scheduled == status.desired_number_scheduled == status.number_ready
+
+
+@pytest.fixture(scope="module")
 def flannel_lab():
     proc = lab("up", "-i", INVENTORY)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     yield
     lab("down")
 
 
-def test_check_mode_reports_the_switch_and_changes_nothing(flannel_lab):
+def test_flanneld_runs_vxlan_and_check_mode_changes_nothing(flannel_lab):
+    for cluster, (_, _, cidrs) in CLUSTERS.items():
+        for host in cidrs:
+            assert "flannel.1" in links(host)
+            assert all(r["dev"] == "flannel.1" for r in peer_routes(cluster, host).values()), routes(host)
+        assert all(n.metadata.annotations[BACKEND] == "vxlan" for n in core_api(cluster).list_node().items)
+    SEEDED.update(configmaps())
     assert lab("snapshot", "save", "-i", INVENTORY).returncode == 0
     rc, out = playbook(INVENTORY, "--check", "--diff", playbook="playbooks/flannel_hostgw.yml")
-    assert rc == 0, out
-    assert all(recap(out)[h]["changed"] >= 1 for h in NODES), out
-    assert "+route 10.244.2.0/24 via 10.30.1.12 dev eth0" in out
+    assert rc == 0, out[-3000:]
+    assert all(recap(out)[h]["changed"] >= 1 for h in NODES), out[-3000:]
+    assert "+route 10.244.2.0/25 via 10.30.1.12 dev eth0" in out  # the bridge, in diff mode
+    assert re.search(r"^-device flannel.1 vxlan id 1 .* \(retired\)$", out, re.M), out[-3000:]
+    check = lab("snapshot", "check", "-i", INVENTORY)
+    assert check.returncode == 0, check.stdout
+    assert configmaps() == SEEDED and not restarted_at("edge") and not restarted_at("core")
+
+
+def test_the_loss_counter_can_fail(flannel_lab):
+    """A second of dropped forwarding on one node loses that node's packets: the counter sees it."""
+    assert lab("ping", "start", "-i", INVENTORY).returncode == 0
+    rule = ["-s", "10.245.0.0/16", "-j", "DROP"]
+    subprocess.run(["ip", "netns", "exec", "core-2", "iptables", "-I", "FORWARD", "1"] + rule, check=True)
+    time.sleep(1)
+    subprocess.run(["ip", "netns", "exec", "core-2", "iptables", "-D", "FORWARD"] + rule, check=True)
+    stop = lab("ping", "stop")
+    assert stop.returncode == 1 and losses(stop.stdout)["core"][1] >= 20, stop.stdout
+
+
+def test_the_switch_under_pings_loses_no_packet(flannel_lab):
+    assert lab("ping", "start", "-i", INVENTORY).returncode == 0
+    runner, out = survey_job("flannel_hostgw", INVENTORY)
+    stop = lab("ping", "stop")
+    assert runner.status == "successful", out[-4000:]
+    assert sorted(job_changed(runner)) == NODES and all(job_changed(runner).values())
+    counted = losses(stop.stdout)
+    print("packets sent / lost during the switch: %s" % counted)
+    assert sorted(counted) == ["core", "edge"] and all(sent > 500 for sent, _ in counted.values())
+    assert stop.returncode == 0 and all(lost == 0 for _, lost in counted.values()), stop.stdout
+
+
+def test_the_routes_are_flanneld_s_own_and_ours_are_gone(flannel_lab):
+    for cluster, (iface, ips, cidrs) in CLUSTERS.items():
+        for host in ips:
+            own = peer_routes(cluster, host)
+            assert sorted(own) == sorted(c for h, c in cidrs.items() if h != host)
+            for cidr, route in own.items():
+                peer = next(h for h, c in cidrs.items() if c == cidr)
+                assert (route.get("protocol", "3"), route["gateway"], route["dev"]) == ("3", ips[peer], iface), route
+            assert [r for r in routes(host) if r.get("protocol") == "202"] == []
+            assert "flannel.1" not in links(host)
+            log = (NODE_ROOT / ("kubelet-%s" % cluster) / ("%s-flannel.log" % host)).read_text()
+            for cidr, route in own.items():  # flanneld itself added each one
+                assert "Subnet added: %s via %s" % (cidr, route["gateway"]) in log
+        nodes = core_api(cluster).list_node().items
+        assert sorted(n.metadata.name for n in nodes) == sorted(ips)
+        assert all(n.metadata.annotations[BACKEND] == "host-gw" for n in nodes)
+    # flanneld keeps them: one deleted, its route check puts it back within ten seconds.
+    subprocess.run(["ip", "-n", "edge-1", "route", "del", "10.244.2.0/24"], check=True)
+    deadline = time.monotonic() + 20
+    while "10.244.2.0/24" not in peer_routes("edge", "edge-1") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert peer_routes("edge", "edge-1")["10.244.2.0/24"].get("protocol", "3") == "3"  # iproute2 leaves out boot
+
+
+def test_only_net_conf_changed_and_flanneld_restarted(flannel_lab):
+    for cluster, data in configmaps().items():
+        seeded = SEEDED[cluster]
+        assert json.loads(data["net-conf.json"]) == dict(json.loads(seeded["net-conf.json"]), Backend={"Type": "host-gw"})
+        assert dict((k, v) for k, v in data.items() if k != "net-conf.json") == dict(
+            (k, v) for k, v in seeded.items() if k != "net-conf.json")  # byte-identical
+        assert restarted_at(cluster)
+
+
+def test_a_flanneld_restart_changes_no_route(flannel_lab):
+    assert lab("snapshot", "save", "-i", INVENTORY).returncode == 0
+    before = dict((c, flanneld_pids(c)) for c in CLUSTERS)
+    for cluster, (ns, _, ds) in FLANNEL.items():
+        apps_api(cluster).patch_namespaced_daemon_set(ds, ns, {"spec": {"template": {"metadata": {"annotations": {
+            "lab.nodenet/restarted": str(time.time())}}}}})
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not all(
+            rolled_out(c) and not set(before[c]) & set(flanneld_pids(c)) for c in CLUSTERS):
+        time.sleep(1)
+    assert all(not set(before[c]) & set(flanneld_pids(c)) for c in CLUSTERS), "flanneld did not restart everywhere"
+    time.sleep(3)  # each new flanneld has read every lease by now
     check = lab("snapshot", "check", "-i", INVENTORY)
     assert check.returncode == 0, check.stdout
 
 
+def test_a_rerun_changes_nothing(flannel_lab):
+    stamps = dict((c, restarted_at(c)) for c in CLUSTERS)
+    rc, out = playbook(INVENTORY, playbook="playbooks/flannel_hostgw.yml")
+    assert rc == 0 and all(r["changed"] == 0 for r in recap(out).values()), out[-3000:]
+    assert dict((c, restarted_at(c)) for c in CLUSTERS) == stamps  # no second restart
+
+
 def test_absent_removes_only_the_roles_routes(flannel_lab):
-    # Both runs as AWX runs the job template: ansible-runner, the survey's answers as extra vars.
-    runner, out = survey_job("flannel_hostgw", INVENTORY)
-    assert runner.status == "successful", out[-4000:]
-    assert sorted(job_changed(runner)) == sorted(NODES) and all(job_changed(runner).values())
-    before = routes("edge-1")
-    assert sum(r.get("protocol") == "202" for r in before) == 2 and "flannel.1" not in links("edge-1")
+    """A bridge route a failed switch left behind goes; flanneld's routes stay byte-identical."""
+    subprocess.run(["ip", "-n", "edge-1", "route", "add", "10.244.3.0/25", "via", "10.30.1.13", "dev", "eth0",
+                    "proto", "202"], check=True)
+    before = [r for r in routes("edge-1") if r.get("protocol") != "202"]
     runner, out = survey_job("flannel_hostgw", INVENTORY, flannel_hostgw_state="absent")
     assert runner.status == "successful", out[-4000:]
-    after = routes("edge-1")
-    assert [r for r in after if r.get("protocol") == "202"] == []
-    assert after == [r for r in before if r.get("protocol") != "202"]
-    assert "flannel.1" not in links("edge-1")  # re-creating it is flanneld's job
+    assert job_changed(runner)["edge-1"] >= 1 and job_changed(runner)["edge-2"] == 0
+    assert routes("edge-1") == before
     assert not (NODE_ROOT / "edge-1/etc/systemd/system/nodenet-fabric-flannel-hostgw.service").exists()

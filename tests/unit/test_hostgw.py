@@ -51,7 +51,9 @@ def test_each_node_bridges_its_peers_with_the_halves_of_their_pod_cidrs(inventor
     assert plan["verify"]["targets"] == "10.244.2.1,10.244.3.1"
     core_state = hostgw.node_state(fabric, "core-2", retire=True, wait=300)
     assert core_state["routes"] == [bridge("10.245.1.0/25", "10.30.2.21", "ens4", "10.245.1.0/24"),
-                                    bridge("10.245.1.128/25", "10.30.2.21", "ens4", "10.245.1.0/24")]
+                                    bridge("10.245.1.128/25", "10.30.2.21", "ens4", "10.245.1.0/24"),
+                                    bridge("10.245.3.0/25", "10.30.2.23", "ens4", "10.245.3.0/24"),
+                                    bridge("10.245.3.128/25", "10.30.2.23", "ens4", "10.245.3.0/24")]
     assert core_state["retire_devices"] == ["flannel.1"] and core_state["handover_wait"] == 300
 
 

@@ -125,6 +125,9 @@ def owned_lines(state, dataplane=None):
             lines += [kinds["neighbors"].describe(n) for n in dataplane.neighbors if owner.device_entry(n)]
             lines += [kinds["fdb"].describe(f) for f in dataplane.fdb if owner.device_entry(f)]
         lines += [kinds["routes"].describe(r) for r in dataplane.routes if owner.route(r)]
+        # Another agent's device this run retires: gone in the after side.
+        lines += ["%s (retired)" % LINK.describe(dataplane.link(name)) for name, _ in retire_entries(state["retire_devices"])
+                  if state["state"] == "present" and dataplane.link(name)]
     return sorted(lines)
 
 
