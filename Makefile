@@ -25,7 +25,7 @@ $(shell mkdir -p .collections && printf '%s\n' $(SHIPPED) > $(SHIPPED_LIST).new 
 help:
 	@echo "make demo [INVENTORY=path]  build the lab, run playbooks/site.yml, print the pod matrix"
 	@echo "make demo K8S=1             the same with a real kube-apiserver per cluster (builds it once, needs Go)"
-	@echo "make test                   unit tests, lab tests and molecule scenarios (builds kube-apiserver once)"
+	@echo "make test                   unit tests, lab tests and molecule scenarios (builds the lab's programs once)"
 	@echo "make bench                  reconcile module vs raw ip/bridge batches (.bench/reconcile.md)"
 	@echo "make bench-plan             planning in Ansible vs Ansible's own per-host cost (.bench/plan.md)"
 	@echo "make bench-doc              both benchmarks, and rewrite their sections of docs/performance.md"
@@ -55,8 +55,9 @@ $(COLLECTION)/MANIFEST.json: $(STAMP) $(SHIPPED) $(SHIPPED_LIST)
 	ansible-galaxy collection build --force --output-path .build >/dev/null
 	ansible-galaxy collection install --force --no-deps -p .collections .build/nodenet-fabric-*.tar.gz >/dev/null
 
-# kube-apiserver and kube-proxy from source at the pin in tools/k8s/go.mod, into .k8s/bin; only
-# when the pin changed (Go's caches are reused).
+# kube-apiserver, kube-proxy, kube-router (with gobgp) and flanneld from source, each at the pin in
+# its tools/k8s/**/go.mod, into .k8s/bin, only when its pin changed (Go's caches are reused); the
+# calico module (CRDs, confd's test data) is only downloaded into Go's module cache.
 k8s:
 	tools/k8s/build
 
