@@ -89,7 +89,7 @@ test: collection k8s lint
 	python -m pytest -q tests/unit
 	python tools/lab down
 	MOLECULE_GLOB='molecule/*/molecule.yml' molecule test --all
-	python -m pytest -q tests/integration
+	python -m pytest -q --durations=20 tests/integration
 
 # ansible-lint (production profile) and ansible-test sanity, both with nothing skipped or ignored.
 lint: collection sanity
