@@ -18,8 +18,6 @@ sys.path.insert(0, str(ROOT / "tools"))
 from nnlab import bird_config, calico_node, confd_cases  # noqa: E402
 
 INVENTORY = "tests/integration/data/confd-oracle"
-FIELDS = ("ip", "port", "as", "local_as", "rr_cluster_id", "password", "ttl_security", "multihop", "passive",
-          "restart_time", "next_hop_keep")
 CASES = confd_cases.cases()
 
 
@@ -31,16 +29,6 @@ def datastore():
     api = config.new_client_from_config(config_file=str(NODE_ROOT / "k8s" / "confd" / "kubeconfig"))
     yield confd_cases.Datastore(api), api
     lab("down")
-
-
-def differences(confd, ours):
-    """One line per session that is missing, extra, or differs in a compared field."""
-    lines = ["missing %s" % name for name in sorted(set(confd) - set(ours))]
-    lines += ["extra %s" % name for name in sorted(set(ours) - set(confd))]
-    for name in sorted(set(confd) & set(ours)):
-        lines += ["%s: %s is %r, confd has %r" % (name, field, ours[name][field], confd[name][field])
-                  for field in FIELDS if ours[name][field] != confd[name][field]]
-    return lines
 
 
 def bird_accepts(text, name):
@@ -72,8 +60,8 @@ def test_the_stand_in_renders_the_sessions_confd_renders(datastore, case):
         if expected is None:
             continue
         text = calico_node.render(calico_node.read_state(api), case.node)
-        found += ["%s: %s" % (op[1], line) for line in differences(bird_config.sessions(expected),
-                                                                    bird_config.sessions(text))]
+        found += ["%s: %s" % (op[1], line) for line in bird_config.differences(bird_config.sessions(expected),
+                                                                                bird_config.sessions(text))]
         if "router id" in text:
             ok, error = bird_accepts(text, op[1].replace("/", "-"))
             assert ok, "BIRD refuses the stand-in's configuration at %s: %s" % (op[1], error)
@@ -92,9 +80,9 @@ def test_the_oracle_can_fail(datastore):
         store.run(op)
     text = calico_node.render(calico_node.read_state(api), "kube-master")
     confd = bird_config.sessions(confd_cases.compiled(case.name))
-    assert differences(confd, bird_config.sessions(text)) == []
+    assert bird_config.differences(confd, bird_config.sessions(text)) == []
     wrong = text.replace("rr cluster id 10.0.0.1;", "rr cluster id 10.0.0.9;", 1)
     wrong = wrong.replace("  neighbor 172.19.4.87 as 64533;", '  neighbor 172.19.4.87 as 64533;\n  password "x";')
-    assert differences(confd, bird_config.sessions(wrong)) == [
+    assert bird_config.differences(confd, bird_config.sessions(wrong)) == [
         "Node_10_192_0_3: rr_cluster_id is '10.0.0.9', confd has '10.0.0.1'",
         "Node_172_19_4_87: password is True, confd has False"]

@@ -1,8 +1,8 @@
 """Calico's confd as the oracle of calico_bgp_rr's expected session table: every checkpoint of
 confd's own test suite (read from the pinned calico module) whose objects the facet can express is
 turned into the inventory that makes those objects, and the facet's table for the node under test
-must be the sessions of confd's compiled bird.cfg, peer by peer (the fields of
-test_confd_oracle.FIELDS). A checkpoint the facet cannot express is skipped with the reason."""
+must be the sessions of confd's compiled bird.cfg, peer by peer (bird_config.FIELDS). A
+checkpoint the facet cannot express is skipped with the reason."""
 import os
 import sys
 import tempfile
@@ -15,8 +15,6 @@ from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, bgp_ses
 sys.path.insert(0, str(ROOT / "tools"))
 from nnlab import bird_config, calico_selector, confd_cases  # noqa: E402
 
-FIELDS = ("ip", "port", "as", "local_as", "rr_cluster_id", "password", "ttl_security", "multihop", "passive",
-          "restart_time", "next_hop_keep")
 # What the facet has no variable for, per object: the reason it cannot express a case using it.
 UNEXPRESSED = {
     "BGPConfiguration": {"listenPort": "a BGP listen port", "nodeMeshPassword": "a node-to-node mesh password",
@@ -158,11 +156,7 @@ def test_the_facet_expects_the_sessions_confd_renders(case, check, objects):
         table, reason = expressed(case, objects, folder)
     if table is None:
         pytest.skip("the facet cannot express it: %s" % reason)
-    confd = bird_config.sessions(confd_cases.compiled(check))
-    found = ["missing %s" % n for n in sorted(set(confd) - set(table))]
-    found += ["extra %s" % n for n in sorted(set(table) - set(confd))]
-    found += ["%s: %s is %r, confd has %r" % (n, f, table[n][f], confd[n][f])
-              for n in sorted(set(confd) & set(table)) for f in FIELDS if table[n][f] != confd[n][f]]
+    found = bird_config.differences(bird_config.sessions(confd_cases.compiled(check)), table)
     assert not found, "\n".join(found)
 
 

@@ -118,3 +118,19 @@ def sessions(text):
             "next_hop_keep": bool(own.get("next_hop_keep")),
         }
     return rows
+
+
+# What a comparison of two tables looks at: every field of a row but its name.
+FIELDS = ("ip", "port", "as", "local_as", "rr_cluster_id", "password", "ttl_security", "multihop", "passive",
+          "restart_time", "next_hop_keep")
+
+
+def differences(expected, actual):
+    """One line per session (by name) that is missing from `actual`, extra in it, or differs in a
+    field; `expected` and `actual` are {name: row} tables (sessions(), or a model's table)."""
+    lines = ["missing %s" % name for name in sorted(set(expected) - set(actual))]
+    lines += ["extra %s" % name for name in sorted(set(actual) - set(expected))]
+    for name in sorted(set(expected) & set(actual)):
+        lines += ["%s: %s is %r, confd has %r" % (name, field, actual[name][field], expected[name][field])
+                  for field in FIELDS if actual[name][field] != expected[name][field]]
+    return lines
