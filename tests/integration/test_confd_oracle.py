@@ -8,7 +8,6 @@ BIRD 2 itself must accept every configuration the stand-in renders."""
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
