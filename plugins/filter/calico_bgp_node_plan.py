@@ -36,7 +36,7 @@ _value:
     verify:
       description: C(sessions) ([{ip, type, name, peer}], each with what confd's bird.cfg gives the
         session as well - port, as, local_as, rr_cluster_id, password (present or not), ttl_security,
-        multihop, passive, restart_time, next_hop_keep), C(routes) ([{dst, via}]) and C(scope), the
+        multihop, passive, restart_time, next_hop_keep, source, allow_local_as), C(routes) ([{dst, via}]) and C(scope), the
         addresses the table speaks for (the cluster's nodes and external peers).
       type: dict
     peers_up:

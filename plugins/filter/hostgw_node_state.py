@@ -29,6 +29,12 @@ options:
     description: With O(retire), seconds to wait for flanneld's host-gw routes to every peer.
     type: int
     default: 0
+  restarted:
+    description:
+      - Whether this run restarts flanneld. Only then (and where the cluster has a C(cluster_kubeconfig))
+        does the retire wait; elsewhere it hands over and retires only what flanneld already took over.
+    type: bool
+    default: true
 """
 
 EXAMPLES = r"""
@@ -61,15 +67,19 @@ _value:
     report:
       description: C(pod_mtu), the pod MTU host-gw allows (C(node_mtu), as nothing is encapsulated).
       type: dict
+    preflight:
+      description: C(rp_filter), the files of the reverse-path filtering of C(all), C(node_interface) and
+        C(flannel.<VNI>), for P(nodenet.fabric.hostgw_rp_filter#filter).
+      type: dict
 """
 
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import hostgw
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of, plan_result
 
 
-def hostgw_node_state(document, host, retire=False, wait=0):
+def hostgw_node_state(document, host, retire=False, wait=0, restarted=True):
     fabric = fabric_of(document, [hostgw.NAME], host, hostgw.NAME)
-    return plan_result(hostgw.node_plan(fabric, host, retire, wait))
+    return plan_result(hostgw.node_plan(fabric, host, retire, wait, restarted))
 
 
 class FilterModule:

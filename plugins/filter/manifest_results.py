@@ -15,7 +15,7 @@ description:
     C(ansible_failed_result)) and returns one line per failed item, naming the cluster and the
     object, with anything that looks like a bearer token removed.
   - C(changed_clusters) takes the registered result of the looped apply and returns the clusters
-    where an object changed (flannel_hostgw restarts flanneld only there).
+    where an object changed (flannel_hostgw restarts flanneld there, and where flanneld runs another backend).
   - C(missing_objects) takes the registered result of a looped C(kubernetes.core.k8s_info) over
     manifest items and returns one line per manifest object not found, or per cluster whose API
     could not be read (calico_bgp_rr refuses to label a Node the API lacks).

@@ -96,9 +96,10 @@ options:
   handover_wait:
     description:
       - Seconds to wait, reading the table again every second, until every O(routes[].handover)
-        successor is there, before anything changes (O(retire_devices) included). When they are
-        not all there in time, the call fails and changes nothing. C(0) does not wait. In check
-        mode nothing waits, and the result shows the run after the handover.
+        successor is there, before anything changes. When they are not all there in time, the call
+        fails and changes nothing. C(0) does not wait. In check mode nothing waits, and the result
+        shows the run after the handover (RV(handover_pending) says what it waits for).
+      - O(retire_devices) go only once no route waits for its successor any more.
     type: int
     default: 0
   route_protocol:
@@ -225,10 +226,11 @@ rolled_back:
   elements: str
   returned: on an apply failure after some lines were applied
 handover_pending:
-  description: When O(handover_wait) ran out, the successor routes that were not there.
+  description: The successor routes that are not there yet (the bridging routes stay, and no device is retired),
+    or, when O(handover_wait) ran out, those that did not come.
   type: list
   elements: dict
-  returned: on a failed wait for a handover
+  returned: when a route waits for its successor
 device_recreated:
   description: Why the device was recreated, or null.
   type: str

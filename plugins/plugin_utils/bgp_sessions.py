@@ -27,7 +27,7 @@ def protocol_name(kind, ip):
 
 def expected(fabric, host, mesh=None, with_reflectors=True, with_peers=True):
     """[{ip, type, name, peer, port, as, local_as, rr_cluster_id, password, ttl_security, multihop,
-    passive, restart_time, next_hop_keep}] for one node, each session as confd's bird.cfg defines
+    passive, restart_time, next_hop_keep, source, allow_local_as}] for one node, each session as confd's bird.cfg defines
     it. `mesh` None: the target (off when the cluster has route reflectors);
     `with_reflectors`/`with_peers`: whether the RR labels and the BGPPeers are in place (the steps
     of a migration)."""
@@ -51,7 +51,7 @@ def expected(fabric, host, mesh=None, with_reflectors=True, with_peers=True):
             "rr_cluster_id": mine if mine and as_number == local_as and cluster_id != mine else None,
             "password": password, "ttl_security": False, "multihop": "any",
             "passive": kind == MESH and ip > node.ip, "restart_time": None,
-            "next_hop_keep": keep and as_number != local_as})
+            "next_hop_keep": keep and as_number != local_as, "source": node.ip, "allow_local_as": None})
 
     if with_peers:
         if rrs:

@@ -33,6 +33,7 @@ ACK_VARIABLE = "flannel_hostgw_accept_platform_risk"
 VARIABLES = {"cluster_platform": "baremetal", "flannel_vni": 1, "flannel_namespace": "kube-flannel",
              ACK_VARIABLE: False}
 HOSTGW_ROUTE_PROTOCOL = ROUTE_PROTOCOLS["nodenet_hostgw"]
+IPV6_KEYS = ("EnableIPv6", "IPv6Network")
 
 PLATFORM_RISK = (
     "host-gw sends pod traffic as plain IP frames between nodes: the source IP is a pod's, the MAC "
@@ -66,6 +67,11 @@ def read(reader, node_mtu):
     vni = reader.integer("flannel_vni", 0, 16777215)
     namespace = reader.raw("flannel_namespace")
     extra = reader.mapping("flannel_netconf_extra")
+    ipv6 = sorted(k for k in (extra or {}) if k in IPV6_KEYS and extra[k] not in (False, None, ""))
+    if ipv6:
+        reader.error("flannel_netconf_extra", "sets %s: the switch bridges and hands over IPv4 routes only, and "
+                     "would leave flannel-v6.%s and flanneld's IPv6 routes behind; switch a dual-stack cluster by "
+                     "hand, or keep vxlan" % (", ".join(ipv6), reader.vars.get("flannel_vni", 1)))
     if platform in GUARDED_PLATFORMS and not accept:
         reader.error("cluster_platform", "is %s: refusing host-gw. " % platform
                      + PLATFORM_RISK % (platform, ACK_VARIABLE))
@@ -128,11 +134,15 @@ def check(fabric):
 
 # --- one node's plan --------------------------------------------------------------------
 
-def node_state(fabric, host, retire=False, wait=0):
+def node_state(fabric, host, retire=False, wait=0, restarted=True):
     """Reconcile arguments for one node: per peer pod CIDR, its two halves via the peer's
     node_ip, each handing over to flanneld's host-gw route to the whole CIDR. With `retire`,
-    flannel.N goes too, after waiting up to `wait` seconds for every successor route."""
+    flannel.N goes too once every successor route is there, waiting up to `wait` seconds where
+    this run restarted flanneld (`restarted`, and the cluster has a kubeconfig); elsewhere it
+    does not wait, and the bridge and flannel.N stay until flanneld runs host-gw."""
     node = fabric.nodes[host]
+    if not (restarted and fabric.clusters[node.cluster].kubeconfig):
+        wait = 0
     flannel = fabric.settings(NAME, host).device
     rank = fabric.pod_rank()
     routes = []
@@ -157,11 +167,14 @@ def halves(cidr):
     return ["%s/%d" % (ip_text(first), length), "%s/%d" % (ip_text(middle), length)]
 
 
-def node_plan(fabric, host, retire=False, wait=0):
+def node_plan(fabric, host, retire=False, wait=0, restarted=True):
     """{reconcile, verify, report} for one node."""
     node = fabric.nodes[host]
+    interfaces = (node.interface, fabric.settings(NAME, host).device)
     return {
-        "reconcile": node_state(fabric, host, retire, wait),
+        "reconcile": node_state(fabric, host, retire, wait, restarted),
+        # Reverse-path filtering of the underlay and flannel's device (with `all`, which wins when higher).
+        "preflight": {"rp_filter": ["/proc/sys/net/ipv4/conf/%s/rp_filter" % i for i in ("all",) + interfaces]},
         # flannel puts each node's cni0 on the first address of its pod CIDR (the lab's pod too).
         "verify": {"targets": ",".join(first_address(cidr) for peer in peers(fabric, node) for cidr in peer.pod_cidrs)},
         # No encapsulation: pods can use the underlay's full MTU.
@@ -209,17 +222,92 @@ def configmaps(fabric):
         manifest = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta,
                     "data": {"net-conf.json": netconf(fabric, name)}}
         result.append({"cluster": name, "kubeconfig": cluster.kubeconfig, "manifests": [manifest],
-                       "daemonset": daemonset})
+                       "daemonset": daemonset,
+                       "nodes": dict((n.host, n.ip) for n in fabric.cluster_nodes(name))})
     return result
 
 
-BACKEND_ANNOTATION = "flannel.alpha.coreos.com/backend-type"
+ANNOTATIONS = "flannel.alpha.coreos.com/"
+BACKEND_ANNOTATION = ANNOTATIONS + "backend-type"
+PUBLIC_IP_ANNOTATION = ANNOTATIONS + "public-ip"
 
 
-def unswitched(read):
-    """The ConfigMap items (of configmaps()) of the clusters where a Node says its flanneld runs
-    another backend than host-gw (or none yet), from a looped read of each cluster's Nodes:
-    [{"item": item, "resources": [Node, ...]}]. flanneld writes the annotation when it starts."""
-    return [r["item"] for r in read if any(
-        ((n.get("metadata") or {}).get("annotations") or {}).get(BACKEND_ANNOTATION) != "host-gw"
-        for n in r.get("resources") or [])]
+def annotations(node):
+    return (node.get("metadata") or {}).get("annotations") or {}
+
+
+def nodes_read(read):
+    """{cluster: {node name: Node}} from a k8s_info read of each cluster's Nodes, looped over the
+    items of configmaps()."""
+    return dict((r["item"]["cluster"], dict((n["metadata"]["name"], n) for n in r.get("resources") or []))
+                for r in read)
+
+
+def live_problems(read):
+    """What the clusters' API says that the switch cannot work with, checked before any node
+    changes: a node of the inventory that is no Node of its cluster, and a flanneld that announces
+    another address than the node's node_ip (its host-gw routes would go via that address, so the
+    bridge routes, via node_ip, would never be handed over)."""
+    problems = []
+    for result in read:
+        item, found = result["item"], nodes_read([result])[result["item"]["cluster"]]
+        for host, ip in sorted(item["nodes"].items()):
+            node = found.get(host)
+            if node is None:
+                problems.append("cluster %s, node %s: not a Node of the cluster's API; flanneld routes only "
+                                "the pods of registered Nodes (host names must be Node names)" % (item["cluster"], host))
+                continue
+            announced = annotations(node).get(PUBLIC_IP_ANNOTATION)
+            if announced and announced != ip:
+                values = (item["cluster"], host, announced, PUBLIC_IP_ANNOTATION, ip, announced)
+                problems.append("cluster %s, node %s: flanneld announces %s (annotation %s) but node_ip is %s; "
+                                "its host-gw routes would go via %s: set node_ip to it, or make flanneld use "
+                                "node_ip (--iface or --public-ip)" % values)
+    return problems
+
+
+def restarts(node_reads, daemonset_reads, changed):
+    """The items of configmaps() whose flanneld must restart now: net-conf.json changed (its
+    cluster in `changed`), or one of the cluster's nodes says its flanneld runs another backend
+    than host-gw (flanneld writes it on its Node when it starts); never one whose DaemonSet is
+    still rolling out (restarting it again would start the rollout over)."""
+    nodes = nodes_read(node_reads)
+    rolling = set(r["item"]["cluster"] for r in daemonset_reads if not rolled_out(r.get("resources") or []))
+    result = []
+    for read in node_reads:
+        item = read["item"]
+        found = nodes.get(item["cluster"], {})
+        other = [h for h in item["nodes"] if annotations(found.get(h, {})).get(BACKEND_ANNOTATION) != "host-gw"]
+        if (item["cluster"] in changed or other) and item["cluster"] not in rolling:
+            result.append(item)
+    return result
+
+
+def rolled_out(daemonsets):
+    """The DaemonSet's pods all run its current template (as the DaemonSet controller reports it)."""
+    for daemonset in daemonsets:
+        status, meta = daemonset.get("status") or {}, daemonset.get("metadata") or {}
+        desired = status.get("desiredNumberScheduled")
+        if (status.get("observedGeneration") != meta.get("generation") or status.get("updatedNumberScheduled") != desired
+                or status.get("numberReady") != desired):
+            return False
+    return True
+
+
+def rp_filter_problem(host, read):
+    """Why strict reverse-path filtering (1) breaks the switch on this node, or "": during the
+    bridge play a peer still on vxlan sends over flannel.N while this node answers over the
+    underlay, and each side drops what arrives on the other interface. `read` is `grep -H ''`
+    over the node_plan's preflight.rp_filter files (a missing flannel.N prints nothing)."""
+    values = {}
+    for line in (read or "").splitlines():
+        path, _sep, value = line.rpartition(":")
+        if path and value.strip().isdigit():
+            values[path.split("/")[-2]] = int(value)
+    strict = sorted(i for i, v in values.items() if i != "all" and max(v, values.get("all", 0)) == 1)
+    if not strict:
+        return ""
+    return ("node %s: strict reverse-path filtering (rp_filter 1) on %s: while peers are still on vxlan, "
+            "their packets arrive on the device this node does not route back through, and are dropped; set "
+            "net.ipv4.conf.all.rp_filter and net.ipv4.conf.<device>.rp_filter to 2 (loose, systemd's default) "
+            "for the switch" % (host, ", ".join(strict)))

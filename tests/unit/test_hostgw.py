@@ -54,7 +54,8 @@ def test_each_node_bridges_its_peers_with_the_halves_of_their_pod_cidrs(inventor
                                     bridge("10.245.1.128/25", "10.30.2.21", "ens4", "10.245.1.0/24"),
                                     bridge("10.245.3.0/25", "10.30.2.23", "ens4", "10.245.3.0/24"),
                                     bridge("10.245.3.128/25", "10.30.2.23", "ens4", "10.245.3.0/24")]
-    assert core_state["retire_devices"] == ["flannel.1"] and core_state["handover_wait"] == 300
+    assert core_state["retire_devices"] == ["flannel.1"]
+    assert core_state["handover_wait"] == 0  # no cluster_kubeconfig: this run restarts no flanneld
 
 
 @pytest.mark.parametrize("cidr, expected", [
@@ -153,7 +154,7 @@ def test_kubernetes_validate_rejects_a_broken_configmap():
 
 @pytest.fixture
 def flannel_node(inventory):
-    hostvars, groups = inventory
+    hostvars, groups = edited(inventory, **{h: {"cluster_kubeconfig": "/lab/edge"} for h in ("edge-1", "edge-2", "edge-3")})
     fabric = model.load(hostvars, groups)
     addr, neigh, route, fdb = captured_dumps("flannel-edge-1")
     return fabric, (addr, neigh, route, {"flannel.1": fdb})
@@ -303,10 +304,81 @@ def test_check_mode_shows_the_run_after_the_handover_without_waiting(flannel_nod
     assert sum(c.startswith("remove route 10.244.") for c in result["changes"]) == 4
 
 
-def test_unswitched_clusters_are_read_from_the_node_annotations():
-    def node(backend):
-        return {"metadata": {"annotations": {hostgw.BACKEND_ANNOTATION: backend} if backend else {}}}
-    read = [{"item": {"cluster": "a"}, "resources": [node("host-gw"), node("host-gw")]},
-            {"item": {"cluster": "b"}, "resources": [node("host-gw"), node("vxlan")]},
-            {"item": {"cluster": "c"}, "resources": [node(None)]}]
-    assert [i["cluster"] for i in hostgw.unswitched(read)] == ["b", "c"]
+def test_without_a_wait_nothing_flanneld_has_not_taken_over_goes(flannel_node):
+    """No restart in this run: the bridge and flannel.1 stay, and the result says what waits."""
+    fabric, (addr, neigh, route, fdb) = flannel_node
+    node = FakeIp((addr, neigh, with_bridge(route), fdb), switch_after=10 ** 6)
+    result = core.reconcile(hostgw.node_state(fabric, "edge-1", retire=True, wait=0), node)
+    assert node.batches == [] and not result["changed"]
+    assert result["handover_pending"] == [{"dst": "10.244.2.0/24", "via": "10.30.1.12", "dev": "eth0"},
+                                          {"dst": "10.244.3.0/24", "via": "10.30.1.13", "dev": "eth0"}]
+
+
+def test_the_retire_waits_only_where_this_run_restarts_flanneld(inventory):
+    hostvars, groups = inventory
+    fabric = model.load(hostvars, groups)
+    assert hostgw.node_state(fabric, "edge-1", retire=True, wait=60)["handover_wait"] == 0  # no kubeconfig
+    hostvars = dict((h, dict(v, cluster_kubeconfig="/k") if h.startswith("edge") else v) for h, v in hostvars.items())
+    fabric = model.load(hostvars, groups)
+    assert hostgw.node_state(fabric, "edge-1", retire=True, wait=60)["handover_wait"] == 60
+    assert hostgw.node_state(fabric, "edge-1", retire=True, wait=60, restarted=False)["handover_wait"] == 0
+
+
+def test_ipv6_in_net_conf_is_refused(inventory):
+    hostvars, groups = edited(inventory, **{h: {"flannel_netconf_extra": {"EnableIPv6": True}}
+                                            for h in ("core-1", "core-2", "core-3")})
+    errors = problems(hostvars, groups)
+    assert [(e.node, e.variable) for e in errors] == [(h, "flannel_netconf_extra") for h in ("core-1", "core-2", "core-3")]
+    assert "IPv4 routes only" in errors[0].message
+
+
+def node(name, backend=None, public_ip=None):
+    notes = {}
+    if backend:
+        notes[hostgw.BACKEND_ANNOTATION] = backend
+    if public_ip:
+        notes[hostgw.PUBLIC_IP_ANNOTATION] = public_ip
+    return {"metadata": {"name": name, "annotations": notes}}
+
+
+def daemonset(rolled=True):
+    return {"metadata": {"generation": 2}, "status": {"observedGeneration": 2, "desiredNumberScheduled": 2,
+                                                      "updatedNumberScheduled": 2 if rolled else 1, "numberReady": 2}}
+
+
+def test_flanneld_restarts_where_a_node_is_not_on_host_gw_and_no_rollout_runs():
+    items = dict((c, {"cluster": c, "nodes": {"%s-1" % c: "10.0.0.1", "%s-2" % c: "10.0.0.2"}}) for c in "abcde")
+    nodes = [{"item": items["a"], "resources": [node("a-1", "host-gw"), node("a-2", "host-gw")]},
+             {"item": items["b"], "resources": [node("b-1", "host-gw"), node("b-2", "vxlan")]},
+             {"item": items["c"], "resources": [node("c-1"), node("c-2", "host-gw")]},
+             {"item": items["d"], "resources": [node("d-1", "vxlan"), node("d-2", "vxlan")]},
+             # a Node flanneld does not run on (not in the inventory) never counts
+             {"item": items["e"], "resources": [node("e-1", "host-gw"), node("e-2", "host-gw"), node("win-1")]}]
+    daemonsets = [{"item": items[c], "resources": [daemonset(rolled=c != "d")]} for c in "abcde"]
+    assert [i["cluster"] for i in hostgw.restarts(nodes, daemonsets, set())] == ["b", "c"]
+    assert [i["cluster"] for i in hostgw.restarts(nodes, daemonsets, {"a"})] == ["a", "b", "c"]  # net-conf changed
+
+
+def test_the_api_is_checked_for_missing_nodes_and_another_address():
+    item = {"cluster": "edge", "nodes": {"edge-1": "10.30.1.11", "edge-2": "10.30.1.12", "edge-3": "10.30.1.13"}}
+    read = [{"item": item, "resources": [node("edge-1", "vxlan", "10.30.1.11"), node("edge-2", "vxlan", "192.0.2.7")]}]
+    found = hostgw.live_problems(read)
+    assert len(found) == 2
+    assert found[0].startswith("cluster edge, node edge-2: flanneld announces 192.0.2.7") and "node_ip is 10.30.1.12" in found[0]
+    assert found[1].startswith("cluster edge, node edge-3: not a Node of the cluster's API")
+
+
+@pytest.mark.parametrize("read, strict", [
+    ("/proc/sys/net/ipv4/conf/all/rp_filter:2\n/proc/sys/net/ipv4/conf/eth0/rp_filter:0\n"
+     "/proc/sys/net/ipv4/conf/flannel.1/rp_filter:0\n", None),
+    ("/proc/sys/net/ipv4/conf/all/rp_filter:0\n/proc/sys/net/ipv4/conf/eth0/rp_filter:1\n"
+     "/proc/sys/net/ipv4/conf/flannel.1/rp_filter:0\n", "eth0"),
+    ("/proc/sys/net/ipv4/conf/all/rp_filter:1\n/proc/sys/net/ipv4/conf/eth0/rp_filter:0\n"
+     "/proc/sys/net/ipv4/conf/flannel.1/rp_filter:2\n", "eth0"),  # all 1 and the interface 0: strict
+    ("/proc/sys/net/ipv4/conf/all/rp_filter:1\n/proc/sys/net/ipv4/conf/eth0/rp_filter:1\n", "eth0"),  # no flannel.1
+])
+def test_strict_reverse_path_filtering_is_refused(read, strict):
+    problem = hostgw.rp_filter_problem("edge-1", read)
+    assert (problem == "") is (strict is None)
+    if strict:
+        assert problem.startswith("node edge-1: strict reverse-path filtering (rp_filter 1) on %s" % strict)

@@ -5,7 +5,8 @@ calico-node stand-in (BIRD 2): so the two can be compared peer by peer.
 
 Each row: name, ip, port, as, local_as, rr_cluster_id (None without `rr client`), password
 (present or not), ttl_security, multihop (effective: a hop count, "any" or "direct"; BIRD's
-default is multihop for iBGP, direct for eBGP), passive, restart_time (None: BIRD's default).
+default is multihop for iBGP, direct for eBGP), passive, restart_time (None: BIRD's default),
+next_hop_keep, source (the source address, or None), allow_local_as.
 """
 
 import re
@@ -96,7 +97,16 @@ def settings(lines):
             result["restart_time"] = int(words[3])
         elif words[:2] == ["next", "hop"] and words[2:3] == ["keep"]:
             result["next_hop_keep"] = True
+        elif words[:2] == ["source", "address"]:
+            result["source"] = words[2]
+        elif words[:3] == ["allow", "local", "as"]:
+            result["allow_local_as"] = int(words[3]) if len(words) > 3 else "any"
     return result
+
+
+def protocol_count(text):
+    """How many `protocol bgp` blocks the text holds (a table keyed by name must have as many)."""
+    return len([b for b in blocks(text) if b[0] == "protocol"])
 
 
 def sessions(text):
@@ -115,14 +125,15 @@ def sessions(text):
             "password": bool(own.get("password")), "ttl_security": bool(own.get("ttl_security")),
             "multihop": own.get("multihop", "direct" if ebgp else "any"),
             "passive": bool(own.get("passive")), "restart_time": own.get("restart_time"),
-            "next_hop_keep": bool(own.get("next_hop_keep")),
+            "next_hop_keep": bool(own.get("next_hop_keep")), "source": own.get("source"),
+            "allow_local_as": own.get("allow_local_as"),
         }
     return rows
 
 
 # What a comparison of two tables looks at: every field of a row but its name.
 FIELDS = ("ip", "port", "as", "local_as", "rr_cluster_id", "password", "ttl_security", "multihop", "passive",
-          "restart_time", "next_hop_keep")
+          "restart_time", "next_hop_keep", "source", "allow_local_as")
 
 
 def differences(expected, actual):

@@ -142,9 +142,20 @@ def peer_keys(state):
     global_peers, host_peers = {}, {}
 
     def with_ip(ip, as_number, port):
+        """nodesWithIPPortAndAS: the nodes with that address and AS; a port, when given, must not
+        differ from the node's own listen port nor, failing that test, from the global one."""
         as_number = as_number or glob["as"]
-        return [n for n in names if ip in (nodes[n]["ip"], nodes[n]["ipv6"]) and node_as(n) == as_number
-                and (not port or node_port(n) == port)]
+        found = []
+        for n in names:
+            if ip not in (nodes[n]["ip"], nodes[n]["ipv6"]) or node_as(n) != as_number:
+                continue
+            if port and nodes[n]["listen_port"] and port != nodes[n]["listen_port"]:
+                continue
+            if port and not (nodes[n]["listen_port"] and port != nodes[n]["listen_port"]) \
+                    and glob["listen_port"] and glob["listen_port"] != port:
+                continue
+            found.append(n)
+        return found
 
     def as_peers(name, spec, v4=True):
         if not v4 or not nodes[name]["ip"]:

@@ -126,8 +126,8 @@ def owned_lines(state, dataplane=None):
             lines += [kinds["fdb"].describe(f) for f in dataplane.fdb if owner.device_entry(f)]
         lines += [kinds["routes"].describe(r) for r in dataplane.routes if owner.route(r)]
         # Another agent's device this run retires: gone in the after side.
-        lines += ["%s (retired)" % LINK.describe(dataplane.link(name)) for name, _ in retire_entries(state["retire_devices"])
-                  if state["state"] == "present" and dataplane.link(name)]
+        retired = [entry[0] for entry in retire_entries(state["retire_devices"]) if state["state"] == "present"]
+        lines += ["%s (retired)" % LINK.describe(dataplane.link(name)) for name in retired if dataplane.link(name)]
     return sorted(lines)
 
 
@@ -142,9 +142,14 @@ def reconcile(desired, runner=None, check_mode=False, want_diff=False, want_rest
     if pending and state["handover_wait"] and not check_mode:
         dataplane, pending = wait_for_handover(runner, state, pending)
     # With a wait, check mode shows the run after the handover it would wait for.
-    state = without_handed_over(state, [] if state["handover_wait"] else pending)
+    assumed = bool(check_mode and state["handover_wait"])
+    state = without_handed_over(state, [] if assumed else pending)
+    if pending and not assumed:
+        state["retire_devices"] = []  # another agent's device goes only once its routes are handed over
     plan = make_plan(state, dataplane)
     result = plan.as_dict()
+    if pending:
+        result["handover_pending"] = successors(pending)
     if check_mode and want_restore and state["state"] == "present":
         result["restore"] = restore_state(state, dataplane)
     if want_diff:
@@ -204,13 +209,22 @@ def wait_for_handover(runner, state, pending):
         dataplane = read_dataplane(runner, state, start_read(runner, state))
         pending = handover_pending(state, dataplane)
     if pending:
+        missing = successors(pending)
         raise ReconcileError("nothing was changed: after %d s, %d route(s) still wait for the route that takes "
                              "over from them: %s; they stay until it is there" % (
                                  state["handover_wait"], len(pending), ", ".join(
-                                     "%s via %s dev %s" % (r["handover"]["dst"], r["handover"]["via"],
-                                                           r["handover"]["dev"]) for r in pending)),
-                             {"changed": False, "handover_pending": [r["handover"] for r in pending]})
+                                     "%s via %s dev %s" % (r["dst"], r["via"], r["dev"]) for r in missing)),
+                             {"changed": False, "handover_pending": missing})
     return dataplane, pending
+
+
+def successors(pending):
+    """The successor routes the pending bridges wait for, each once."""
+    found = []
+    for route in pending:
+        if route["handover"] not in found:
+            found.append(route["handover"])
+    return found
 
 
 def apply(runner, batches):
