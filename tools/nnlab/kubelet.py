@@ -234,7 +234,7 @@ class Pod:
         self.kubelet.save()
 
     def ready(self):
-        return self.proc is not None and self.proc.poll() is None and time.monotonic() - self.started > 3
+        return self.proc is not None and self.proc.poll() is None and time.monotonic() - self.started > 1
 
 
 def expand(text, env):
