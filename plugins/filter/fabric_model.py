@@ -53,6 +53,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.inventory import cluster_groups_of_hostvars
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.renamed import renamed_problems
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.role_variables import STATE_CHOICES, STATES
 
 
 def fabric_model(hostvars, groups, group_names=None, reuse=None):
@@ -60,17 +61,22 @@ def fabric_model(hostvars, groups, group_names=None, reuse=None):
         wanted = model.group_names(group_names)
     except ValueError as exc:
         raise AnsibleFilterError(str(exc))
-    if reusable(reuse, wanted) and not extra_renamed(hostvars, reuse):
+    if reusable(reuse, wanted) and not extra_refused(hostvars, reuse):
         return reuse
     return model.dumps(model.read(hostvars, groups, wanted, cluster_groups_of_hostvars(hostvars)))
 
 
-def extra_renamed(hostvars, document):
-    """Whether a variable a release renamed is set where the reused model could not see it: extra
-    variables (the same on every host; the inventory's own were read with the model). One host is
-    enough, so the reuse stays cheap."""
+def extra_refused(hostvars, document):
+    """Whether a value the model refuses is set where the reused model could not see it: extra
+    variables (the same on every host; the inventory's own were read with the model), naming a
+    variable a release renamed or a role state outside its choices. One host is enough, so the
+    reuse stays cheap."""
     hosts = sorted(model.loads(document).nodes) or sorted(hostvars)
-    return bool(hosts) and hosts[0] in hostvars and bool(renamed_problems(hosts[0], hostvars[hosts[0]], ""))
+    if not hosts or hosts[0] not in hostvars:
+        return False
+    values = hostvars[hosts[0]]
+    return bool(renamed_problems(hosts[0], values, "")) or any(
+        values.get(variable) not in (None,) + STATE_CHOICES for _facet, variable in STATES)
 
 
 def reusable(document, wanted):

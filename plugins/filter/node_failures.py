@@ -25,8 +25,11 @@ options:
     elements: str
     required: true
   result:
-    description: The name the results were registered as.
-    type: str
+    description:
+      - The name the results were registered as, or a list of names checked in order for each host
+        (a node's first failed result is reported, and its later results are not asked for).
+      - A result with a C(problems) list gives one line per problem.
+    type: raw
     required: true
   skipped_ok:
     description: A host whose task was skipped (by its C(when)) passed, instead of having no result.
@@ -55,16 +58,36 @@ _value:
 
 
 def node_failures(hostvars, hosts, result, skipped_ok=False):
+    """One line per problem of each host; `result` may name several registered results, checked in
+    order: one that failed is reported, and a later one without a result then is not."""
+    names = [result] if isinstance(result, str) else list(result)
     lines = []
     for host in sorted(hosts):
-        found = hostvars[host].get(result) if host in hostvars else None
-        if skipped_ok and isinstance(found, dict) and found.get("skipped"):
-            continue
-        if not isinstance(found, dict) or found.get("skipped") and "failed" not in found:
-            lines.append("node %s: no result (unreachable, or it failed before this step)" % host)
-        elif found.get("failed") or "msg" in found:  # failed_when: false clears `failed`; reconcile sets msg only on failure
-            lines.append("node %s: %s" % (host, found.get("msg") or "it failed"))
+        failed = False
+        for name in names:
+            found = hostvars[host].get(name) if host in hostvars else None
+            if skipped_ok and isinstance(found, dict) and found.get("skipped"):
+                continue
+            if not isinstance(found, dict) or found.get("skipped") and "failed" not in found:
+                if not failed:
+                    lines.append("node %s: no result (unreachable, or it failed before this step)" % host)
+                break
+            if found.get("failed") or "msg" in found:  # failed_when: false clears `failed`; our modules set msg only on failure
+                lines.extend("node %s: %s" % (host, line) for line in failure_lines(found))
+                failed = True
     return lines
+
+
+def failure_lines(found):
+    """The module's own problems, or what stopped it before it ran (a become or Python failure
+    leaves only Ansible's MODULE FAILURE and the node's stderr)."""
+    if isinstance(found.get("problems"), list) and found["problems"]:
+        return [str(p) for p in found["problems"]]
+    msg = str(found.get("msg") or "it failed")
+    if msg.startswith("MODULE FAILURE") or found.get("unreachable"):
+        stderr = [line.strip() for line in str(found.get("module_stderr") or "").splitlines() if line.strip()]
+        return ["the module did not run%s" % (": %s" % stderr[-1] if stderr else ": " + msg.splitlines()[0])]
+    return [msg]
 
 
 class FilterModule:

@@ -473,12 +473,36 @@ def check_topology(fabric, name, nodes, settings):
     if rrs and not settings.rr_cluster_id:
         error(fabric, name, rrs[0].host, "kube_router_rr_cluster_id", "is required with route reflectors: the "
               "cluster ID every RR and client is annotated with (kube-router.io/rr.server / rr.client), e.g. 42")
+    if on["run_router"] and not on["full_mesh"] and not rrs and len(nodes) > 1:
+        check_reflection(fabric, name, nodes, settings)
     subnets = sorted(set(n.subnet for n in nodes))
     if len(subnets) > 1 and not on["overlay"] and not settings.peers:
         error(fabric, name, nodes[0].host, "kube_router_overlay", (
             "is false but the nodes are on %d subnets (%s) and no peer router learns the pod CIDRs: pods on "
             "different subnets could not reach each other. Enable the overlay (overlay_type subnet) or peer "
             "with the routers between the subnets" % (len(subnets), ", ".join(subnets))))
+
+
+def check_reflection(fabric, name, nodes, settings):
+    """Without the full mesh and without route reflectors, the nodes hold no iBGP session with
+    each other: a node learns another's pod CIDR only from a peer router that re-advertises it,
+    which an iBGP peer (the cluster's own AS) never does, nor a ToR of the inventory (its FRR is
+    configured to send nothing back)."""
+    tors = dict((r.ip, host) for host, r in fabric.facets.get("bgp_routers", {}).items())
+    reasons = []
+    for peer in settings.peers:
+        if peer["asn"] == settings.cluster_asn:
+            reasons.append("%s is in the cluster's own AS %s (iBGP: it never re-advertises)" % (peer["ip"], peer["asn"]))
+        elif peer["ip"] in tors:
+            reasons.append("%s is ToR %s, which the playbook configures to send nothing back" % (peer["ip"], tors[peer["ip"]]))
+        else:
+            return  # an eBGP router outside the inventory may carry them
+    error(fabric, name, nodes[0].host, "kube_router_full_mesh", (
+        "is false and the cluster has no route reflector, so its nodes peer with none of each other: %s and %s "
+        "(and every other pair) would get no route to each other's pods%s. Keep the full mesh, set "
+        "kube_router_route_reflector on two nodes, or peer with an eBGP router that re-advertises the pod CIDRs"
+        % (nodes[0].host, nodes[1].host, "; no peer can carry them: " + "; ".join(reasons) if reasons else
+           " (kube_router_peers is empty)")))
 
 
 def plain(value):

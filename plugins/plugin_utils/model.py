@@ -24,6 +24,7 @@ from . import fabric as core
 from . import bgp, hostgw, kube_router, mesh
 from .errors import FabricError, FabricInvalid
 from .reader import VarReader
+from .role_variables import misplaced_problems, state_problems
 from .renamed import renamed_problems
 
 FACETS = (mesh, hostgw, bgp, kube_router)
@@ -88,6 +89,8 @@ def read(hostvars, groups, names=None, cluster_groups=None):
         for host in sorted(members[name] & in_any):
             fabric.errors.append(FabricError("", host, fabric.groups[name], "is also a node; a router or client "
                                              "host is outside every cluster", name))
+    fabric.errors.extend(misplaced_problems(hostvars, fabric.groups, members))
+    fabric.errors.extend(state_problems(hostvars, members))
     core.check(fabric)
     if cluster_groups:
         core.check_cluster_groups(fabric, cluster_groups, groups)

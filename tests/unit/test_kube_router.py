@@ -219,3 +219,27 @@ def test_a_tor_peer_must_listen_on_179_and_be_reached_by_multihop_off_the_subnet
                  or [h[n].update(kube_router_peers=[{"ip": "172.26.9.250", "asn": 65100}],
                                  kube_router_extra_args={"peer-router-multihop-ttl": 2}) for n in g[GROUP]])
     assert not [p for p in problems(fixed) if "multihop" in p], problems(fixed)
+
+
+def test_no_mesh_no_reflector_and_peers_that_cannot_re_advertise_are_refused(with_tor):
+    """Some pair of nodes would get no route to each other: the ToR sends nothing back, and a
+    peer in the cluster's AS is iBGP; an eBGP router outside the inventory may re-advertise."""
+    ibgp = {"ip": "172.26.6.251", "asn": 64512}
+    tor = {"ip": "172.26.6.250", "asn": 65100}
+    fabric = read(with_tor, every_node(kube_router_full_mesh=False, kube_router_peers=[tor, ibgp]))
+    assert [p for p in problems(fabric) if "full_mesh" in p] == [
+        "cluster k8s, node k8s-1, kube_router_full_mesh: is false and the cluster has no route reflector, so its "
+        "nodes peer with none of each other: k8s-1 and k8s-2 (and every other pair) would get no route to each "
+        "other's pods; no peer can carry them: 172.26.6.250 is ToR tor, which the playbook configures to send "
+        "nothing back; 172.26.6.251 is in the cluster's own AS 64512 (iBGP: it never re-advertises). Keep the "
+        "full mesh, set kube_router_route_reflector on two nodes, or peer with an eBGP router that re-advertises "
+        "the pod CIDRs"]
+    outside = {"ip": "172.26.6.252", "asn": 65200}
+    assert not [p for p in problems(read(with_tor, every_node(kube_router_full_mesh=False,
+                                                             kube_router_peers=[tor, outside]))) if "full_mesh" in p]
+
+    def reflectors(hostvars, groups):
+        every_node(kube_router_full_mesh=False, kube_router_peers=[tor], kube_router_rr_cluster_id="42")(hostvars, groups)
+        for host in ("k8s-1", "k8s-2"):
+            hostvars[host]["kube_router_route_reflector"] = True
+    assert problems(read(with_tor, reflectors)) == []

@@ -102,8 +102,12 @@ DSR = every_node(kube_router_services=[{"namespace": "default", "name": "nginx",
 FULL_OVERLAY = every_node(kube_router_overlay=True, kube_router_overlay_type="full")
 
 
+# Without the full mesh and route reflectors an eBGP router carries the pod CIDRs between the nodes.
+NO_MESH = every_node(kube_router_full_mesh=False, kube_router_peers=[{"ip": "172.26.6.252", "asn": 65200}])
+
+
 def variants(password_pair):
-    return {"seed": None, "route reflectors": reflectors, "no full mesh": every_node(kube_router_full_mesh=False),
+    return {"seed": None, "route reflectors": reflectors, "no full mesh": NO_MESH,
             "peers with passwords": with_peers(*password_pair), "dsr": DSR, "full overlay": FULL_OVERLAY}
 
 
@@ -288,7 +292,7 @@ def test_without_the_full_mesh_every_node_gets_its_asn(seed003):
         "k8s-1": {"kube-router.io/rr.server": "42", "kube-router.io/node.asn": "64512"},
         "k8s-2": {"kube-router.io/rr.server": "42", "kube-router.io/node.asn": "64512"},
         "k8s-3": {"kube-router.io/rr.client": "42", "kube-router.io/node.asn": "64512"}}
-    fabric = valid(seed003, every_node(kube_router_full_mesh=False))
+    fabric = valid(seed003, NO_MESH)
     assert [m["metadata"] for m in step(fabric, "nodes")] == [
         {"name": h, "annotations": {"kube-router.io/node.asn": "64512"}} for h in ("k8s-1", "k8s-2", "k8s-3")]
 
@@ -896,7 +900,7 @@ def test_the_daemonset_rolls_out_again_when_what_kube_router_reads_at_start_chan
     seed = digest(valid(seed003))
     assert digest(valid(seed003)) == seed
     assert digest(valid(seed003, one_rr)) != seed
-    assert digest(valid(seed003, every_node(kube_router_full_mesh=False))) != seed
+    assert digest(valid(seed003, NO_MESH)) != seed
     assert digest(valid(seed003, every_node(kube_router_apiserver="https://10.0.0.9:6443"))) != seed
     assert digest(valid(seed003, every_node(kube_router_hairpin_mode=True))) == seed  # an arg: the template changes anyway
 

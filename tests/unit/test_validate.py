@@ -440,8 +440,30 @@ def test_a_cluster_outside_the_role_group_neither_belongs_nor_blocks():
     groups["vxlan_mesh"] = [h for h in groups["vxlan_mesh"] if CLUSTER_OF[h] != C3]
     for host in (N5, N6):
         del hostvars[host]["node_subnet"]  # what a cluster kept for another role may lack
+        for name in ("vxlan_mesh_ip", "vxlan_mesh_mac"):
+            hostvars[host].pop(name, None)
     fabric = model.load(hostvars, groups, facets=["vxlan_mesh"])
     assert sorted(fabric.clusters) == [C1, C2] and N5 not in fabric.nodes
+
+
+def test_a_role_variable_where_the_role_never_reads_it_is_refused():
+    """A mesh address left on a node outside group vxlan_mesh, a route reflector flag on a node
+    outside calico_bgp_rr, a role state on an unrelated host: each named. A value the role's own
+    hosts share (set on `all`, or with -e) is not."""
+    hostvars, groups = build()
+    groups["vxlan_mesh"] = [h for h in groups["vxlan_mesh"] if h != N6]
+    hostvars["web-1"] = {"kube_router_install_state": "absent"}
+    hostvars[N5]["calico_bgp_route_reflector"] = True
+    for host in hostvars:
+        hostvars[host]["vxlan_mesh_vni"] = 4242  # on `all`
+    lines = [(e.cluster, e.node, e.variable, e.facet) for e in model.read(hostvars, groups).problems()
+             if "never reads it" in e.message]
+    assert lines == [("", "web-1", "kube_router_install_state", "kube_router_install"),
+                     (C3, N5, "calico_bgp_route_reflector", "calico_bgp_rr"),
+                     (C3, N6, "vxlan_mesh_ip", "vxlan_mesh"), (C3, N6, "vxlan_mesh_mac", "vxlan_mesh")]
+    assert str(model.read(hostvars, groups).problems(["vxlan_mesh"])[-1]) == (
+        "cluster %s, node %s, vxlan_mesh_mac: is set here, but %s is not in group vxlan_mesh, so the role never "
+        "reads it; add the host to vxlan_mesh, or remove the variable from it" % (C3, N6, N6))
 
 
 def test_a_host_in_two_cluster_groups_and_a_name_in_two_groups_are_named():
