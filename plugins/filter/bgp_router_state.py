@@ -15,6 +15,11 @@ description:
 extends_documentation_fragment:
   - nodenet.fabric.fabric_inventory
   - nodenet.fabric.fabric_inventory.bgp_host
+options:
+  secrets:
+    description: The run's value of each peer's C(password_var) (the P(nodenet.fabric.peer_secrets#filter) filter's result).
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -44,8 +49,8 @@ from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support impo
 FACETS = [bgp.NAME, bgp.ROUTERS, bgp.CLIENTS]
 
 
-def bgp_router_state(document, host):
-    return bgp_router.router_state(fabric_of(document, FACETS, host, bgp.ROUTERS), host)
+def bgp_router_state(document, host, secrets=None):
+    return bgp_router.router_state(fabric_of(document, FACETS, host, bgp.ROUTERS), host, secrets=secrets)
 
 
 class FilterModule:

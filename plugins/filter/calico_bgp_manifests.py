@@ -39,6 +39,10 @@ options:
       (C(reflectors)); the role applies C(config) first for the former and last for the latter.
     type: str
     choices: [mesh, reflectors]
+  secrets:
+    description: The run's value of each peer's C(password_var) (the P(nodenet.fabric.peer_secrets#filter) filter's result).
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -68,12 +72,12 @@ from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, bgp_res
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 
 
-def calico_bgp_manifests(document, step, topology=None):
+def calico_bgp_manifests(document, step, topology=None, secrets=None):
     if step not in bgp_resources.STEPS:
         raise AnsibleFilterError("step %r is not one of %s" % (step, ", ".join(bgp_resources.STEPS)))
     if topology not in (None, "mesh", "reflectors"):
         raise AnsibleFilterError("topology %r is not mesh or reflectors" % (topology,))
-    return bgp_resources.manifests(fabric_of(document, [bgp.NAME]), step, topology)
+    return bgp_resources.manifests(fabric_of(document, [bgp.NAME]), step, topology, secrets)
 
 
 class FilterModule:

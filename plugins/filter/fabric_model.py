@@ -62,8 +62,9 @@ def fabric_model(hostvars, groups, group_names=None, reuse=None):
     except ValueError as exc:
         raise AnsibleFilterError(str(exc))
     if reusable(reuse, wanted) and not extra_refused(hostvars, reuse):
-        return reuse
-    return model.dumps(model.read(hostvars, groups, wanted, cluster_groups_of_hostvars(hostvars)))
+        return model.with_access(reuse, hostvars)
+    return model.with_access(model.dumps(model.read(hostvars, groups, wanted, cluster_groups_of_hostvars(hostvars))),
+                             hostvars)
 
 
 def extra_refused(hostvars, document):

@@ -36,6 +36,14 @@ options:
       - Default, every facet and every core problem.
     type: list
     elements: str
+  api_facets:
+    description:
+      - Facets whose run needs their clusters' APIs. A cluster of one of them with neither
+        C(cluster_kubeconfig) nor C(cluster_kube_context) is a problem, unless it sets
+        C(cluster_render_only) (the manifests are then only rendered, never applied).
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -61,9 +69,10 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
 
 
-def fabric_problems(document, facets=None):
+def fabric_problems(document, facets=None, api_facets=None):
     try:
-        return [str(e) for e in model.loads(document).problems(facets)]
+        fabric = model.loads(document)
+        return [str(e) for e in sorted(set(fabric.problems(facets)) | set(model.access_problems(fabric, api_facets or [])))]
     except ValueError as exc:
         raise AnsibleFilterError(str(exc))
 

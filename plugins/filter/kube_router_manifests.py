@@ -33,6 +33,10 @@ options:
       gives back every field we set (the rollback uses it for the Node and Service annotations).
     type: bool
     default: false
+  secrets:
+    description: The run's value of each peer's C(password_var) (the P(nodenet.fabric.peer_secrets#filter) filter's result).
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -60,10 +64,10 @@ from ansible_collections.nodenet.fabric.plugins.plugin_utils import kube_router,
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 
 
-def kube_router_manifests(document, step, release=False):
+def kube_router_manifests(document, step, release=False, secrets=None):
     if step not in kube_router_resources.STEPS:
         raise AnsibleFilterError("step %r is not one of %s" % (step, ", ".join(kube_router_resources.STEPS)))
-    return kube_router_resources.manifests(fabric_of(document, [kube_router.NAME]), step, bool(release))
+    return kube_router_resources.manifests(fabric_of(document, [kube_router.NAME]), step, bool(release), secrets)
 
 
 class FilterModule:

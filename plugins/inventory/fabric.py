@@ -63,6 +63,7 @@ from ansible.utils.vars import combine_vars
 from ansible.vars.plugins import get_vars_from_inventory_sources
 
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.fabric import ACCESS_VARIABLES
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.inventory import cluster_groups
 
 display = Display()
@@ -74,10 +75,12 @@ FILTERS = ("fabric_model", "fabric_problems", "mesh_node_state", "hostgw_node_st
 
 
 class TemplatedVars(Mapping):
-    """A host's inventory variables, each templated when the model reads it, as hostvars are."""
+    """A host's inventory variables, each templated when the model reads it, as hostvars are;
+    without how a run reaches the clusters' APIs, which may resolve only in the job (the run adds
+    it to the model, model.with_access)."""
 
     def __init__(self, values, templar):
-        self.values = values
+        self.values = dict((k, v) for k, v in values.items() if k not in ACCESS_VARIABLES)
         self.templar = templar
 
     def __getitem__(self, key):

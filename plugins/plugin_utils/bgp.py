@@ -9,6 +9,8 @@ their own groups (`bgp_routers`, `bgp_clients`), read into facets of those names
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from functools import partial
 from typing import Tuple
@@ -41,7 +43,7 @@ RR_LABEL = "route-reflector"
 RR_PEER_NAME = "peer-with-route-reflectors"
 RR_CLUSTER_ID_ANNOTATION = "projectcalico.org/RouteReflectorClusterID"
 CLIENT_ROUTE_PROTOCOL = ROUTE_PROTOCOLS["nodenet_bgp"]
-PEER_KEYS = ("ip", "as", "password_file", "peers", "name", "keep_next_hop")
+PEER_KEYS = ("ip", "as", "password_file", "password_var", "peers", "name", "keep_next_hop")
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class BgpSettings:
     accept_single_rr: bool
     nat_outgoing: bool
     pool: str
-    peers: Tuple[dict, ...]     # external peers: {name, ip, as, peers, keep_next_hop, password_file?}
+    peers: Tuple[dict, ...]     # external peers: {name, ip, as, peers, keep_next_hop, password_file? | password_var?}
     password_secret: str        # the Kubernetes Secret Calico reads the passwords from
     namespace: str
     underlay_routes_pods: bool  # bgp mode across subnets: the routers learn the blocks
@@ -132,9 +134,9 @@ def own_ip(reader):
 
 def read_peers(reader, cluster_as):
     peers = []
-    for where, item, sub in mappings(reader, "calico_bgp_peers", PEER_KEYS, "{ip, as, password_file?, peers?, name?}",
-                                     tolerated=("password",)):
-        password_file = password_file_of(reader, where, item)
+    for where, item, sub in mappings(reader, "calico_bgp_peers", PEER_KEYS,
+                                     "{ip, as, password_file? or password_var?, peers?, name?}", tolerated=("password",)):
+        password = password_of(reader, where, item)
         ip = sub.address(where + ".ip")
         as_number = sub.integer(where + ".as", 1, MAX_AS)
         selection = sub.choice(where + ".peers", PEER_SELECTIONS) if "peers" in item else "route_reflectors"
@@ -156,8 +158,7 @@ def read_peers(reader, cluster_as):
             continue  # nothing else can be checked about a peer without an address
         name = name or "peer-%s" % ip.replace(".", "-")
         peer = {"name": str(name), "ip": ip, "as": as_number, "peers": selection, "keep_next_hop": keep}
-        if password_file:
-            peer["password_file"] = password_file
+        peer.update(password)
         peers.append(peer)
     return tuple(peers)
 
@@ -189,18 +190,45 @@ def mappings(reader, variable, keys, shape, tolerated=()):
     return found
 
 
-def password_file_of(reader, where, item):
-    """The item's checked password_file (None without one); an inline password is refused."""
+def password_of(reader, where, item):
+    """{password_file} or {password_var} of a peer item, checked ({} without a password). The
+    model keeps where the password is, never the password: a file on the controller (0600), or
+    the name of a variable the run resolves (Ansible Vault, an AWX credential's extra variable).
+    An inline password is refused."""
     if item.get("password") not in (None, ""):
         reader.error(where + ".password", "is a password given without a secret store, so it would travel in "
-                     "the inventory and the run's variables: put it alone in a file only its owner can read "
-                     "(chmod 0600) on the controller and give that file's path as password_file")
-    if item.get("password_file") in (None, ""):
-        return None
-    problem = password_file_problem(item["password_file"])
-    if problem:
-        reader.error(where + ".password_file", problem)
-    return str(item["password_file"])
+                     "the inventory and the run's variables: put it in a vaulted variable (or an AWX credential's "
+                     "extra variable) and name that variable in password_var, or put it alone in a file only its "
+                     "owner can read (chmod 0600) on the controller and give its path as password_file")
+    found = {}
+    if item.get("password_file") not in (None, ""):
+        problem = password_file_problem(item["password_file"])
+        if problem:
+            reader.error(where + ".password_file", problem)
+        found["password_file"] = str(item["password_file"])
+    if item.get("password_var") not in (None, ""):
+        name = item["password_var"]
+        if not (isinstance(name, str) and VARIABLE_NAME.match(name)):
+            reader.error(where + ".password_var", "%r is not a variable name" % (name,))
+        elif found:
+            reader.error(where + ".password_var", "and password_file are both given; give one")
+        else:
+            found["password_var"] = name
+    return found
+
+
+VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def has_password(peer):
+    return bool(peer.get("password_file") or peer.get("password_var"))
+
+
+def password_text_problem(text):
+    """Why a password cannot be a TCP MD5 key as BIRD and FRR take it, or None."""
+    if not isinstance(text, str) or not text or any(c.isspace() for c in text) or len(text) > 80:
+        return "must hold one password of 1 to 80 characters without spaces (TCP MD5, as BIRD and FRR take it)"
+    return None
 
 
 def password_file_problem(path):
@@ -223,18 +251,34 @@ def password_file_problem(path):
             text = handle.read().strip()
     except (OSError, UnicodeDecodeError) as exc:
         return "%s cannot be read on the controller (%s)" % (path, exc)
-    if not text or any(c.isspace() for c in text) or len(text) > 80:
-        return ("%s must hold one password of 1 to 80 characters without spaces (TCP MD5, as BIRD and FRR "
-                "take it)" % path)
-    return None
+    problem = password_text_problem(text)
+    return "%s %s" % (path, problem) if problem else None
 
 
-def peer_password(peer):
-    """The peer's password, read from its file on the controller (None without one)."""
+def peer_password(peer, secrets=None):
+    """The peer's password (None without one): read from its file on the controller, or the value
+    of its password_var in `secrets` ({variable: value}, the run's, from the peer_secrets filter)."""
+    if peer.get("password_var"):
+        if peer["password_var"] not in (secrets or {}):
+            raise KeyError("password_var %s: the run gave no value (pass secrets from the peer_secrets filter)"
+                           % peer["password_var"])
+        return str(secrets[peer["password_var"]])
     if not peer.get("password_file"):
         return None
     with open(peer["password_file"]) as handle:
         return handle.read().strip()
+
+
+def password_vars(fabric):
+    """{variable: [(cluster, facet) whose peers name it]} over every cluster of both BGP facets."""
+    from . import kube_router
+    found = {}
+    for facet, names in ((NAME, clusters(fabric)), (kube_router.NAME, kube_router.clusters(fabric))):
+        for name in names:
+            for peer in facet_cluster_settings(fabric, name, facet).peers:
+                if peer.get("password_var") and (name, facet) not in found.get(peer["password_var"], []):
+                    found.setdefault(peer["password_var"], []).append((name, facet))
+    return found
 
 
 def dns_name(text):
@@ -281,6 +325,7 @@ def prepare(fabric):
 
 # The facet's clusters, a cluster's settings, its route reflector nodes (in host order).
 clusters = partial(facet_clusters, facet=NAME)
+api_clusters = clusters  # the BGP objects
 cluster_settings = partial(facet_cluster_settings, facet=NAME)
 reflectors = partial(flagged_nodes, facet=NAME, flag="route_reflector")
 
@@ -366,7 +411,7 @@ def peers_of_router(fabric, router):
                     n for n in fabric.cluster_nodes(name) if n.host in fabric.facets[NAME]]
                 found.append((name, {"ip": peer["ip"], "as": peer["as"], "cluster_as": settings.as_number,
                                      "nodes": nodes, "password_file": peer.get("password_file"),
-                                     "variable": "calico_bgp_peers"}))
+                                     "password_var": peer.get("password_var"), "variable": "calico_bgp_peers"}))
     return found + kube_router.peers_of_router(fabric, router)
 
 

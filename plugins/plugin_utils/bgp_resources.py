@@ -18,8 +18,11 @@ stays (a key of a removed peer too: server-side apply of stringData never drops 
 
 from __future__ import annotations
 
+from functools import partial
+
+from .fabric import api_access
 from .bgp import (NAME, POOL_MODES, RR_CLUSTER_ID_ANNOTATION, RR_LABEL, RR_PEER_NAME, cluster_settings, clusters,
-                  peer_password, reflectors)
+                  has_password, peer_password, reflectors)
 
 MANAGED_BY = "nodenet.fabric"
 LABELS = {"app.kubernetes.io/managed-by": MANAGED_BY}
@@ -30,15 +33,17 @@ PRUNE = {"peers": {"api_version": CALICO_API, "kind": "BGPPeer",
                    "label_selector": "app.kubernetes.io/managed-by=%s" % MANAGED_BY}}
 
 
-def manifests(fabric, step, topology=None):
+def manifests(fabric, step, topology=None, secrets=None):
     """[{cluster, kubeconfig, manifests, prune?}] of one step, for every cluster of the group (or
-    only those whose target `topology` is "mesh" or "reflectors")."""
-    render = {"as": as_number, "reflectors": reflector_nodes, "peers": peers, "config": config}[step]
+    only those whose target `topology` is "mesh" or "reflectors"). `secrets`: the run's values of
+    the peers' password_var."""
+    render = {"as": as_number, "reflectors": reflector_nodes, "peers": partial(peers, secrets=secrets),
+              "config": config}[step]
     result = []
     for name in clusters(fabric):
         if topology is not None and (topology == "reflectors") != bool(reflectors(fabric, name)):
             continue
-        item = {"cluster": name, "kubeconfig": fabric.clusters[name].kubeconfig, "manifests": render(fabric, name)}
+        item = dict(api_access(fabric.clusters[name]), cluster=name, manifests=render(fabric, name))
         if step in PRUNE:
             item["prune"] = PRUNE[step]
         result.append(item)
@@ -66,12 +71,12 @@ def reflector_nodes(fabric, cluster):
     return objects
 
 
-def peers(fabric, cluster):
+def peers(fabric, cluster, secrets=None):
     settings = cluster_settings(fabric, cluster)
     objects = []
-    secrets = dict((p["name"], peer_password(p)) for p in settings.peers if p.get("password_file"))
-    if secrets:
-        objects += password_secret(settings, secrets)
+    passwords = dict((p["name"], peer_password(p, secrets)) for p in settings.peers if has_password(p))
+    if passwords:
+        objects += password_secret(settings, passwords)
     if reflectors(fabric, cluster):
         objects.append(bgp_peer(RR_PEER_NAME, {"nodeSelector": "all()", "peerSelector": RR_SELECTOR}))
     for peer in settings.peers:
@@ -79,7 +84,7 @@ def peers(fabric, cluster):
                 "nodeSelector": RR_SELECTOR if peer["peers"] == "route_reflectors" else "all()"}
         if peer["keep_next_hop"]:
             spec["keepOriginalNextHop"] = True
-        if peer.get("password_file"):
+        if has_password(peer):
             spec["password"] = {"secretKeyRef": {"name": settings.password_secret, "key": peer["name"]}}
         objects.append(bgp_peer(peer["name"], spec))
     return objects

@@ -11,7 +11,7 @@ description starts with `nodenet.fabric`, and prefix-lists and route-maps named 
 
 from __future__ import annotations
 
-from .bgp import CLIENT_ROUTE_PROTOCOL, CLIENTS, ROUTERS, peer_password, peers_of_router
+from .bgp import CLIENT_ROUTE_PROTOCOL, CLIENTS, ROUTERS, has_password, peer_password, peers_of_router
 
 DESCRIPTION = "nodenet.fabric"
 
@@ -20,9 +20,10 @@ def policy_names(cluster):
     return "NODENET-%s-IN" % cluster, "NODENET-%s-OUT" % cluster
 
 
-def router_state(fabric, host, with_passwords=True):
+def router_state(fabric, host, with_passwords=True, secrets=None):
     """The frr_bgp module's arguments for one router host. Without `with_passwords` (a report) no
-    password file is read and the neighbors carry none."""
+    password file is read and the neighbors carry none. `secrets`: the run's values of the peers'
+    password_var."""
     router = fabric.settings(ROUTERS, host)
     neighbors, prefix_lists, route_maps, secret = [], [], [], False
     for cluster, peer in peers_of_router(fabric, router):
@@ -33,10 +34,10 @@ def router_state(fabric, host, with_passwords=True):
             neighbor = {"ip": node.ip, "remote_as": peer["cluster_as"], "in": accept, "out": send,
                         "description": "%s %s %s" % (DESCRIPTION, cluster, node.host),
                         "multihop": node.subnet != router.subnet}
-            if peer.get("password_file"):
+            if has_password(peer):
                 secret = True
                 if with_passwords:
-                    neighbor["password"] = peer_password(peer)
+                    neighbor["password"] = peer_password(peer, secrets)
             neighbors.append(neighbor)
     return {"asn": router.as_number, "router_id": router.router_id, "neighbors": neighbors,
             "prefix_lists": prefix_lists, "route_maps": route_maps,

@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from .bgp import CLIENT_ROUTE_PROTOCOL, NAME, cluster_settings, reflectors
+from .bgp import CLIENT_ROUTE_PROTOCOL, NAME, cluster_settings, has_password, reflectors
 
 BRIDGE_PROTOCOL = CLIENT_ROUTE_PROTOCOL  # nodenet_bgp: bridge routes on nodes, client routes on clients
 BRIDGE_METRIC = 4000
@@ -62,7 +62,7 @@ def expected(fabric, host, mesh=None, with_reflectors=True, with_peers=True):
         for peer in settings.peers:
             selected = host in cluster_ids if peer["peers"] == "route_reflectors" else True
             if selected:
-                add(peer["ip"], SPECIFIC, peer["name"], peer["as"], password=bool(peer.get("password_file")),
+                add(peer["ip"], SPECIFIC, peer["name"], peer["as"], password=has_password(peer),
                     keep=peer["keep_next_hop"])
     if mesh and host not in cluster_ids:
         for other in fabric.cluster_nodes(node.cluster):
@@ -111,7 +111,7 @@ def node_plan(fabric, host):
     sessions = expected(fabric, host)
     return {
         # Without a kubeconfig the objects are only rendered: nothing to wait for.
-        "applied": bool(fabric.clusters[node.cluster].kubeconfig),
+        "applied": fabric.clusters[node.cluster].api,
         "verify": {"sessions": sessions, "routes": block_routes(fabric, host), "scope": scope(fabric, host)},
         # After the peers are applied (mesh as it is): the sessions the target adds must be up.
         "peers_up": [s for s in sessions if s["type"] != MESH],

@@ -24,7 +24,12 @@ CNIS = ("calico", "canal", "flannel", "kube-router")
 MIN_IPV4_MTU = 68
 VARIABLES = {"node_interface": "eth0", "node_mtu": 1500}
 CLUSTER_FIELDS = (("cluster_pod_cidr", "pod_cidr"), ("cluster_service_cidr", "service_cidr"),
-                  ("cluster_cni", "cni"), ("cluster_kubeconfig", "kubeconfig"))
+                  ("cluster_cni", "cni"), ("cluster_kubeconfig", "kubeconfig"), ("cluster_kube_context", "context"),
+                  ("cluster_render_only", "render_only"))
+# How a run reaches each cluster's API. They may resolve per job (an AWX credential's file, an
+# environment lookup), so a model read ahead of the job (the inventory plugin's) leaves them out
+# and the run fills them in (with_access).
+ACCESS_VARIABLES = ("cluster_kubeconfig", "cluster_kube_context", "cluster_render_only")
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,14 @@ class Cluster:
     pod_cidr: str
     service_cidr: str
     cni: str
-    kubeconfig: Optional[str] = None  # controller path; set => manifests are applied
+    kubeconfig: Optional[str] = None  # controller path
+    context: Optional[str] = None     # a context of the kubeconfig (or of K8S_AUTH_KUBECONFIG's)
+    render_only: bool = False         # the user asked for manifests only: the API is never called
+
+    @property
+    def api(self):
+        """The run applies this cluster's objects through its API."""
+        return bool(self.kubeconfig or self.context) and not self.render_only
 
 
 @dataclass(frozen=True)
@@ -111,10 +123,34 @@ def read_cluster(reader):
         reader.error("cluster_name", "%r must be a DNS-1123 label (lower-case letters, digits, '-'); "
                      "it names Kubernetes resources" % (name,))
         name = None
-    kubeconfig = reader.raw("cluster_kubeconfig", required=False)
+    kubeconfig, context, render_only = read_access(reader)
     if None in (name, pod, service, cni):
         return None
-    return Cluster(str(name), pod, service, cni, str(kubeconfig) if kubeconfig else None)
+    return Cluster(str(name), pod, service, cni, kubeconfig, context, render_only)
+
+
+def read_access(reader):
+    """(kubeconfig, context, render_only) of the host's cluster."""
+    kubeconfig = reader.raw("cluster_kubeconfig", required=False)
+    context = reader.raw("cluster_kube_context", required=False)
+    render_only = reader.boolean("cluster_render_only") if reader.is_set("cluster_render_only") else False
+    return (str(kubeconfig) if kubeconfig else None, str(context) if context else None, render_only)
+
+
+def api_access(cluster):
+    """What a cluster-side task needs to reach the cluster: {kubeconfig, context, api}."""
+    return {"kubeconfig": cluster.kubeconfig, "context": cluster.context, "api": cluster.api}
+
+
+def access_problems(fabric, clusters, why):
+    """A cluster whose API a role needs, with no way to reach it and no word that only rendering
+    is wanted."""
+    return [FabricError(name, "", "cluster_kubeconfig", (
+        "is not set, nor cluster_kube_context, and %s needs the cluster's API; give the cluster's kubeconfig "
+        "(or a context of the kubeconfig in K8S_AUTH_KUBECONFIG), or set cluster_render_only: true to only "
+        "render the manifests" % why))
+            for name in sorted(clusters) if name in fabric.clusters and not fabric.clusters[name].api
+            and not fabric.clusters[name].render_only]
 
 
 def read_node(reader):

@@ -24,6 +24,7 @@ from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols
 
 from .addresses import ip_int, ip_text, net_range
 from .errors import FabricError
+from .fabric import api_access
 
 NAME = "flannel_hostgw"
 HOSTGW_CNIS = ("flannel", "canal")
@@ -89,6 +90,9 @@ def clusters(fabric):
     return sorted({fabric.nodes[h].cluster for h in fabric.members.get(NAME, []) if h in fabric.nodes})
 
 
+api_clusters = clusters  # net-conf.json, flanneld's restart, its Nodes
+
+
 def check(fabric):
     """Every reason host-gw cannot be switched on for the clusters of the group."""
     group = fabric.groups.get(NAME, NAME)
@@ -141,7 +145,7 @@ def node_state(fabric, host, retire=False, wait=0, restarted=True):
     this run restarted flanneld (`restarted`, and the cluster has a kubeconfig); elsewhere it
     does not wait, and the bridge and flannel.N stay until flanneld runs host-gw."""
     node = fabric.nodes[host]
-    if not (restarted and fabric.clusters[node.cluster].kubeconfig):
+    if not (restarted and fabric.clusters[node.cluster].api):
         wait = 0
     flannel = fabric.settings(NAME, host).device
     rank = fabric.pod_rank()
@@ -221,7 +225,7 @@ def configmaps(fabric):
         meta["labels"] = {"app.kubernetes.io/managed-by": "nodenet.fabric"}
         manifest = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta,
                     "data": {"net-conf.json": netconf(fabric, name)}}
-        result.append({"cluster": name, "kubeconfig": cluster.kubeconfig, "manifests": [manifest],
+        result.append({"cluster": name, **api_access(cluster), "manifests": [manifest],
                        "daemonset": daemonset,
                        "nodes": dict((n.host, n.ip) for n in fabric.cluster_nodes(name))})
     return result

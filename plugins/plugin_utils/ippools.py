@@ -8,6 +8,7 @@ pools included, so a disabled pool per remote pod and service CIDR is enough.
 
 from __future__ import annotations
 
+from .fabric import api_access
 from .mesh import NAME as MESH
 
 MANAGED_BY = "nodenet.fabric"
@@ -28,8 +29,8 @@ def remote_ippools(fabric, present=True):
             remote = fabric.clusters[other]
             pools.append(ippool("svc-%s" % other, remote.service_cidr))
             pools.append(ippool("pod-%s" % other, remote.pod_cidr))
-        result.append({"cluster": name, "kubeconfig": fabric.clusters[name].kubeconfig,
-                       "manifests": pools if present else [], "prune": PRUNE})
+        result.append(dict(api_access(fabric.clusters[name]), cluster=name, manifests=pools if present else [],
+                           prune=PRUNE))
     return result
 
 

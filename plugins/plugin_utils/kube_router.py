@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Tuple
 
-from .bgp import MAX_AS, item_reader, mappings, named, password_file_of
+from .bgp import MAX_AS, item_reader, mappings, named, password_of
 from .errors import FabricError
 from .fabric import checked_clusters, facet_cluster_settings, facet_clusters, flagged_nodes, report_disagreement
 
@@ -35,7 +35,7 @@ MAX_RR_CLUSTER_ID = 4294967295
 # a peer ASN anything but the reserved ones (bgp/peer_config.go validateASN).
 CLUSTER_ASNS = ((64512, 65535), (4200000000, 4294967294))
 PEER_ASNS = ((1, 23455), (23457, 63999), (64512, 65534), (131072, 4199999999), (4200000000, 4294967294))
-PEER_KEYS = ("ip", "asn", "port", "password_file")
+PEER_KEYS = ("ip", "asn", "port", "password_file", "password_var")
 SERVICE_KEYS = ("namespace", "name", "scheduler", "dsr", "hairpin", "local", "ports")
 DAEMONSET_KEYS = ("namespace", "name")
 # The booleans the role turns into flags: variable suffix -> kube-router flag (and its default there).
@@ -106,7 +106,7 @@ class KubeRouterSettings:
     route_reflector: bool
     rr_cluster_id: str                       # "" without route reflectors in the cluster
     accept_single_rr: bool
-    peers: Tuple[dict, ...]                  # {ip, asn, port, password_file?}
+    peers: Tuple[dict, ...]                  # {ip, asn, port, password_file? | password_var?}
     overlay_type: str
     overlay_encap: str
     services: Tuple[dict, ...]               # {namespace, name, scheduler, dsr, hairpin, local, ports}
@@ -209,9 +209,9 @@ def absolute(reader, variable):
 
 def read_peers(reader, cluster_asn):
     peers = []
-    for where, item, sub in mappings(reader, "kube_router_peers", PEER_KEYS, "{ip, asn, port?, password_file?}",
-                                     tolerated=("password",)):
-        password_file = password_file_of(reader, where, item)
+    for where, item, sub in mappings(reader, "kube_router_peers", PEER_KEYS,
+                                     "{ip, asn, port?, password_file? or password_var?}", tolerated=("password",)):
+        password = password_of(reader, where, item)
         if "ip" not in item:
             reader.error(where + ".ip", "is required: kube-router pairs --peer-router-asns with --peer-router-ips "
                          "by position, so an ASN without an IP would shift every later peer")
@@ -222,8 +222,7 @@ def read_peers(reader, cluster_asn):
         if ip is None:
             continue
         peer = {"ip": ip, "asn": asn, "port": port}
-        if password_file:
-            peer["password_file"] = password_file
+        peer.update(password)
         peers.append(peer)
     return tuple(peers)
 
@@ -397,6 +396,7 @@ def prepare(fabric):
 
 # The facet's clusters, a cluster's settings, its route reflector nodes (in host order).
 clusters = partial(facet_clusters, facet=NAME)
+api_clusters = clusters  # kube-router's objects, kube-proxy's DaemonSet
 cluster_settings = partial(facet_cluster_settings, facet=NAME)
 reflectors = partial(flagged_nodes, facet=NAME, flag="route_reflector")
 
@@ -525,5 +525,6 @@ def peers_of_router(fabric, router):
                 nodes = [n for n in fabric.cluster_nodes(name) if n.host in fabric.facets[NAME]]
                 found.append((name, {"ip": peer["ip"], "as": peer["asn"], "cluster_as": settings.cluster_asn,
                                      "nodes": nodes, "password_file": peer.get("password_file"),
+                                     "password_var": peer.get("password_var"),
                                      "variable": "kube_router_peers"}))
     return found

@@ -13,6 +13,7 @@ import json
 import yaml
 
 from . import kube_router
+from .fabric import api_access
 from .kube_router import cluster_settings
 
 KUBEADM_WITH_PROXY_SWITCH = "kubeadm.k8s.io/v1beta4"
@@ -129,8 +130,13 @@ def released_services(found, field_manager):
                 release.append({"apiVersion": "v1", "kind": "Service",
                                 "metadata": {"name": meta["name"], "namespace": meta["namespace"]}})
         if release:
-            items.append({"cluster": item["cluster"], "kubeconfig": item["kubeconfig"], "manifests": release})
+            items.append({"cluster": item["cluster"], **access_of(item), "manifests": release})
     return items
+
+
+def access_of(item):
+    """The cluster access a loop item carried (fabric.api_access), for the items made from it."""
+    return dict((key, item.get(key)) for key in ("kubeconfig", "context", "api"))
 
 
 def owns_service_annotation(meta, field_manager):
@@ -152,7 +158,7 @@ def kubeadm_config(found, disabled):
             if bool((config.get("proxy") or {}).get("disabled")) == disabled:
                 continue
             config.setdefault("proxy", {})["disabled"] = disabled
-            items.append({"cluster": item["item"]["cluster"], "kubeconfig": item["item"]["kubeconfig"], "manifests": [
+            items.append({"cluster": item["item"]["cluster"], **access_of(item["item"]), "manifests": [
                 {"apiVersion": "v1", "kind": "ConfigMap",
                  "metadata": {"name": obj["metadata"]["name"], "namespace": obj["metadata"]["namespace"]},
                  "data": {"ClusterConfiguration": yaml.safe_dump(config, default_flow_style=False)}}]})
@@ -176,7 +182,7 @@ def replaced_daemonsets(fabric, kube_proxy_backup):
                    "replaces": "kube-proxy"}] if settings.replace_kube_proxy else [])
         found += [dict(ds, backup="%s-replaced-by-kube-router" % ds["name"], replaces="cni")
                   for ds in settings.replaced_daemonsets]
-        items += [dict(ds, cluster=name, kubeconfig=fabric.clusters[name].kubeconfig) for ds in found]
+        items += [dict(ds, cluster=name, **api_access(fabric.clusters[name])) for ds in found]
     return items
 
 
@@ -215,7 +221,7 @@ def daemonset_backup(daemonsets, backups, labels):
             obj = plain(obj)
             meta = dict((k, v) for k, v in obj["metadata"].items() if k not in SERVER_FIELDS)
             copy = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": meta, "spec": obj["spec"]}
-            items.append({"cluster": loop["cluster"], "kubeconfig": loop["kubeconfig"], "manifests": [
+            items.append({"cluster": loop["cluster"], **access_of(loop), "manifests": [
                 {"apiVersion": "v1", "kind": "ConfigMap",
                  "metadata": {"name": loop["backup"], "namespace": loop["namespace"], "labels": dict(labels)},
                  "data": {"daemonset.yaml": yaml.safe_dump(copy, default_flow_style=False)}}]})
@@ -232,6 +238,6 @@ def daemonset_restore(kept, current):
         if present.get((loop["cluster"], loop["namespace"], loop["name"])):
             continue
         for obj in item.get("resources") or []:
-            items.append({"cluster": loop["cluster"], "kubeconfig": loop["kubeconfig"], "namespace": loop["namespace"],
+            items.append({"cluster": loop["cluster"], **access_of(loop), "namespace": loop["namespace"],
                           "name": loop["name"], "definition": yaml.safe_load(str(obj["data"]["daemonset.yaml"]))})
     return items

@@ -49,7 +49,7 @@ def node_plan(fabric, host):
     router = s.switch("run_router")
     return {
         "cluster": node.cluster,
-        "applied": bool(cluster.kubeconfig),
+        "applied": cluster.api,
         "cni": node_cni(fabric, host),
         "replace_kube_proxy": s.replace_kube_proxy,
         # kube-router's own IPVS services share the service CIDR and the NodePorts: while it serves

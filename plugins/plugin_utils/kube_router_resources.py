@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import base64
 import json
+from functools import partial
 
-from .bgp import peer_password
+from .bgp import has_password, peer_password
+from .fabric import api_access
 from .kube_router import (NAME, NODE_ASN_ANNOTATION, RR_CLIENT_ANNOTATION, RR_SERVER_ANNOTATION, SWITCHES,
                           cluster_settings, clusters, reflectors)
 
@@ -38,17 +40,17 @@ SERVICE_ANNOTATIONS = {"scheduler": "kube-router.io/service.scheduler", "dsr": "
                        "hairpin": "kube-router.io/service.hairpin", "local": "kube-router.io/service.local"}
 
 
-def manifests(fabric, step, release=False):
+def manifests(fabric, step, release=False, secrets=None):
     """[{cluster, kubeconfig, manifests}] of one step, for every cluster of the group. With
     `release`, each object with nothing of ours in it (name and namespace only): applied by our
     field manager, it gives back every field we set (the rollback)."""
-    render = {"base": base, "nodes": nodes, "services": services, "daemonset": daemonset}[step]
+    render = {"base": partial(base, secrets=secrets), "nodes": nodes, "services": services, "daemonset": daemonset}[step]
     result = []
     for name in clusters(fabric):
         objects = render(fabric, name)
         if release:
             objects = [released(o) for o in objects]
-        result.append({"cluster": name, "kubeconfig": fabric.clusters[name].kubeconfig, "manifests": objects,
+        result.append({"cluster": name, **api_access(fabric.clusters[name]), "manifests": objects,
                        "replace_kube_proxy": cluster_settings(fabric, name).replace_kube_proxy})
     return result
 
@@ -65,7 +67,7 @@ def meta(settings, name, namespaced=True):
     return item
 
 
-def base(fabric, cluster):
+def base(fabric, cluster, secrets=None):
     s = cluster_settings(fabric, cluster)
     rules = [
         {"apiGroups": [""], "resources": ["namespaces", "pods", "services", "nodes", "endpoints"],
@@ -86,7 +88,7 @@ def base(fabric, cluster):
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(s, "kube-router-cfg"),
          "data": {"cni-conf.json": conflist_text(s, None, None)}},
     ]
-    passwords = peer_passwords(s)
+    passwords = peer_passwords(s, secrets)
     if passwords is not None:
         objects.append({"apiVersion": "v1", "kind": "Secret", "metadata": meta(s, SECRET), "type": "Opaque",
                         "stringData": {PASSWORDS_KEY: passwords}})
@@ -105,12 +107,12 @@ def kubeconfig(settings):
     }, indent=2, sort_keys=True) + "\n"
 
 
-def peer_passwords(settings):
+def peer_passwords(settings, secrets=None):
     """--peer-router-passwords-file's content: base64 passwords by position of --peer-router-ips,
     comma separated (an empty one for a peer without); None when no peer has one."""
-    if not any(p.get("password_file") for p in settings.peers):
+    if not peer_passwords_needed(settings):
         return None
-    return ",".join(base64.b64encode(peer_password(p).encode()).decode() if p.get("password_file") else ""
+    return ",".join(base64.b64encode(peer_password(p, secrets).encode()).decode() if has_password(p) else ""
                     for p in settings.peers)
 
 
@@ -201,7 +203,7 @@ def args(settings, cluster):
 
 
 def peer_passwords_needed(settings):
-    return any(p.get("password_file") for p in settings.peers)
+    return any(has_password(p) for p in settings.peers)
 
 
 def uses_dsr(settings):

@@ -203,6 +203,11 @@ def node_state(fabric, host):
 JSON = json.JSONEncoder(separators=(",", ":"))
 
 
+def api_clusters(fabric):
+    """The clusters whose API the role calls: the calico clusters of the mesh (their IPPools)."""
+    return sorted({n.cluster for n in fabric.facet_nodes(NAME) if fabric.clusters[n.cluster].cni == "calico"})
+
+
 def prepare(fabric):
     peer_texts(fabric)
 

@@ -16,6 +16,7 @@ which computes once per loaded model what every node's plan shares.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -38,7 +39,7 @@ for _facet in FACETS:
 SETTINGS = dict((f.NAME, f.SETTINGS) for f in FACETS)
 SETTINGS.update(bgp.EXTRA_SETTINGS)
 
-FORMAT = 1
+FORMAT = 2  # 2: clusters carry their API access (context, render_only)
 HEADER = re.compile(r'^\{"nodenet_fabric":(\d+),"digest":"([0-9a-f]+)",')
 _LOADED = {}  # digest -> Fabric
 _LOADED_MAX = 8
@@ -118,6 +119,41 @@ def load(hostvars, groups, names=None, facets=None):
 def problems(hostvars, groups, names=None, facets=None):
     """Every problem of the core and `facets` (None: all) as a line; empty when valid."""
     return [str(e) for e in read(hostvars, groups, names).problems(facets)]
+
+
+def with_access(document, hostvars):
+    """The document with each cluster's API access as this run's variables give it (read from the
+    cluster's first node), and the problems of the peers' password variables in this run. A model
+    read ahead of the run (the inventory plugin's) leaves both out: a kubeconfig or a password
+    injected per job, or an environment lookup, resolves only in the job."""
+    import copy
+    from .secrets import resolve
+    fabric = loads(document)
+    errors, clusters = [], {}
+    _values, secret_problems = resolve(fabric, hostvars)
+    errors += [e for e in secret_problems if e not in fabric.errors]
+    for name, cluster in fabric.clusters.items():
+        first = next((n.host for n in fabric.cluster_nodes(name) if n.host in hostvars), None)
+        if first is None:
+            continue
+        kubeconfig, context, render_only = core.read_access(VarReader(first, hostvars[first], errors, DEFAULTS, name))
+        if (kubeconfig, context, render_only) != (cluster.kubeconfig, cluster.context, cluster.render_only):
+            clusters[name] = dataclasses.replace(cluster, kubeconfig=kubeconfig, context=context, render_only=render_only)
+    if not clusters and not errors:
+        return document
+    run = copy.copy(fabric)  # the shared parts (nodes, facets, what prepare computed) stay shared
+    run.clusters = dict(fabric.clusters, **clusters)
+    run.errors = fabric.errors + errors
+    return dumps(run)
+
+
+def access_problems(fabric, facets):
+    """Clusters of `facets` whose API the role needs, with no access and no render-only."""
+    found = []
+    for facet in FACETS:
+        if facet.NAME in facets:
+            found += core.access_problems(fabric, facet.api_clusters(fabric), "role " + facet.NAME)
+    return sorted(set(found))
 
 
 def require_valid(fabric, facets=None):

@@ -163,6 +163,40 @@ def test_a_password_travels_only_from_its_file(seed004, tmp_path):
         {"name": "rr-peer", "ip": "172.31.13.116", "as": 7675, "password_file": str(secret)}]))))
 
 
+def test_a_password_from_a_variable_is_resolved_in_the_run_and_never_kept(seed004):
+    """password_var names a variable (vaulted, or an AWX credential's extra variable): the model
+    keeps the name; the run resolves it for the Secret and the ToR; a missing or malformed value is
+    refused naming the cluster and the variable, never the value."""
+    import copy
+
+    from ansible_collections.nodenet.fabric.plugins.filter.fabric_model import fabric_model
+    from ansible_collections.nodenet.fabric.plugins.plugin_utils import secrets
+
+    peer = {"name": "rr-peer", "ip": "172.31.13.116", "as": 7675, "password_var": "tor_bgp_password"}
+    hostvars, groups = copy.deepcopy(seed004)
+    every_node(calico_bgp_peers=[peer])(hostvars, groups)
+    fabric = model.read(hostvars, groups)
+    assert problems(fabric) == []
+    run = dict((h, dict(v, tor_bgp_password="v4ult3d")) for h, v in hostvars.items())
+    document = fabric_model(run, groups)
+    assert "v4ult3d" not in document and problems(model.loads(document)) == []
+    values, found = secrets.resolve(fabric, run)
+    assert (values, found) == ({"tor_bgp_password": "v4ult3d"}, [])
+    manifests = bgp_resources.manifests(fabric, "peers", secrets=values)[0]["manifests"]
+    assert manifests[0]["kind"] == "Secret" and manifests[0]["stringData"] == {"rr-peer": "v4ult3d"}
+    assert {n["password"] for n in bgp_router.router_state(fabric, "tor", secrets=values)["neighbors"]} == {"v4ult3d"}
+    missing = problems(model.loads(fabric_model(hostvars, groups)))
+    assert missing == ["cluster k8s, password_var tor_bgp_password: is not defined in the run: define it (a "
+                       "vaulted variable, or an extra variable of the job's credential)"]
+    spaced = dict((h, dict(v, tor_bgp_password="two words")) for h, v in hostvars.items())
+    refused = problems(model.loads(fabric_model(spaced, groups)))
+    assert any("without spaces" in p for p in refused) and not any("two words" in p for p in refused)
+    both = problems(read(seed004, every_node(calico_bgp_peers=[dict(peer, password_file="/etc/x.pw")])))
+    assert any("password_var: and password_file are both given" in p for p in both)
+    inline = problems(read(seed004, every_node(calico_bgp_peers=[dict(peer, password="s3cret")])))
+    assert any("name that variable in password_var" in p for p in inline)
+
+
 # --- the objects against the real CRDs --------------------------------------------------
 
 def crd_schema(name):

@@ -57,7 +57,7 @@ def test_problems_travel_in_the_document(seed):
 def test_a_document_of_another_format_or_not_a_model_is_refused(seed):
     text = model.dumps(model.load(*seed))
     with pytest.raises(ValueError, match="format 9"):
-        model.loads(text.replace('{"nodenet_fabric":1,', '{"nodenet_fabric":9,', 1))
+        model.loads(text.replace('{"nodenet_fabric":%d,' % model.FORMAT, '{"nodenet_fabric":9,', 1))
     with pytest.raises(ValueError, match="not a nodenet.fabric model"):
         model.loads('{"nodes": {}}')
 
@@ -190,3 +190,33 @@ def test_a_reused_model_is_read_again_when_an_extra_variable_uses_a_renamed_name
     extra = dict((h, dict(v, kube_router_state="absent")) for h, v in hostvars.items())
     again = model.loads(fabric_model(extra, groups, None, document))
     assert any(e.variable == "kube_router_state" for e in again.problems())
+
+
+def test_api_access_resolves_in_the_run_not_in_a_model_read_ahead(seed):
+    """The inventory plugin reads the model without the access variables (they may resolve per job);
+    the run fills each cluster's in from its own variables, and an unchanged run keeps the document."""
+    from ansible_collections.nodenet.fabric.plugins.plugin_utils.fabric import ACCESS_VARIABLES
+    hostvars, groups = seed
+    hostvars = dict((h, dict(v, cluster_kube_context="ctx-" + str(v.get("cluster_name")))) for h, v in hostvars.items())
+    ahead = model.dumps(model.read(dict((h, dict((k, x) for k, x in v.items() if k not in ACCESS_VARIABLES))
+                                        for h, v in hostvars.items()), groups))
+    assert all(not c.api for c in model.loads(ahead).clusters.values())
+    run = model.with_access(ahead, hostvars)
+    clusters = model.loads(run).clusters
+    assert [(c.kubeconfig, c.context, c.api) for _n, c in sorted(clusters.items())] == [
+        (None, "ctx-test-cluster1", True), (None, "ctx-test-cluster2", True), (None, "ctx-test-cluster3", True)]
+    assert model.with_access(run, hostvars) is run
+    assert model.with_access(ahead, dict((h, dict(v, cluster_render_only=True)) for h, v in hostvars.items())) != run
+
+
+def test_a_role_needing_the_api_names_each_cluster_without_access(seed):
+    hostvars, groups = seed
+    fabric = model.read(hostvars, groups)
+    assert [str(e) for e in model.access_problems(fabric, ["vxlan_mesh"])] == [
+        "cluster %s, cluster_kubeconfig: is not set, nor cluster_kube_context, and role vxlan_mesh needs the cluster's "
+        "API; give the cluster's kubeconfig (or a context of the kubeconfig in K8S_AUTH_KUBECONFIG), or set "
+        "cluster_render_only: true to only render the manifests" % name
+        for name in sorted(n for n, c in fabric.clusters.items() if c.cni == "calico")]
+    assert model.access_problems(fabric, []) == []
+    only = dict((h, dict(v, cluster_render_only=True)) for h, v in hostvars.items())
+    assert model.access_problems(model.read(only, groups), ["vxlan_mesh"]) == []
