@@ -20,6 +20,17 @@ description:
     with every problem listed.
   - Inventory data only, as the roles read it. Extra vars (C(-e)) and role defaults are not part of
     the model; set fabric variables in the inventory.
+  - "How a run reaches each cluster's API (C(cluster_kubeconfig), C(cluster_kube_context),
+    C(cluster_render_only)) and the BGP peer passwords are not part of the model either: they may
+    resolve only in the job (a credential's file or extra variable, an environment lookup), so the
+    run adds them. No secret and no per-job path sits in the synced inventory."
+  - "Like M(ansible.builtin.constructed) it can add variables (O(compose)) and groups (O(groups),
+    O(keyed_groups)) first, for example a role's group from a condition; the model is read after."
+  - "In AWX, point the inventory source at the inventory folder (one source), with this file in it
+    named to sort after the other files (for example C(zz-fabric.yml)): the folder's files are read
+    in name order in one sync, so the plugin sees every host."
+extends_documentation_fragment:
+  - constructed
 options:
   plugin:
     description: The name of this plugin; the file must end in C(fabric.yml) or C(fabric.yaml).
@@ -38,8 +49,16 @@ options:
 """
 
 EXAMPLES = r"""
-# inventories/prod/zz-fabric.yml, loaded after hosts.yml (sources load in name order):
+# inventories/prod/zz-fabric.yml, beside hosts.yml and group_vars/, loaded after them (a folder's
+# files load in name order); in AWX the inventory source points at the folder.
 plugin: nodenet.fabric.fabric
+use_vars_plugins: true
+strict: true
+keyed_groups:
+  - key: cluster_name        # a group per cluster: cluster_k8s_a, ...
+    prefix: cluster
+groups:
+  vxlan_mesh: cluster_cni in ['calico', 'flannel']
 
 # With a renamed mesh group:
 # plugin: nodenet.fabric.fabric
@@ -57,7 +76,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleParserError
 from ansible.inventory.helpers import get_group_vars
-from ansible.plugins.inventory import BaseInventoryPlugin
+from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 from ansible.utils.display import Display
 from ansible.utils.vars import combine_vars
 from ansible.vars.plugins import get_vars_from_inventory_sources
@@ -96,7 +115,7 @@ class TemplatedVars(Mapping):
         return len(self.values)
 
 
-class InventoryModule(BaseInventoryPlugin):
+class InventoryModule(BaseInventoryPlugin, Constructable):
     NAME = "nodenet.fabric.fabric"
 
     def verify_file(self, path):
@@ -107,15 +126,17 @@ class InventoryModule(BaseInventoryPlugin):
         self._read_config_data(path)
         sources = getattr(inventory, "processed_sources", [])
         use_vars_plugins = self.get_option("use_vars_plugins")
-        hostvars = {}
-        for name, host in inventory.hosts.items():
+
+        def vars_of(host):
             group_vars = get_group_vars(host.get_groups())
             host_vars = host.get_vars()
             if use_vars_plugins:
                 group_vars = combine_vars(group_vars, get_vars_from_inventory_sources(
                     loader, sources, host.get_groups(), "all"))
                 host_vars = combine_vars(host_vars, get_vars_from_inventory_sources(loader, sources, [host], "all"))
-            hostvars[name] = TemplatedVars(combine_vars(group_vars, host_vars), self.templar)
+            return combine_vars(group_vars, host_vars)
+        self.construct(inventory, vars_of, path)
+        hostvars = dict((name, TemplatedVars(vars_of(host), self.templar)) for name, host in inventory.hosts.items())
         groups = dict((name, sorted(h.name for h in group.get_hosts())) for name, group in inventory.groups.items())
 
         def own_vars(group):
@@ -133,6 +154,22 @@ class InventoryModule(BaseInventoryPlugin):
                             "refuse to run until they are fixed:\n%s"
                             % (len(set(fabric.errors)), "\n".join(str(e) for e in sorted(set(fabric.errors)))))
         prime_filters()
+
+
+    def construct(self, inventory, vars_of, path):
+        """compose, groups and keyed_groups, as ansible.builtin.constructed applies them, before the
+        model is read: a group made here (a role's, say) is part of the model."""
+        strict = self.get_option("strict")
+        try:
+            for name, host in inventory.hosts.items():
+                self._set_composite_vars(self.get_option("compose"), vars_of(host), name, strict=strict)
+                variables = vars_of(host)
+                self._add_host_to_composed_groups(self.get_option("groups"), variables, name, strict=strict,
+                                                  fetch_hostvars=False)
+                self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, name, strict=strict,
+                                               fetch_hostvars=False)
+        except Exception as exc:
+            raise AnsibleParserError("%s: %s" % (path, exc))
 
 
 def prime_filters():

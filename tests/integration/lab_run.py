@@ -49,11 +49,13 @@ def survey_answers(role, **answers):
     return sent
 
 
-def awx_job(inventory, playbook, extravars, limit=None):
+def awx_job(inventory, playbook, extravars, limit=None, synced=None, envvars=None, cmdline=None):
     """A job as AWX runs it, through ansible_runner.run(): a private_data_dir (under .lab, the lab's
     record) with project/ (this checkout, as a project sync leaves it), inventory/ (the inventory's
-    files and the lab's connection variables), env/extravars (the survey's answers and the
-    template's variables) and env/settings. Returns (the runner, its private_data_dir)."""
+    files and the lab's connection variables, or with `synced` the JSON of an inventory sync,
+    printed by a script as AWX hands a job its synced inventory), env/extravars (the survey's
+    answers and the template's variables), env/envvars (with `envvars`: what credentials inject)
+    and env/settings. Returns (the runner, its private_data_dir)."""
     import ansible_runner
     import json
     import shutil
@@ -63,21 +65,29 @@ def awx_job(inventory, playbook, extravars, limit=None):
     data = Path(tempfile.mkdtemp(prefix="awx-job-", dir=str(ROOT / ".lab")))
     (data / "project").symlink_to(ROOT)
     source = Path(inventory) if Path(inventory).is_absolute() else ROOT / inventory
-    if source.is_dir():
+    if synced is not None:
+        (data / "inventory").mkdir()
+        (data / "synced.json").write_text(synced)
+        script = data / "inventory" / "hosts"
+        script.write_text("#!/bin/sh\ncat '%s'\n" % (data / "synced.json"))
+        script.chmod(0o700)
+    elif source.is_dir():
         shutil.copytree(source, data / "inventory")
     else:
         (data / "inventory").mkdir()
         shutil.copy(source, data / "inventory" / source.name)
-    shutil.copy(ROOT / ".lab" / "hosts.yml", data / "inventory" / "zz-lab-connection.yml")
+    if synced is None:
+        shutil.copy(ROOT / ".lab" / "hosts.yml", data / "inventory" / "zz-lab-connection.yml")
     (data / "env").mkdir()
     (data / "env" / "extravars").write_text(json.dumps(extravars))
     (data / "env" / "settings").write_text(json.dumps({"job_timeout": 1800, "idle_timeout": 0,
                                                        "suppress_ansible_output": True}))
     (data / "env" / "envvars").write_text(json.dumps({
         "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".collections"),
-        "PATH": env()["PATH"], "PYTHONDONTWRITEBYTECODE": "1"}))
+        "PATH": env()["PATH"], "PYTHONDONTWRITEBYTECODE": "1", **(envvars or {})}))
     try:
-        runner = ansible_runner.run(private_data_dir=str(data), playbook=playbook, limit=limit, quiet=True)
+        runner = ansible_runner.run(private_data_dir=str(data), playbook=playbook, limit=limit, quiet=True,
+                                    cmdline=cmdline)
     finally:
         (data / "project").unlink()  # a link back to the checkout would loop whatever walks .lab later
     return runner, data

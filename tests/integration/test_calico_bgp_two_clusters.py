@@ -1,13 +1,15 @@
 """calico_bgp_rr on a second topology (tests/integration/data/calico-two-clusters): two clusters
 with their own AS (neither Calico's default) sharing one ToR, route reflectors sharing a cluster
 ID, a node with two blocks. Mesh -> route reflectors and back under 20 ms pings, from a fresh
-lab, each losing nothing; the outside client reaches both clusters' pods."""
+lab, each losing nothing; the outside client reaches both clusters' pods. Then, on the same lab,
+a job as AWX runs it from a synced inventory, with one kubeconfig for both clusters and a vaulted
+ToR password."""
 import json
 from pathlib import Path
 
 import pytest
 
-from lab_run import lab, playbook, recap
+from lab_run import BIN, NODE_ROOT, ROOT, awx_job, env, job_text, lab, playbook, recap
 
 INVENTORY = Path(__file__).parent / "data" / "calico-two-clusters"
 MESH = ["-e", json.dumps({"calico_bgp_route_reflector": False,
@@ -43,3 +45,81 @@ def test_both_ways_lose_nothing_and_the_client_reaches_both_clusters(two_cluster
     assert rc == 0 and all(r["changed"] == 0 for r in recap(out).values()), out[-3000:]
     lost, sent, report = lost_across(*MESH)  # and back
     assert sent > 10000 and lost == 0, report
+
+
+def merged_kubeconfig(path):
+    """One kubeconfig holding both lab clusters, a context each (east, west), as one AWX
+    credential of type "nodenet.fabric kubeconfig" hands it to a job."""
+    merged = {"apiVersion": "v1", "kind": "Config", "clusters": [], "users": [], "contexts": []}
+    for cluster in ("east", "west"):
+        config = json.loads(Path(lab_kubeconfig(cluster)).read_text())
+        merged["clusters"].append(dict(config["clusters"][0], name=cluster))
+        merged["users"].append(dict(config["users"][0], name=cluster))
+        merged["contexts"].append({"name": cluster, "context": {"cluster": cluster, "user": cluster}})
+    merged["current-context"] = "east"
+    path.write_text(json.dumps(merged))
+    path.chmod(0o600)
+
+
+def lab_kubeconfig(cluster):
+    overlay = (ROOT / ".lab" / "hosts.yml").read_text()
+    host = {"east": "e1", "west": "w1"}[cluster]
+    block = overlay.split("    %s:\n" % host, 1)[1].split("\n    ", 1)[0]
+    return next(line.split(": ", 1)[1] for line in block.splitlines() if "cluster_kubeconfig:" in line)
+
+
+def test_an_awx_job_from_a_synced_inventory_reaches_both_clusters_with_one_kubeconfig_and_a_vaulted_password(
+        two_clusters, tmp_path):
+    """The inventory as AWX syncs it (`ansible-inventory --list --export` on the source folder, the
+    fabric plugin's zz-fabric.yml last), then a job from the synced result: one kubeconfig with a
+    context per cluster (cluster_kube_context) from the job's credential, the ToR's password from an
+    Ansible Vault variable (password_var). Neither the kubeconfig's path nor the password is in the
+    synced inventory or in anything the job stored; the ToR's sessions come up with the password on
+    both sides (FRR's neighbors, BIRD's from the Secret)."""
+    import ansible_runner  # noqa: F401  (the job below runs through it)
+    import subprocess
+    import yaml
+
+    folder = tmp_path / "source"
+    folder.mkdir()
+    inventory = yaml.safe_load((INVENTORY / "hosts.yml").read_text())
+    groups = inventory["all"]["children"]
+    for cluster in ("east", "west"):
+        groups[cluster]["vars"]["cluster_kube_context"] = cluster
+    groups["west"]["vars"]["calico_bgp_peers"][0]["password_var"] = "tor_bgp_password"
+    groups["east"]["vars"]["calico_bgp_peers"][0]["password_var"] = "tor_bgp_password"
+    (folder / "hosts.yml").write_text(yaml.safe_dump(inventory))
+    vault_password = tmp_path / "vault-password"
+    vault_password.write_text("lab-vault\n")
+    vault_password.chmod(0o600)
+    encrypted = subprocess.run([str(BIN / "ansible-vault"), "encrypt_string", "--vault-password-file", str(vault_password),
+                                "T0rPassw0rd", "--name", "tor_bgp_password"], capture_output=True, text=True, check=True)
+    (folder / "group_vars").mkdir()
+    (folder / "group_vars" / "all.yml").write_text(encrypted.stdout)
+    overlay = "\n".join(line for line in (ROOT / ".lab" / "hosts.yml").read_text().splitlines()
+                        if "cluster_kubeconfig:" not in line)  # the job's credential brings the kubeconfig
+    (folder / "zz-lab-connection.yml").write_text(overlay + "\n")
+    (folder / "zz-fabric.yml").write_text("plugin: nodenet.fabric.fabric\nkeyed_groups:\n"
+                                          "  - {key: cluster_name, prefix: cluster}\n")
+    sync = subprocess.run([str(BIN / "ansible-inventory"), "-i", str(folder), "--list", "--export"],
+                          capture_output=True, text=True, cwd=ROOT, env=env())
+    assert sync.returncode == 0, sync.stderr
+    synced = json.loads(sync.stdout)
+    assert synced["all"]["vars"]["node_base_fabric"].startswith('{"nodenet_fabric":')
+    assert sorted(synced["cluster_east"]["hosts"]) == ["e1", "e2", "e3", "e4"]
+    assert "T0rPassw0rd" not in sync.stdout and "kubeconfig" not in synced["all"]["vars"]["node_base_fabric"]
+
+    kubeconfig = tmp_path / "kubeconfig"
+    merged_kubeconfig(kubeconfig)
+    runner, data = awx_job(INVENTORY, "playbooks/calico_bgp_rr.yml", {}, synced=sync.stdout,
+                           envvars={"K8S_AUTH_KUBECONFIG": str(kubeconfig)},
+                           cmdline="--vault-password-file %s" % vault_password)
+    stored = job_text(data)
+    assert (runner.status, runner.rc) == ("successful", 0), stored[-4000:]
+    assert "T0rPassw0rd" not in stored and str(kubeconfig) not in stored
+    status = lab("bgp", "-i", str(INVENTORY))
+    assert status.returncode == 0 and status.stdout.count("FAIL") == 0, status.stdout
+    folder = str(NODE_ROOT / "tor1" / "frr")
+    frr = subprocess.run(["ip", "netns", "exec", "tor1", "vtysh", "--vty_socket", folder, "--config_dir", folder,
+                          "-c", "show running-config"], capture_output=True, text=True)
+    assert frr.stdout.count("password T0rPassw0rd") == 4, frr.stdout  # east's two RRs, west's two nodes

@@ -132,13 +132,13 @@ def test_every_awx_task_passes_its_module_argument_checks_and_only_then_needs_a_
             tasks.append(dict((k, v) for k, v in task.items() if k != "when"))
     assert [next(k for k in t if k.startswith("awx.awx.")) for t in tasks] == [
         "awx.awx.execution_environment", "awx.awx.project", "awx.awx.inventory", "awx.awx.inventory_source",
-        "awx.awx.credential_type", "awx.awx.job_template"]
+        "awx.awx.credential_type", "awx.awx.credential_type", "awx.awx.job_template"]
     for task in tasks:
         task["ignore_errors"] = True
     probe = tmp_path / "probe.yml"
     probe.write_text(yaml.safe_dump([dict(play, tasks=tasks, vars=dict(
         play["vars"], nodenet_awx_scm_url="https://git.invalid/fabric.git",
-        nodenet_awx_ee_image="registry.invalid/nodenet-fabric-ee:1",
+        nodenet_awx_ee_image="registry.invalid/nodenet-fabric-ee:1", nodenet_awx_credentials=["nodes"],
         nodenet_awx_templates=play["vars"]["nodenet_awx_templates"].replace(
             "playbook_dir ~ '/../../roles'", "'%s'" % (ROOT / "roles"))))]))
     env = dict(__import__("os").environ, CONTROLLER_HOST="https://127.0.0.1:9", CONTROLLER_OAUTH_TOKEN="not-a-token",
@@ -150,7 +150,7 @@ def test_every_awx_task_passes_its_module_argument_checks_and_only_then_needs_a_
     for task in report["plays"][0]["tasks"]:
         result = task["hosts"]["localhost"]
         results += result.get("results", [result])
-    assert len(results) == 5 + 4  # one job template per role
+    assert len(results) == 6 + 4  # one job template per role
     for result in results:
         assert result.get("failed") and "Connection refused" in result["msg"], result.get("msg")
         assert "Unsupported parameters" not in result["msg"] and "not-a-token" not in json.dumps(result)

@@ -93,3 +93,16 @@ def test_collection_builds(tmp_path):
     developer = (".", "tools", "inventories", "molecule", "tests/unit", "tests/integration", "manifests",
                  "ansible.cfg", "Makefile", "requirements.txt", "changelogs/fragments", "execution-environment.yml")
     assert [n for n in names if n.startswith(developer) or "/." in n] == []
+
+
+def test_the_readme_quick_start_inventory_is_a_valid_fabric(tmp_path):
+    """The real-node quick start works as written: its inventory skeleton reads without a problem."""
+    from helpers import inventory_of
+    from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
+
+    text = (ROOT / "README.md").read_text()
+    body = text.split("cat > inventories/prod/hosts.yml <<'YAML'\n", 1)[1].split("   YAML\n", 1)[0]
+    (tmp_path / "hosts.yml").write_text("\n".join(line[3:] for line in body.splitlines()) + "\n")
+    fabric = model.read(*inventory_of(str(tmp_path)))
+    assert [str(e) for e in fabric.problems()] == [] and len(fabric.nodes) == 4
+    assert model.access_problems(fabric, ["vxlan_mesh"]) == []

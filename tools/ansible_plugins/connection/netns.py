@@ -11,7 +11,9 @@ description:
   - Runs commands with C(ip netns exec <namespace>) on the local machine, passing an argv list;
     no shell string is built by the plugin.
   - Namespaces share the controller's filesystem, so files are copied locally.
-  - Used by the nodenet.fabric lab, where every inventory host is a namespace of the same name.
+  - The nodenet.fabric lab's own connection (not shipped in the collection), where every inventory
+    host is a namespace of the same name. The project's ansible.cfg and the molecule scenarios find
+    it in tools/ansible_plugins/connection.
 author: nodenet.fabric developers (!UNKNOWN)
 options:
   namespace:
@@ -41,7 +43,7 @@ display = Display()
 
 
 class Connection(ConnectionBase):
-    transport = "nodenet.fabric.netns"
+    transport = "netns"
     has_pipelining = True
     has_tty = False
 
