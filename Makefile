@@ -6,7 +6,8 @@ STAMP     := $(VENV)/.installed
 INVENTORY ?= inventories/seed
 K8S       ?=
 LAB_FLAGS := $(if $(K8S),--k8s)
-APT_PKGS  := iproute2 iputils-ping python3 python3-venv etcd-server bird2 frr iptables ipset nftables graphviz chromium
+APT_PKGS  := iproute2 iputils-ping python3 python3-venv etcd-server bird2 frr iptables ipset nftables graphviz chromium \
+             openssh-server sudo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PYTHONDONTWRITEBYTECODE := 1
@@ -42,7 +43,8 @@ $(STAMP): requirements.txt Makefile
 	@if ! command -v ping >/dev/null || ! command -v bridge >/dev/null || ! test -x /usr/bin/python3 \
 	    || ! command -v etcd >/dev/null || ! command -v bird >/dev/null || ! test -x /usr/lib/frr/bgpd \
 	    || ! command -v iptables-nft >/dev/null || ! command -v ipset >/dev/null || ! command -v nft >/dev/null \
-	    || ! command -v dot >/dev/null || ! command -v chromium >/dev/null; then \
+	    || ! command -v dot >/dev/null || ! command -v chromium >/dev/null \
+	    || ! test -x /usr/sbin/sshd || ! command -v sudo >/dev/null; then \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PKGS); fi
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt

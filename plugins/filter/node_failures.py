@@ -57,6 +57,9 @@ _value:
 """
 
 
+import re
+
+
 def node_failures(hostvars, hosts, result, skipped_ok=False):
     """One line per problem of each host; `result` may name several registered results, checked in
     order: one that failed is reported, and a later one without a result then is not."""
@@ -86,8 +89,18 @@ def failure_lines(found):
     msg = str(found.get("msg") or "it failed")
     if msg.startswith("MODULE FAILURE") or found.get("unreachable"):
         stderr = [line.strip() for line in str(found.get("module_stderr") or "").splitlines() if line.strip()]
-        return ["the module did not run%s" % (": %s" % stderr[-1] if stderr else ": " + msg.splitlines()[0])]
+        msg = stderr[-1] if stderr else msg.splitlines()[0]
+        if not BECOME_FAILED.search(msg):
+            return ["the module did not run: %s" % msg]
+    if BECOME_FAILED.search(msg):
+        return ["become did not give root (%s): the SSH user needs sudo without a password here, or give "
+                "ansible_become_password" % msg.splitlines()[0]]
     return [msg]
+
+
+# What Ansible's become plugins and sudo say when escalation fails before the module runs.
+BECOME_FAILED = re.compile(r"(missing|incorrect) (sudo|su|doas|become) password|a password is required|"
+                           r"is not in the sudoers|not allowed to execute|privilege escalation", re.I)
 
 
 class FilterModule:

@@ -76,7 +76,6 @@ def test_an_awx_job_from_a_synced_inventory_reaches_both_clusters_with_one_kubec
     Ansible Vault variable (password_var). Neither the kubeconfig's path nor the password is in the
     synced inventory or in anything the job stored; the ToR's sessions come up with the password on
     both sides (FRR's neighbors, BIRD's from the Secret)."""
-    import ansible_runner  # noqa: F401  (the job below runs through it)
     import subprocess
     import yaml
 

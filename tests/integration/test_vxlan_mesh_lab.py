@@ -1,16 +1,26 @@
-"""vxlan_mesh through ansible-playbook on the seed lab: check and diff mode, --limit,
-validation that stops everything, and a simulated reboot through the boot unit."""
+"""vxlan_mesh through ansible-playbook on the seed lab, reached over SSH as real nodes are
+(`tools/lab up --ssh`: sshd in every node namespace, bound to the node's underlay address; the
+playbooks connect with ansible.builtin.ssh as the unprivileged user nnfabric, Python discovered on
+the node, sudo for what needs root through the roles' become): check and diff mode, --limit,
+validation that stops everything, a simulated reboot through the boot unit, the inventory plugin;
+every node-side change made as root through sudo (sudo's own log, which names each node's
+hostname) and nothing as root over SSH; a node whose SSH user cannot become root, and a node_ip
+that is not the node's address, refused by the preflight before anything changed anywhere."""
+import re
 import shutil
 import subprocess
 
 import pytest
 
-from kernel_snapshot import snapshot
+from kernel_snapshot import kernel_state as namespace_state, snapshot
 from lab_run import NODE_ROOT, ROOT, lab, playbook, recap
 
 SEED = "inventories/seed"
 NODES = ["multicluster-test-00%d" % i for i in range(1, 7)]
 DEVICE, PROTO = "vxlan-test", 201
+PLAYBOOK = "playbooks/vxlan_mesh.yml"
+SSH = NODE_ROOT / "ssh"  # the SSH lab's keys, sudo's log, each node's sshd log
+USER, NOSUDO_USER = "nnfabric", "nnfabric-nosudo"
 
 
 def kernel_state():
@@ -19,7 +29,7 @@ def kernel_state():
 
 @pytest.fixture(scope="module")
 def seed_lab():
-    proc = lab("up", "-i", SEED)
+    proc = lab("up", "-i", SEED, "--ssh")
     assert proc.returncode == 0, proc.stderr
     yield
     lab("down")
@@ -146,3 +156,86 @@ def test_the_inventory_plugin_refuses_a_bad_inventory_before_any_change(fresh_la
     assert "node multicluster-test-004, node_ip: 192.168.0.21 is also used by node multicluster-test-001" in out
     assert kernel_state() == before
     assert all(r["changed"] == 0 for r in recap(out).values())
+
+
+
+def sudo_entries():
+    """[{user, HOST, USER, COMMAND, ...}] of sudo's log (an entry's continuation lines are indented)."""
+    text = (SSH / "sudo.log").read_text() if (SSH / "sudo.log").exists() else ""
+    entries = []
+    for block in re.split(r"\n(?=\S)", text.strip()):
+        if not block:
+            continue
+        head, _, fields = " ".join(block.split()).partition(" : ")
+        user, _, rest = fields.partition(" : ")
+        entry = {"user": user}
+        for field in re.split(r" ; ", rest):
+            key, _, value = field.partition("=")
+            entry[key] = value
+        entries.append(entry)
+    return entries
+
+
+def override(name, text):
+    path = ROOT / ".lab" / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_the_overlay_connects_over_ssh_as_the_unprivileged_user(fresh_lab):
+    overlay = (ROOT / ".lab" / "hosts.yml").read_text()
+    assert "ansible_connection: netns" not in overlay and "ansible_python_interpreter" not in overlay
+    assert overlay.count('ansible_connection: "ansible.builtin.ssh"') == len(NODES)
+    assert overlay.count('ansible_user: "%s"' % USER) == len(NODES)
+    assert "become" not in overlay  # escalation comes from the roles
+
+
+def test_a_converge_changes_each_node_through_sudo_and_reruns_clean(fresh_lab):
+    before = len(sudo_entries())
+    code, out = playbook(SEED, playbook=PLAYBOOK)
+    assert code == 0, out[-4000:]
+    assert all(recap(out)[h]["changed"] > 0 for h in NODES), recap(out)
+    assert lab("matrix", "-i", SEED).returncode == 0
+    for host, (owned, _foreign) in kernel_state().items():
+        assert [link["ifname"] for link in owned["links"]] == [DEVICE], host
+    # sshd: the user logged in with its key on every node; root never did.
+    for host in NODES:
+        log = (SSH / "nodes" / host / "sshd.log").read_text()
+        assert "Accepted publickey for %s from" % USER in log, host
+        assert "for root" not in log, host
+    # sudo: every node ran modules as root through sudo, from its own hostname; the controller's
+    # cluster-side tasks never escalated (no entry names another host).
+    entries = sudo_entries()[before:]
+    assert entries and all(e["user"] == USER and e["USER"] == "root" for e in entries)
+    assert {e["HOST"] for e in entries} == set(NODES)
+    for host in NODES:
+        commands = [e["COMMAND"] for e in entries if e["HOST"] == host]
+        assert len(commands) >= 3 and all("BECOME-SUCCESS-" in c and "python3" in c for c in commands), commands
+    # The saved state was written by root (through sudo), not by the SSH user.
+    for host in NODES:
+        saved = NODE_ROOT / host / "etc" / "nodenet-fabric" / "vxlan-mesh.json"
+        assert saved.exists() and saved.stat().st_uid == 0 and saved.stat().st_mode & 0o077 == 0, saved
+
+    code, out = playbook(SEED, playbook=PLAYBOOK)
+    assert code == 0 and {recap(out)[h]["changed"] for h in NODES} == {0}, recap(out)
+
+
+def test_a_node_where_become_does_not_give_root_is_refused_before_anything_changes(fresh_lab):
+    before = dict((h, namespace_state(h)) for h in NODES)
+    nosudo = override("nosudo.yml", "all:\n  hosts:\n    multicluster-test-003:\n      ansible_user: %s\n" % NOSUDO_USER)
+    code, out = playbook(SEED, "-i", nosudo, playbook=PLAYBOOK)
+    assert code != 0
+    assert "nothing was changed on any node" in out, out[-4000:]
+    refused = [line for line in out.splitlines() if line.strip().startswith("node multicluster-test-003:")]
+    assert refused and "become" in refused[0] and "root" in refused[0], refused
+    assert not [line for line in out.splitlines() if re.match(r"\s*node multicluster-test-00[12456]:", line)]
+    assert dict((h, namespace_state(h)) for h in NODES) == before
+
+
+def test_a_node_ip_that_is_not_the_nodes_address_is_refused_before_anything_changes(fresh_lab):
+    before = dict((h, namespace_state(h)) for h in NODES)
+    typo = override("typo.yml", "all:\n  hosts:\n    multicluster-test-004:\n      node_ip: 192.168.0.99\n")
+    code, out = playbook(SEED, "-i", typo, playbook=PLAYBOOK)
+    assert code != 0
+    assert "node multicluster-test-004: node_ip: 192.168.0.99 is not an address of" in out, out[-4000:]
+    assert dict((h, namespace_state(h)) for h in NODES) == before

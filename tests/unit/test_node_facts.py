@@ -92,6 +92,11 @@ def test_node_failures_lists_every_problem_of_every_node_once():
     }
     assert node_failures(hostvars, ["e", "d", "c", "b", "a"], ["facts", "plan"]) == [
         "node a: x", "node a: y", "node b: route in the way",
-        "node c: the module did not run: sudo: a password is required",
+        "node c: become did not give root (sudo: a password is required): the SSH user needs sudo without a "
+        "password here, or give ansible_become_password",
         "node e: no result (unreachable, or it failed before this step)"]
     assert node_failures(hostvars, ["b", "d"], "plan") == ["node b: route in the way"]
+    missing = {"x": {"facts": {"failed": True, "msg": "Missing sudo password"}}}
+    assert node_failures(missing, ["x"], "facts") == [
+        "node x: become did not give root (Missing sudo password): the SSH user needs sudo without a password "
+        "here, or give ansible_become_password"]
