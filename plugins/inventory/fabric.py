@@ -155,7 +155,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                             % (len(set(fabric.errors)), "\n".join(str(e) for e in sorted(set(fabric.errors)))))
         prime_filters()
 
-
     def construct(self, inventory, vars_of, path):
         """compose, groups and keyed_groups, as ansible.builtin.constructed applies them, before the
         model is read: a group made here (a role's, say) is part of the model."""

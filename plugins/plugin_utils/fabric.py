@@ -145,12 +145,11 @@ def api_access(cluster):
 def access_problems(fabric, clusters, why):
     """A cluster whose API a role needs, with no way to reach it and no word that only rendering
     is wanted."""
-    return [FabricError(name, "", "cluster_kubeconfig", (
-        "is not set, nor cluster_kube_context, and %s needs the cluster's API; give the cluster's kubeconfig "
-        "(or a context of the kubeconfig in K8S_AUTH_KUBECONFIG), or set cluster_render_only: true to only "
-        "render the manifests" % why))
-            for name in sorted(clusters) if name in fabric.clusters and not fabric.clusters[name].api
-            and not fabric.clusters[name].render_only]
+    message = ("is not set, nor cluster_kube_context, and %s needs the cluster's API; give the cluster's kubeconfig "
+               "(or a context of the kubeconfig in K8S_AUTH_KUBECONFIG), or set cluster_render_only: true to only "
+               "render the manifests" % why)
+    return [FabricError(name, "", "cluster_kubeconfig", message) for name in sorted(clusters)
+            if name in fabric.clusters and not fabric.clusters[name].api and not fabric.clusters[name].render_only]
 
 
 def read_node(reader):

@@ -68,11 +68,12 @@ def state_problems(hostvars, members):
                 continue
             cluster = str(hostvars[host].get("cluster_name") or "")
             found.setdefault((facet, variable, cluster, str(value)), []).append(host)
-    return [FabricError(cluster, hosts[0] if len(hosts) == 1 else "", variable,
-                        "%r is not one of %s (set for %s %s)" % (value, ", ".join(STATE_CHOICES),
-                                                                "node" if len(hosts) == 1 else "nodes", ", ".join(hosts)),
-                        facet)
-            for (facet, variable, cluster, value), hosts in sorted(found.items())]
+    problems = []
+    for (facet, variable, cluster, value), hosts in sorted(found.items()):
+        which = "node %s" % hosts[0] if len(hosts) == 1 else "nodes %s" % ", ".join(hosts)
+        problems.append(FabricError(cluster, hosts[0] if len(hosts) == 1 else "", variable, "%r is not one of %s "
+                                    "(set for %s)" % (value, ", ".join(STATE_CHOICES), which), facet))
+    return problems
 
 
 def common_value(hostvars, hosts, name):
