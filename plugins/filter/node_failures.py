@@ -87,6 +87,7 @@ def failure_lines(found):
     if isinstance(found.get("problems"), list) and found["problems"]:
         return [str(p) for p in found["problems"]]
     msg = str(found.get("msg") or "it failed")
+    msg = msg[len("Task failed: "):] if msg.startswith("Task failed: ") else msg
     if msg.startswith("MODULE FAILURE") or found.get("unreachable"):
         stderr = [line.strip() for line in str(found.get("module_stderr") or "").splitlines() if line.strip()]
         msg = stderr[-1] if stderr else msg.splitlines()[0]

@@ -166,10 +166,11 @@ def sudo_entries():
     for block in re.split(r"\n(?=\S)", text.strip()):
         if not block:
             continue
-        head, _, fields = " ".join(block.split()).partition(" : ")
+        _date, _, fields = " ".join(block.split()).partition(" : ")
         user, _, rest = fields.partition(" : ")
-        entry = {"user": user}
-        for field in re.split(r" ; ", rest):
+        rest, _, command = rest.partition(" ; COMMAND=")  # the command may hold " ; " itself
+        entry = {"user": user, "COMMAND": command}
+        for field in rest.split(" ; "):
             key, _, value = field.partition("=")
             entry[key] = value
         entries.append(entry)
