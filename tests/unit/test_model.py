@@ -127,6 +127,34 @@ def test_inventory_plugin_reports_problems_as_a_warning_and_keeps_them(tmp_path)
     assert len(fabric.problems(["vxlan_mesh"])) == 6  # every mesh node carries the bad VNI
 
 
+def test_inventory_plugin_builds_groups_first_as_constructed_does_and_leaves_cluster_access_out(tmp_path):
+    """compose, groups and keyed_groups apply before the model is read (a role's group made by a
+    condition is part of the model); a kubeconfig path resolved at sync time stays out of it."""
+    hosts = (ROOT / "inventories" / "seed" / "hosts.yml").read_text()
+    (tmp_path / "hosts.yml").write_text(hosts.replace("vxlan_mesh:", "seed_mesh:"))
+    (tmp_path / "group_vars").mkdir()
+    (tmp_path / "group_vars" / "all.yml").write_text("cluster_kubeconfig: /etc/sync-time/kubeconfig\n")
+    (tmp_path / "zz-fabric.yml").write_text(
+        "plugin: nodenet.fabric.fabric\nuse_vars_plugins: true\nstrict: true\n"
+        "groups:\n  vxlan_mesh: cluster_name != 'test-cluster3'\n"
+        "keyed_groups:\n  - {key: cluster_name, prefix: cluster}\n"
+        "compose:\n  node_role_note: \"'mesh node ' ~ inventory_hostname\"\n")
+    data, _ = ansible_inventory(tmp_path)
+    assert sorted(data["vxlan_mesh"]["hosts"]) == ["multicluster-test-00%d" % i for i in (1, 2, 3, 4)]
+    assert sorted(data["cluster_test_cluster1"]["hosts"]) == ["multicluster-test-001", "multicluster-test-002"]
+    fabric = cold(model_var(data))
+    assert fabric.members["vxlan_mesh"] == ["multicluster-test-00%d" % i for i in (1, 2, 3, 4)]
+    assert "/etc/sync-time" not in model_var(data)
+    assert all(c.kubeconfig is None and not c.api for c in fabric.clusters.values())
+    # strict: a condition that cannot be evaluated fails the sync
+    (tmp_path / "zz-fabric.yml").write_text("plugin: nodenet.fabric.fabric\nstrict: true\n"
+                                            "groups:\n  vxlan_mesh: no_such_variable > 1\n")
+    argv = [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(tmp_path), "--list"]
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT,
+                          env={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "PATH": "/usr/bin:/bin"})
+    assert "no_such_variable" in proc.stderr
+
+
 def reference_plan(fabric, host):
     """The mesh plan built entry by entry (seed 002's way, with direct routing), with none of the
     model's shortcuts, to hold the JSON text against."""
