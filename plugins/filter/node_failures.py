@@ -84,8 +84,9 @@ def node_failures(hostvars, hosts, result, skipped_ok=False):
 def failure_lines(found):
     """The module's own problems, or what stopped it before it ran (a become or Python failure
     leaves only Ansible's MODULE FAILURE and the node's stderr)."""
-    if isinstance(found.get("problems"), list) and found["problems"]:
-        return [str(p) for p in found["problems"]]
+    problems = found.get("problems")
+    if isinstance(problems, list) and problems and found.get("msg") == "; ".join(str(p) for p in problems):
+        return [str(p) for p in problems]  # the message is only the problems: one line each
     msg = str(found.get("msg") or "it failed")
     msg = msg[len("Task failed: "):] if msg.startswith("Task failed: ") else msg
     if msg.startswith("MODULE FAILURE") or found.get("unreachable"):

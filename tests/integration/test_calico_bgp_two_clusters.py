@@ -78,6 +78,11 @@ def test_an_awx_job_from_a_synced_inventory_reaches_both_clusters_with_one_kubec
     import subprocess
     import yaml
 
+    # From a fresh lab, as the job would meet a new fabric. (The same job after the test above, where
+    # the ToR sessions were up without a password, left west's sessions in BIRD's "start" state past
+    # calico_bgp_rr_wait once; not yet understood: see the closing note of issue 19.)
+    proc = lab("up", "-i", str(INVENTORY))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     folder = tmp_path / "source"
     folder.mkdir()
     inventory = yaml.safe_load((INVENTORY / "hosts.yml").read_text())

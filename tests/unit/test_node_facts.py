@@ -96,6 +96,8 @@ def test_node_failures_lists_every_problem_of_every_node_once():
         "password here, or give ansible_become_password",
         "node e: no result (unreachable, or it failed before this step)"]
     assert node_failures(hostvars, ["b", "d"], "plan") == ["node b: route in the way"]
+    framed = {"tor": {"plan": {"failed": True, "msg": "refusing to change the router: a; b", "problems": ["a", "b"]}}}
+    assert node_failures(framed, ["tor"], "plan") == ["node tor: refusing to change the router: a; b"]
     missing = {"x": {"facts": {"failed": True, "msg": "Missing sudo password"}}}
     assert node_failures(missing, ["x"], "facts") == [
         "node x: become did not give root (Missing sudo password): the SSH user needs sudo without a password "
