@@ -13,6 +13,23 @@ from .reconcile.kernel import parse_links
 __metaclass__ = type
 
 FEATURES = ("vxlan",)
+# The options of the node_facts module, and of the reconcile module's node_check.
+ARGUMENT_SPEC = dict(
+    expect=dict(type="dict", default={}, options=dict(
+        interface=dict(type="str"), address=dict(type="str"), mtu=dict(type="int"))),
+    require=dict(type="list", elements="str", choices=list(FEATURES), default=[]),
+    systemd=dict(type="bool", default=False),
+    root=dict(type="bool", default=True))
+NO_NEXTHOP_WARNING = ("this kernel has no nexthop objects (`ip nexthop show` fails): routes are plain routes, one "
+                      "per destination")
+
+
+def check(run, options):
+    """(facts, problems) for node_facts' options (ARGUMENT_SPEC, already validated)."""
+    expect = dict((k, v) for k, v in (options.get("expect") or {}).items() if v not in (None, ""))
+    facts = read(run, os.uname().release, os.path.exists, expect.get("interface"))
+    require = list(options.get("require") or []) + (["systemd"] if options.get("systemd") else [])
+    return facts, problems(facts, expect, require, options.get("root", True))
 
 
 def read(run, uname_release, exists, interface=None):

@@ -88,30 +88,15 @@ problems:
   returned: always
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.nodenet.fabric.plugins.module_utils import node_facts
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(
-        expect=dict(type="dict", default={}, options=dict(
-            interface=dict(type="str"), address=dict(type="str"), mtu=dict(type="int"))),
-        require=dict(type="list", elements="str", choices=list(node_facts.FEATURES), default=[]),
-        systemd=dict(type="bool", default=False),
-        root=dict(type="bool", default=True)), supports_check_mode=True)
-    expect = dict((k, v) for k, v in module.params["expect"].items() if v not in (None, ""))
-
-    def run(argv):
-        return module.run_command(argv)
-
-    facts = node_facts.read(run, os.uname().release, os.path.exists, expect.get("interface"))
-    require = module.params["require"] + (["systemd"] if module.params["systemd"] else [])
-    problems = node_facts.problems(facts, expect, require, module.params["root"])
+    module = AnsibleModule(argument_spec=node_facts.ARGUMENT_SPEC, supports_check_mode=True)
+    facts, problems = node_facts.check(module.run_command, module.params)
     if not facts["nexthop"]:
-        module.warn("this kernel has no nexthop objects (`ip nexthop show` fails): routes are plain routes, one per "
-                    "destination")
+        module.warn(node_facts.NO_NEXTHOP_WARNING)
     if problems:
         module.fail_json(msg="; ".join(problems), problems=problems, facts=facts, changed=False)
     module.exit_json(changed=False, problems=[], facts=facts)

@@ -160,12 +160,38 @@ options:
         O(persist.tool_dir) so a boot unit can run C(python3 <tool_dir>/cli.py <state_file>), and
         registers the collection's route protocol names in
         C(/etc/iproute2/rt_protos.d/nodenet.conf).
-      - With O(state=absent) the state file is removed.
+      - With O(persist.unit), also writes the systemd boot unit that runs it (enabling it is left to
+        C(ansible.builtin.systemd_service)), so a check-mode run sees a missing or edited unit too.
+      - With O(state=absent) the state file and the unit are removed.
     type: dict
     suboptions:
       state_file: {description: Path of the saved state., type: path, required: true}
+      unit: {description: "Path of the boot unit, for example C(/etc/systemd/system/nodenet-fabric-vxlan-mesh.service).", type: path}
       tool_dir: {description: Where the reconcile core is installed., type: path, default: /usr/local/lib/nodenet-fabric/reconcile}
       root: {description: Prefix for every path written (the lab gives each node its own)., type: str, default: ""}
+  node_check:
+    description:
+      - Check the node first, as M(nodenet.fabric.node_facts) does with the same options, and fail
+        with its problems (and change nothing) where it disagrees. A role's check-mode preflight
+        gives it, so the preflight is one module run per node.
+    type: dict
+    suboptions:
+      expect:
+        description: The inventory's view of the underlay (C(interface), C(address), C(mtu)); see M(nodenet.fabric.node_facts).
+        type: dict
+        default: {}
+        suboptions:
+          interface: {description: The underlay device., type: str}
+          address: {description: Its address with the prefix length of the node's subnet., type: str}
+          mtu: {description: Its MTU., type: int}
+      require:
+        description: Kernel features the plan needs.
+        type: list
+        elements: str
+        choices: [vxlan]
+        default: []
+      systemd: {description: "A boot unit will be enabled: systemd must be running.", type: bool, default: false}
+      root: {description: The module must run as root., type: bool, default: true}
 attributes:
   check_mode: {support: full, description: Reports what would change and changes nothing.}
   diff_mode: {support: full, description: Shows owned entries before and after.}
@@ -208,6 +234,12 @@ files_changed:
   type: list
   elements: str
   returned: always
+in_sync:
+  description:
+    - Nothing differs (or, in check mode, would) and no handover is pending. Roles skip a node's
+      apply when its check-mode preflight found it in sync.
+  type: bool
+  returned: success
 restore:
   description:
     - In check mode, the desired state (JSON text, for O(desired)) that gives back what the call
@@ -242,6 +274,7 @@ import json
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.nodenet.fabric.plugins.module_utils import node_facts
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import files
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.core import STATE_KEYS, ReconcileError, reconcile
 
@@ -271,8 +304,10 @@ def argument_spec():
         retire_devices=dict(type="list", elements="raw", default=[]),
         use_nexthops=dict(type="bool", default=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
+        node_check=dict(type="dict", options=node_facts.ARGUMENT_SPEC),
         persist=dict(type="dict", options=dict(
             state_file=dict(type="path", required=True),
+            unit=dict(type="path"),
             tool_dir=dict(type="path", default="/usr/local/lib/nodenet-fabric/reconcile"),
             root=dict(type="str", default=""))),
     )
@@ -284,6 +319,7 @@ ENTRY_OPTIONS = tuple(k for k in STATE_KEYS if k != "state")
 def desired_params(module):
     """The module's parameters, with a `desired` document in place of the entry options."""
     params = dict(module.params)
+    params.pop("node_check")  # a check before the run, not part of the state
     document = params.pop("desired")
     if document is None:
         if params["route_protocol"] is None:
@@ -326,15 +362,21 @@ def persist_files(params, check_mode):
         return []
     root = opts["root"].rstrip("/")
     if params["state"] == "absent":
-        return files.remove([root + opts["state_file"]], check_mode)
+        return files.remove([root + path for path in (opts["state_file"], opts["unit"]) if path], check_mode)
     state = dict((k, v) for k, v in params.items() if k != "persist")
-    return files.sync(files.wanted_files(root, opts["state_file"], state, opts["tool_dir"]), check_mode)
+    return files.sync(files.wanted_files(root, opts["state_file"], state, opts["tool_dir"], opts["unit"]), check_mode)
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     for tool in ("ip", "bridge"):
         module.get_bin_path(tool, required=True)
+    if module.params["node_check"] is not None:
+        facts, problems = node_facts.check(module.run_command, module.params["node_check"])
+        if not facts["nexthop"]:
+            module.warn(node_facts.NO_NEXTHOP_WARNING)
+        if problems:
+            module.fail_json(msg="; ".join(problems), problems=problems, facts=facts, changed=False)
     params = desired_params(module)
     try:
         result = reconcile(dict(params, saved_device=saved_device(params)), check_mode=module.check_mode,
@@ -349,6 +391,7 @@ def main():
     except (IOError, OSError) as exc:
         module.fail_json(msg="persisting the state failed: %s" % exc)
     result["changed"] = result["changed"] or bool(result["files_changed"])
+    result["in_sync"] = not result["changed"] and not result.get("handover_pending")
     module.exit_json(**result)
 
 

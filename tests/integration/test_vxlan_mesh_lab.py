@@ -37,12 +37,13 @@ def seed_lab():
 
 @pytest.fixture
 def fresh_lab(seed_lab):
-    """Start each test from an empty mesh."""
+    """Start from an empty mesh (the tests of refusals compare the lab before and after, in
+    whatever state the test before left it)."""
     playbook(SEED, "-e", "vxlan_mesh_state=absent")
     yield
 
 
-def test_bad_inventory_fails_before_any_node_changes(fresh_lab, tmp_path):
+def test_bad_inventory_fails_before_any_node_changes(seed_lab, tmp_path):
     bad = tmp_path / "inventory"
     shutil.copytree(ROOT / SEED, bad)
     text = (bad / "hosts.yml").read_text()
@@ -147,7 +148,7 @@ def test_the_inventory_plugin_gives_every_node_what_the_static_inventory_gives(f
     assert rc == 0 and all(recap(out)[h]["changed"] == 0 for h in NODES), out
 
 
-def test_the_inventory_plugin_refuses_a_bad_inventory_before_any_change(fresh_lab, tmp_path):
+def test_the_inventory_plugin_refuses_a_bad_inventory_before_any_change(seed_lab, tmp_path):
     inventory = plugin_inventory(tmp_path, ("node_ip: 192.168.0.44", "node_ip: 192.168.0.21"))
     before = kernel_state()
     rc, out = playbook(inventory)
@@ -183,7 +184,7 @@ def override(name, text):
     return str(path)
 
 
-def test_the_overlay_connects_over_ssh_as_the_unprivileged_user(fresh_lab):
+def test_the_overlay_connects_over_ssh_as_the_unprivileged_user(seed_lab):
     overlay = (ROOT / ".lab" / "hosts.yml").read_text()
     assert "ansible_connection: netns" not in overlay and "ansible_python_interpreter" not in overlay
     assert overlay.count('ansible_connection: "ansible.builtin.ssh"') == len(NODES)
@@ -211,17 +212,22 @@ def test_a_converge_changes_each_node_through_sudo_and_reruns_clean(fresh_lab):
     assert {e["HOST"] for e in entries} == set(NODES)
     for host in NODES:
         commands = [e["COMMAND"] for e in entries if e["HOST"] == host]
-        assert len(commands) >= 3 and all("BECOME-SUCCESS-" in c and "python3" in c for c in commands), commands
+        # Two module runs as root per node: the preflight (checks and plan in one) and the apply.
+        assert len(commands) == 2 and all("BECOME-SUCCESS-" in c and "python3" in c for c in commands), commands
     # The saved state was written by root (through sudo), not by the SSH user.
     for host in NODES:
         saved = NODE_ROOT / host / "etc" / "nodenet-fabric" / "vxlan-mesh.json"
         assert saved.exists() and saved.stat().st_uid == 0 and saved.stat().st_mode & 0o077 == 0, saved
 
+    converged = len(sudo_entries())
     code, out = playbook(SEED, playbook=PLAYBOOK)
     assert code == 0 and {recap(out)[h]["changed"] for h in NODES} == {0}, recap(out)
+    # A node the preflight found in sync runs no module after it: one run as root per node.
+    rerun = sudo_entries()[converged:]
+    assert sorted(e["HOST"] for e in rerun) == sorted(NODES), rerun
 
 
-def test_a_node_where_become_does_not_give_root_is_refused_before_anything_changes(fresh_lab):
+def test_a_node_where_become_does_not_give_root_is_refused_before_anything_changes(seed_lab):
     before = dict((h, namespace_state(h)) for h in NODES)
     nosudo = override("nosudo.yml", "all:\n  hosts:\n    multicluster-test-003:\n      ansible_user: %s\n" % NOSUDO_USER)
     code, out = playbook(SEED, "-i", nosudo, playbook=PLAYBOOK)
@@ -233,7 +239,7 @@ def test_a_node_where_become_does_not_give_root_is_refused_before_anything_chang
     assert dict((h, namespace_state(h)) for h in NODES) == before
 
 
-def test_a_node_ip_that_is_not_the_nodes_address_is_refused_before_anything_changes(fresh_lab):
+def test_a_node_ip_that_is_not_the_nodes_address_is_refused_before_anything_changes(seed_lab):
     before = dict((h, namespace_state(h)) for h in NODES)
     typo = override("typo.yml", "all:\n  hosts:\n    multicluster-test-004:\n      node_ip: 192.168.0.99\n")
     code, out = playbook(SEED, "-i", typo, playbook=PLAYBOOK)

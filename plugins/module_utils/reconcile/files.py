@@ -40,12 +40,34 @@ def state_text(state):
     return (json.dumps(state, sort_keys=True, separators=(",", ":")) + "\n").encode()
 
 
-def wanted_files(root, state_file, state, tool_dir):
-    """{path: (bytes, mode)} for a present state."""
+def unit_text(root, state_file, tool_dir):
+    """The boot unit that re-applies the saved state with the installed tool."""
+    name = os.path.splitext(os.path.basename(state_file))[0]
+    return "\n".join([
+        "# Managed by nodenet.fabric; local changes are overwritten.",
+        "[Unit]",
+        "Description=nodenet.fabric: re-apply %s state" % name,
+        "Wants=network-online.target",
+        "After=network-online.target",
+        "",
+        "[Service]",
+        "Type=oneshot",
+        "RemainAfterExit=yes",
+        "ExecStart=/usr/bin/python3 %s/cli.py %s" % (root + tool_dir, root + state_file),
+        "",
+        "[Install]",
+        "WantedBy=multi-user.target",
+        ""]).encode()
+
+
+def wanted_files(root, state_file, state, tool_dir, unit=None):
+    """{path: (bytes, mode)} for a present state; `unit`, the boot unit's path, when one is kept."""
     files = {root + state_file: (state_text(state), 0o600),
              root + RT_PROTOS: (rt_protos_text(), 0o644)}
     for name, data in tool_sources().items():
         files[os.path.join(root + tool_dir, name)] = (data, 0o644)
+    if unit:
+        files[root + unit] = (unit_text(root, state_file, tool_dir), 0o644)
     return files
 
 
