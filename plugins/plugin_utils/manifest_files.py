@@ -7,9 +7,10 @@ the mode differs."""
 from __future__ import annotations
 
 import os
-import tempfile
 
 from ansible.plugins.filter.core import to_nice_yaml
+
+from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.files import write
 
 
 def rendered(items, folder, name, secret=False):
@@ -38,16 +39,5 @@ def sync(files, check_mode=False):
         changed.append((path, before))
         if check_mode:
             continue
-        folder = os.path.dirname(path)
-        os.makedirs(folder, 0o755, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(dir=folder, prefix=".nodenet-")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(text)
-            os.chmod(tmp, mode)
-            os.rename(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write(path, text.encode("utf-8"), mode)
     return changed

@@ -87,21 +87,25 @@ def sync(files, check_mode=False):
     if check_mode:
         return changed
     for path in changed:
-        data, mode = files[path]
-        folder = os.path.dirname(path)
-        if not os.path.isdir(folder):
-            os.makedirs(folder, STATE_DIR_MODE if mode == 0o600 else 0o755)
-        handle, tmp = tempfile.mkstemp(dir=folder, prefix=".nodenet-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.chmod(tmp, mode)
-            os.rename(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write(path, *files[path])
     return changed
+
+
+def write(path, data, mode):
+    """Replace the file at once (a temporary file renamed over it), creating its folder."""
+    folder = os.path.dirname(path)
+    if not os.path.isdir(folder):
+        os.makedirs(folder, STATE_DIR_MODE if mode == 0o600 else 0o755)
+    handle, tmp = tempfile.mkstemp(dir=folder, prefix=".nodenet-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.chmod(tmp, mode)
+        os.rename(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def remove(paths, check_mode=False):
