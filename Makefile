@@ -21,7 +21,7 @@ SHIPPED_LIST := .collections/shipped.list
 $(shell mkdir -p .collections && printf '%s\n' $(SHIPPED) > $(SHIPPED_LIST).new && \
   { cmp -s $(SHIPPED_LIST).new $(SHIPPED_LIST) && rm -f $(SHIPPED_LIST).new || mv $(SHIPPED_LIST).new $(SHIPPED_LIST); })
 
-.PHONY: help setup collection k8s demo report test unit lint sanity molecule lab-up lab-down matrix bench bench-plan bench-doc build changelog clean
+.PHONY: help setup collection k8s demo report test unit lint sanity molecule lab-up lab-down matrix bench bench-plan bench-fleet bench-doc build changelog clean
 
 help:
 	@echo "make demo [INVENTORY=path]  build the lab, run playbooks/site.yml, print the pod matrix"
@@ -29,7 +29,8 @@ help:
 	@echo "make test                   unit tests, lab tests and molecule scenarios (builds the lab's programs once)"
 	@echo "make bench                  reconcile module vs raw ip/bridge batches (.bench/reconcile.md)"
 	@echo "make bench-plan             planning in Ansible vs Ansible's own per-host cost (.bench/plan.md)"
-	@echo "make bench-doc              both benchmarks, and rewrite their sections of docs/performance.md"
+	@echo "make bench-fleet            60- and 150-node fleets in the lab: converge and no-op vs Ansible's floor (.bench/fleet.md)"
+	@echo "make bench-doc              the three benchmarks, and rewrite their sections of docs/performance.md"
 	@echo "make report [INVENTORY=path] [CHECK=check.json]  one HTML page: validation, topology, what each host gets"
 	@echo "make lint                   ansible-lint (production profile) and ansible-test sanity"
 	@echo "make build                  the collection artifact (nodenet-fabric-<version>.tar.gz)"
@@ -86,8 +87,9 @@ lab-down:
 	@if test -x $(VENV)/bin/python; then $(VENV)/bin/python tools/lab down; \
 	 else python3 tools/lab down; fi
 
-# Tests that need none of the programs tools/k8s builds (the seed lab has no control plane).
+# Tests that need none of the programs tools/k8s builds (no control plane: the seed lab, a fleet).
 EARLY_TESTS := tests/integration/test_foreign_state.py tests/integration/test_vxlan_mesh_lab.py \
+               tests/integration/test_fleet_lab.py \
                tests/integration/test_awx_runner.py
 
 # Lint and sanity, unit tests (fast), the lab tests that need no built program, then the molecule
@@ -126,9 +128,13 @@ bench: collection
 bench-plan: collection
 	python tools/bench_plan.py
 
+bench-fleet: collection
+	python tools/bench_fleet.py
+
 bench-doc: collection
 	python tools/bench_plan.py --doc
 	python tools/bench.py --doc
+	python tools/bench_fleet.py --doc
 
 build: collection
 	ansible-galaxy collection build --force

@@ -17,6 +17,19 @@ options:
     required: true
 """
 
+    PLAY_RESULTS = r"""
+options:
+  _input:
+    description: C(hostvars).
+    type: dict
+    required: true
+  hosts:
+    description: The hosts whose registered results are read, normally C(ansible_play_hosts_all), or C(ansible_play_batch) under C(serial).
+    type: list
+    elements: str
+    required: true
+"""
+
     NODE_PLAN = r"""
 options:
   host:

@@ -14,16 +14,9 @@ description:
     line the kernel refused), or that has no result at all (unreachable, or failed before it).
   - Roles run it once (C(run_once)) after the preflight, so that no node changes when any node
     would refuse, and after the apply, so that the other nodes give back their state.
+extends_documentation_fragment:
+  - nodenet.fabric.fabric_inventory.play_results
 options:
-  _input:
-    description: C(hostvars).
-    type: dict
-    required: true
-  hosts:
-    description: The hosts that must have passed, normally C(ansible_play_hosts_all) or C(ansible_play_batch).
-    type: list
-    elements: str
-    required: true
   result:
     description:
       - The name the results were registered as, or a list of names checked in order for each host

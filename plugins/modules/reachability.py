@@ -11,7 +11,11 @@ module: reachability
 short_description: Ping many targets from the node at once and fail if any is unreachable
 version_added: 0.1.0
 description:
-  - Runs one C(ping) per target, all concurrently, retrying failures, and reports which answered.
+  - One process sweeps every target with ICMP echo over one socket (raw as root, else an
+    unprivileged ICMP socket where C(net.ipv4.ping_group_range) allows it), in paced bursts; each
+    round asks again only the targets still silent, and O(deadline) bounds the whole sweep. The
+    cost grows with the number of targets in packets, not in processes.
+  - Where no ICMP socket can be opened, falls back to the C(ping) program, at most 16 at a time.
   - Read-only, so it also runs in check mode.
 author: nodenet.fabric developers (!UNKNOWN)
 options:
@@ -27,13 +31,17 @@ options:
     type: int
     default: 3
   timeout:
-    description: Seconds to wait for each reply.
+    description: Seconds a round waits for replies.
     type: int
     default: 1
+  deadline:
+    description: Seconds the whole sweep may take, whatever the rounds left; 0 gives O(attempts) times O(timeout) and one more.
+    type: int
+    default: 0
 attributes:
   check_mode: {support: full, description: Read-only; runs the same in check mode.}
   diff_mode: {support: none, description: Changes nothing.}
-requirements: [ping (iputils-ping)]
+requirements: [ping (iputils-ping), only where no ICMP socket can be opened]
 """
 
 EXAMPLES = r"""
@@ -53,44 +61,27 @@ unreachable:
   type: list
   elements: str
   returned: always
+method:
+  description: C(socket) (one process, one socket), C(ping) (the fallback), or C(none) (no targets).
+  type: str
+  returned: always
+  sample: socket
 """
 
-import time
-from concurrent.futures import ThreadPoolExecutor
-
 from ansible.module_utils.basic import AnsibleModule
-
-
-def ping_all(module, ping, targets, attempts, timeout):
-    """Every target pinged at once (a thread per ping), so unreachable ones cost one timeout."""
-    pending, reachable = list(targets), []
-
-    def answers(target):
-        return module.run_command([ping, "-n", "-q", "-c", "1", "-W", str(timeout), target])[0] == 0
-
-    with ThreadPoolExecutor(max_workers=32) as pool:
-        for attempt in range(attempts):
-            if attempt:
-                time.sleep(0.3)
-            results = list(zip(pending, pool.map(answers, pending)))
-            reachable += [t for t, ok in results if ok]
-            pending = [t for t, ok in results if not ok]
-            if not pending:
-                break
-    return reachable, pending
+from ansible_collections.nodenet.fabric.plugins.module_utils.icmp_sweep import reach
 
 
 def main():
     module = AnsibleModule(argument_spec=dict(
         targets=dict(type="list", elements="str", required=True),
         attempts=dict(type="int", default=3),
-        timeout=dict(type="int", default=1)), supports_check_mode=True)
-    targets = [t.strip() for t in module.params["targets"] if t.strip()]
-    if not targets:
-        module.exit_json(changed=False, reachable=[], unreachable=[])
-    ping = module.get_bin_path("ping", required=True)
-    reachable, unreachable = ping_all(module, ping, targets, module.params["attempts"], module.params["timeout"])
-    result = dict(changed=False, reachable=sorted(reachable), unreachable=sorted(unreachable))
+        timeout=dict(type="int", default=1),
+        deadline=dict(type="int", default=0)), supports_check_mode=True)
+    result = reach(module, module.params["targets"], module.params["attempts"], module.params["timeout"],
+                   module.params["deadline"])
+    result["changed"] = False
+    unreachable = result["unreachable"]
     if unreachable:
         module.fail_json(msg="unreachable: %s" % ", ".join(sorted(unreachable)), **result)
     module.exit_json(**result)

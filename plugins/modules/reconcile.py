@@ -192,6 +192,18 @@ options:
         default: []
       systemd: {description: "A boot unit will be enabled: systemd must be running.", type: bool, default: false}
       root: {description: The module must run as root., type: bool, default: true}
+  verify:
+    description:
+      - Where the node is in sync (nothing differs, or would in check mode), also ping these
+        targets, as M(nodenet.fabric.reachability) does, and return what answered in RV(verify).
+        A role's no-op run takes this as its check when no node of the play has anything to
+        change, sparing a module run per node; a node that changes is checked after every node
+        applied. Never fails the run.
+    type: dict
+    suboptions:
+      targets: {description: IPv4 addresses (the plan filters' C(verify.targets))., type: list, elements: str, default: []}
+      attempts: {description: Rounds of pings., type: int, default: 1}
+      timeout: {description: Seconds a round waits for replies., type: int, default: 1}
 attributes:
   check_mode: {support: full, description: Reports what would change and changes nothing.}
   diff_mode: {support: full, description: Shows owned entries before and after.}
@@ -240,6 +252,13 @@ in_sync:
       apply when its check-mode preflight found it in sync.
   type: bool
   returned: success
+verify:
+  description:
+    - With O(verify), where the node is in sync, C(reachable), C(unreachable) and C(method), as
+      M(nodenet.fabric.reachability) returns them, and C(ok) (every target answered).
+  type: dict
+  returned: with O(verify), when in sync
+  sample: {"ok": true, "reachable": ["172.31.1.11"], "unreachable": [], "method": "socket"}
 restore:
   description:
     - In check mode, the desired state (JSON text, for O(desired)) that gives back what the call
@@ -274,6 +293,7 @@ import json
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.nodenet.fabric.plugins.module_utils.icmp_sweep import reach
 from ansible_collections.nodenet.fabric.plugins.module_utils import node_facts
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import files
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.core import STATE_KEYS, ReconcileError, reconcile
@@ -305,6 +325,10 @@ def argument_spec():
         use_nexthops=dict(type="bool", default=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         node_check=dict(type="dict", options=node_facts.ARGUMENT_SPEC),
+        verify=dict(type="dict", options=dict(
+            targets=dict(type="list", elements="str", default=[]),
+            attempts=dict(type="int", default=1),
+            timeout=dict(type="int", default=1))),
         persist=dict(type="dict", options=dict(
             state_file=dict(type="path", required=True),
             unit=dict(type="path"),
@@ -320,6 +344,7 @@ def desired_params(module):
     """The module's parameters, with a `desired` document in place of the entry options."""
     params = dict(module.params)
     params.pop("node_check")  # a check before the run, not part of the state
+    params.pop("verify")  # a check after it
     document = params.pop("desired")
     if document is None:
         if params["route_protocol"] is None:
@@ -392,6 +417,10 @@ def main():
         module.fail_json(msg="persisting the state failed: %s" % exc)
     result["changed"] = result["changed"] or bool(result["files_changed"])
     result["in_sync"] = not result["changed"] and not result.get("handover_pending")
+    verify = module.params["verify"]
+    if verify and result["in_sync"]:
+        result["verify"] = reach(module, verify["targets"], verify["attempts"], verify["timeout"])
+        result["verify"]["ok"] = not result["verify"]["unreachable"]
     module.exit_json(**result)
 
 

@@ -22,6 +22,7 @@ VARIABLES = {
     "vxlan_mesh_vni": 10001,
     "vxlan_mesh_port": 4789,
     "vxlan_mesh_direct_routing": False,
+    "vxlan_mesh_verify_sample": "all",
 }
 MESH_ROUTE_PROTOCOL = ROUTE_PROTOCOLS["nodenet_mesh"]
 # Device names that belong to a CNI, a container runtime or the kernel: (pattern, owner). A name
@@ -71,6 +72,7 @@ class MeshSettings:
     direct_routing: bool
     ip: Optional[str] = None   # the node's address on the device (explicit, or derived in check)
     mac: Optional[str] = None
+    verify_sample: Optional[int] = None  # peers checked per cluster after the apply; None: all
 
 
 SETTINGS = MeshSettings
@@ -110,6 +112,7 @@ def read(reader, node_mtu):
                              "allows one device per VNI and port: change vxlan_mesh_vni or vxlan_mesh_port"
                              % (vni, port, what))
                 vni = None
+    sample = verify_sample(reader)
     before = len(reader.errors)
     ip = reader.address("vxlan_mesh_ip", required=False)
     mac = reader.mac("vxlan_mesh_mac")
@@ -119,7 +122,14 @@ def read(reader, node_mtu):
     if last - first < 3:
         reader.error("vxlan_mesh_subnet", "%s is too small for a mesh" % subnet)
         return None
-    return MeshSettings(device, vni, port, subnet, mtu, direct, ip, mac)
+    return MeshSettings(device, vni, port, subnet, mtu, direct, ip, mac, sample)
+
+
+def verify_sample(reader):
+    """`all` (None), or how many peers of each cluster a node pings after the apply."""
+    if str(reader.raw("vxlan_mesh_verify_sample")).strip() == "all":
+        return None
+    return reader.integer("vxlan_mesh_verify_sample", 1, 65535)
 
 
 def check(fabric):
@@ -261,11 +271,33 @@ def node_plan(fabric, host):
     string, and `verify.targets` one comma-separated string, which a list option accepts (Ansible
     handles one string per host far faster than a thousand items)."""
     text, targets, routes = state_text(fabric, host)
+    sample = fabric.settings(NAME, host).verify_sample
     return {
         "reconcile": text,
-        "verify": {"targets": ",".join(targets)},
+        "verify": {"targets": ",".join(targets if sample is None else sampled_targets(fabric, host, sample))},
         "report": {"device": fabric.settings(NAME, host).device, "peers": len(targets), "routes": routes},
     }
+
+
+def sampled_targets(fabric, host, sample):
+    """`sample` peers of each cluster (fewer where it has fewer), the vxlan IPs to ping. Node i of
+    its cluster takes the peers from position i * sample on, in host order, so the nodes of one
+    cluster together ping every node of another once they hold as many samples as it has nodes."""
+    node = fabric.nodes[host]
+    mates = [p.host for p in fabric.facet_nodes(NAME) if p.cluster == node.cluster]
+    start = mates.index(host) * sample
+    by_cluster = {}
+    for peer, cluster, _ip, vxlan_ip, _neighbor, _fdb, _via, _direct in peer_texts(fabric):
+        if peer != host:
+            by_cluster.setdefault(cluster, []).append(vxlan_ip)
+    targets = []
+    for cluster in sorted(by_cluster):
+        ips = by_cluster[cluster]
+        if sample >= len(ips):
+            targets += ips
+        else:
+            targets += [ips[(start + k) % len(ips)] for k in range(sample)]
+    return targets
 
 
 def device(node, mesh):

@@ -21,10 +21,35 @@ def lab(*argv):
                           capture_output=True, text=True)
 
 
-def playbook(inventory, *argv, playbook="playbooks/site.yml"):
+def playbook(inventory, *argv, playbook="playbooks/site.yml", runs=None):
+    """(rc, output). With runs=(role, run name), the module_runs callback counts the run's module
+    runs per node; module_runs() reads them back."""
+    e = dict(env(), **runs_env(runs))
     proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inventory), "-i", ".lab/hosts.yml",
-                           playbook] + list(argv), cwd=ROOT, env=env(), capture_output=True, text=True)
+                           playbook] + list(argv), cwd=ROOT, env=e, capture_output=True, text=True)
     return proc.returncode, proc.stdout + proc.stderr
+
+
+# Module runs per role and run, kept for docs/performance.md (ignored, like the benchmarks' reports).
+RUNS_DIR = ROOT / ".bench" / "module-runs"
+
+
+def runs_env(runs):
+    """The environment that makes the module_runs callback count a run named (role, run)."""
+    if not runs:
+        return {}
+    RUNS_DIR.mkdir(parents=True, exist_ok=True)
+    return {"ANSIBLE_CALLBACK_PLUGINS": str(ROOT / "tools" / "ansible_plugins" / "callback"),
+            "ANSIBLE_CALLBACKS_ENABLED": "module_runs", "NODENET_MODULE_RUNS": str(RUNS_DIR / ("%s-%s.json" % runs))}
+
+
+def module_runs(role, run):
+    """{host: module runs on the node} of a playbook(..., runs=(role, run)), every role of the
+    play counted (controller-side runs apart)."""
+    import json
+    with open(RUNS_DIR / ("%s-%s.json" % (role, run))) as handle:
+        counts = json.load(handle)
+    return dict((host, sum(r.get("node", 0) for r in roles.values())) for host, roles in counts.items())
 
 
 def recap(output):
@@ -108,10 +133,10 @@ def job_text(data):
                      if p.is_file())
 
 
-def survey_job(role, inventory, template_vars=None, limit=None, **answers):
+def survey_job(role, inventory, template_vars=None, limit=None, runs=None, **answers):
     """The role's AWX job template (playbooks/<role>.yml) through ansible-runner: its survey's
-    answers (defaults, then `answers`) and the template's own extra variables. Returns (the
-    runner, everything its artifacts hold)."""
+    answers (defaults, then `answers`) and the template's own extra variables; `runs` as for
+    playbook(). Returns (the runner, everything its artifacts hold)."""
     extravars = dict(survey_answers(role, **answers), **(template_vars or {}))
-    runner, data = awx_job(inventory, "playbooks/%s.yml" % role, extravars, limit)
+    runner, data = awx_job(inventory, "playbooks/%s.yml" % role, extravars, limit, envvars=runs_env(runs))
     return runner, job_text(data)

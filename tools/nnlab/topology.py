@@ -116,9 +116,20 @@ def topology(fabric):
     namespaces = [ROUTER] + [n.host for n in nodes] + [pod_namespace(n.host) for n in nodes] + extra
     forwarding = [ROUTER] + [n.host for n in nodes] + sorted(fabric.facets.get(bgp.ROUTERS, {}))
     return {"namespaces": namespaces, "commands": commands, "forwarding": forwarding,
+            "neighbors": neighbor_entries([n.subnet for n in nodes] + [o[2] for o in around]),
             "quiet": sorted(fabric.facets.get(bgp.ROUTERS, {})),
             "order": [ROUTER] + [n.host for n in nodes] + [pod_namespace(n.host) for n in nodes] + extra,
             "errors": errors}
+
+
+def neighbor_entries(subnets):
+    """How many dynamic neighbor entries the lab's namespaces may hold at once, given the underlay
+    subnet of every host: each host may resolve every other host of its subnet and the router (and
+    the router each host); a node and its pod resolve each other."""
+    counts = {}
+    for subnet in subnets:
+        counts[subnet] = counts.get(subnet, 0) + 1
+    return sum(k * (k - 1) + 2 * k for k in counts.values()) + 2 * len(subnets)
 
 
 def flannel_settings(fabric, cluster):
