@@ -27,13 +27,12 @@ import statistics
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
-from nnlab import fleet, report as reports  # noqa: E402
+from nnlab import fleet, ping, report as reports  # noqa: E402
 
 OUT = os.path.join(ROOT, ".bench")
 TARGET_CONVERGE = 5.0  # converge / floor at 60 nodes, at most
@@ -103,29 +102,10 @@ def module_runs(path, nodes):
     return node / float(nodes), controller
 
 
-def pod_pings(fabric_inventory):
+def pod_pings(inventory):
     """(answered, asked): every node's pod pings PINGS_PER_NODE pods of other clusters."""
-    doc = fabric_inventory["all"]["children"]
-    pods = []  # (host, cluster, pod ip)
-    for cluster, group in doc.items():
-        if cluster == "vxlan_mesh":
-            continue
-        for host, values in group["hosts"].items():
-            first = values["node_pod_cidrs"][0].split("/")[0].rsplit(".", 1)[0] + ".1"
-            pods.append((host, cluster, first))
-    jobs = []
-    for index, (host, cluster, _ip) in enumerate(pods):
-        others = [p for p in pods if p[1] != cluster]
-        for k in range(PINGS_PER_NODE):
-            jobs.append((host, others[(index * PINGS_PER_NODE + k) % len(others)][2]))
-
-    def ping(job):
-        host, target = job
-        return subprocess.run(["ip", "netns", "exec", host + "-pod", "ping", "-n", "-q", "-c", "1", "-W", "2", target],
-                              capture_output=True).returncode == 0
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        answered = sum(pool.map(ping, jobs))
-    return answered, len(jobs)
+    results = ping.ping_all(fleet.pod_ping_pairs(inventory, PINGS_PER_NODE))
+    return sum(results.values()), len(results)
 
 
 def measure(size, work):

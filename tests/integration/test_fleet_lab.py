@@ -5,12 +5,15 @@ check fails for real when one node's mesh device is down, naming that node and i
 import json
 import re
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
+import sys
 
 import pytest
 import yaml
 
 from lab_run import BIN, ROOT, env, lab, module_runs, playbook, recap
+
+sys.path.insert(0, str(ROOT / "tools"))
+from nnlab import fleet as fleet_inventory, ping  # noqa: E402
 
 NODES = 60
 PLAYBOOK = "playbooks/vxlan_mesh.yml"
@@ -31,38 +34,24 @@ def fleet(tmp_path_factory):
 def converged(fleet):
     """The first converge of the fleet, once for the module: (pod pings that failed before it, rc,
     output). The later tests start from the fabric it leaves (each ends with it green again)."""
-    before = pod_pings(fleet, 1)
+    before = pod_pings(fleet, 1, attempts=1)
     rc, out = playbook(fleet, playbook=PLAYBOOK, runs=("vxlan_mesh", "converge"))
     return before, rc, out
 
 
+def inventory(folder):
+    return yaml.safe_load((folder / "hosts.yml").read_text())
+
+
 def pods(folder):
     """[(host, cluster, the first address of its pod CIDR)]: the lab's pod stand-ins."""
-    doc = yaml.safe_load((folder / "hosts.yml").read_text())["all"]["children"]
-    found = []
-    for cluster, group in sorted(doc.items()):
-        for host, values in sorted((group.get("hosts") or {}).items()):
-            network = values["node_pod_cidrs"][0].split("/")[0]
-            found.append((host, cluster, network.rsplit(".", 1)[0] + ".1"))
-    return found
+    return fleet_inventory.pods(inventory(folder))
 
 
-def pod_pings(folder, per_node=3):
-    """[(from host, to pod ip)] that did not answer: every node's pod pings `per_node` pods of other
-    clusters, chosen so that together they cover every node."""
-    everyone = pods(folder)
-    jobs = []
-    for index, (host, cluster, _ip) in enumerate(everyone):
-        others = [p for p in everyone if p[1] != cluster]
-        jobs += [(host, others[(index * per_node + k) % len(others)][2]) for k in range(per_node)]
-
-    def silent(job):
-        host, target = job
-        proc = subprocess.run(["ip", "netns", "exec", host + "-pod", "ping", "-n", "-q", "-c", "1", "-W", "2", target],
-                              capture_output=True)
-        return job if proc.returncode else None
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        return [job for job in pool.map(silent, jobs) if job]
+def pod_pings(folder, per_node=3, attempts=3):
+    """[(pod namespace, pod ip)] that did not answer (tools/nnlab/fleet.py chooses the pairs)."""
+    pairs = fleet_inventory.pod_ping_pairs(inventory(folder), per_node)
+    return [pair for pair, answered in ping.ping_all(pairs, attempts).items() if not answered]
 
 
 def test_a_60_node_fleet_converges_reruns_clean_and_its_pods_reach_other_clusters(fleet, converged):

@@ -47,3 +47,16 @@ def test_the_lab_raises_the_hosts_neighbor_limits_only_as_far_as_a_fleet_needs_a
     assert host == {**before, ("ipv4", "gc_thresh2"): 4096}
     host[("ipv4", "gc_thresh2")], small = 512, {}
     assert neigh_table.raise_for(topology.neighbor_entries(["10.20.1.0/24"] * 7), small) == [] and small == {}
+
+
+def test_the_independent_pod_pings_cover_every_node_from_every_node():
+    sys.path.insert(0, str(ROOT / "tools"))
+    from nnlab import fleet
+    doc = fleet.fleet(60)
+    pairs = fleet.pod_ping_pairs(doc, 3)
+    pods = fleet.pods(doc)
+    assert len(pairs) == len(set(pairs)) == 3 * 60
+    assert {src for src, _ip in pairs} == {host + "-pod" for host, _c, _ip in pods}
+    assert {ip for _src, ip in pairs} == {ip for _h, _c, ip in pods}
+    cluster_of = dict((ip, cluster) for _h, cluster, ip in pods)
+    assert all(cluster_of[ip] != cluster_of[dict((h + "-pod", p) for h, _c, p in pods)[src]] for src, ip in pairs)

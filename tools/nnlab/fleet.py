@@ -47,3 +47,24 @@ def write(folder, nodes, per_cluster=15):
     with open(path, "w") as handle:
         handle.write(header + yaml.safe_dump(fleet(nodes, per_cluster), sort_keys=False, default_flow_style=None))
     return path
+
+
+def pods(inventory):
+    """[(host, cluster, the first address of its pod CIDR)] of a fleet's hosts.yml document: the
+    lab's pod stand-ins, sorted."""
+    found = []
+    for cluster, group in sorted(inventory["all"]["children"].items()):
+        for host, values in sorted(((group or {}).get("hosts") or {}).items()):
+            network = values["node_pod_cidrs"][0].split("/")[0]
+            found.append((host, cluster, network.rsplit(".", 1)[0] + ".1"))
+    return found
+
+
+def pod_ping_pairs(inventory, per_node):
+    """[(pod namespace, pod ip)]: every node's pod pings `per_node` pods of other clusters, chosen
+    so that together they cover every node (the fabric checked apart from the roles)."""
+    everyone, pairs = pods(inventory), []
+    for index, (host, cluster, _ip) in enumerate(everyone):
+        others = [p for p in everyone if p[1] != cluster]
+        pairs += [(host + "-pod", others[(index * per_node + k) % len(others)][2]) for k in range(per_node)]
+    return pairs
