@@ -30,6 +30,21 @@ options:
     required: true
 """
 
+    ROLE_STEPS = r"""
+options:
+  role:
+    description: The role (vxlan_mesh, flannel_hostgw, calico_bgp_rr, kube_router_install).
+    type: str
+    required: true
+  state:
+    description: The role's state; C(absent) is the removal, or the rollback order where the role has one.
+    type: str
+    default: present
+  options:
+    description: The role's switches its steps depend on (flannel_hostgw's C(restart_flanneld), kube_router_install's C(kube_proxy_backup)).
+    type: dict
+"""
+
     NODE_PLAN = r"""
 options:
   host:

@@ -29,14 +29,14 @@ _value:
   type: dict
 """
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, bgp_router
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, bgp_router, tor
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of, plan_result
 
-FACETS = [bgp.NAME, bgp.ROUTERS, bgp.CLIENTS]
+FACETS = [bgp.NAME, tor.ROUTERS, tor.CLIENTS]
 
 
 def bgp_client_state(document, host):
-    fabric = fabric_of(document, FACETS, host, bgp.CLIENTS)
+    fabric = fabric_of(document, FACETS, host, tor.CLIENTS)
     return plan_result({"reconcile": bgp_router.client_state(fabric, host),
                         "verify": {"targets": ",".join(bgp_router.client_targets(fabric, host))}})
 

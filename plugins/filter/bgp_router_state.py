@@ -43,14 +43,14 @@ _value:
   type: dict
 """
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, bgp_router
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, bgp_router, tor
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 
-FACETS = [bgp.NAME, bgp.ROUTERS, bgp.CLIENTS]
+FACETS = [bgp.NAME, tor.ROUTERS, tor.CLIENTS]
 
 
 def bgp_router_state(document, host, secrets=None):
-    return bgp_router.router_state(fabric_of(document, FACETS, host, bgp.ROUTERS), host, secrets=secrets)
+    return bgp_router.router_state(fabric_of(document, FACETS, host, tor.ROUTERS), host, secrets=secrets)
 
 
 class FilterModule:

@@ -21,6 +21,8 @@ options:
     description:
       - The name the results were registered as, or a list of names checked in order for each host
         (a node's first failed result is reported, and its later results are not asked for).
+      - An entry of the list may itself be a list of names, of which each host has one (its kind's,
+        a node's preflight or a router's); the first one the host has is read.
       - A result with a C(problems) list gives one line per problem.
     type: raw
     required: true
@@ -28,6 +30,12 @@ options:
     description: A host whose task was skipped (by its C(when)) passed, instead of having no result.
     type: bool
     default: false
+  clusters:
+    description:
+      - The registered result of M(nodenet.fabric.cluster_steps) running a role's
+        P(nodenet.fabric.cluster_checks#filter) (the same on every host, run once); its problems and
+        failures (one line per cluster and object) come first.
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -53,15 +61,16 @@ _value:
 import re
 
 
-def node_failures(hostvars, hosts, result, skipped_ok=False):
-    """One line per problem of each host; `result` may name several registered results, checked in
-    order: one that failed is reported, and a later one without a result then is not."""
+def node_failures(hostvars, hosts, result, skipped_ok=False, clusters=None):
+    """One line per problem of each cluster (`clusters`, the checks' result) and of each host;
+    `result` may name several registered results, checked in order: one that failed is reported,
+    and a later one without a result then is not."""
     names = [result] if isinstance(result, str) else list(result)
-    lines = []
+    lines = cluster_lines(clusters)
     for host in sorted(hosts):
         failed = False
         for name in names:
-            found = hostvars[host].get(name) if host in hostvars else None
+            found = first_result(hostvars[host], name) if host in hostvars else None
             if skipped_ok and isinstance(found, dict) and found.get("skipped"):
                 continue
             if not isinstance(found, dict) or found.get("skipped") and "failed" not in found:
@@ -71,6 +80,24 @@ def node_failures(hostvars, hosts, result, skipped_ok=False):
             if found.get("failed") or "msg" in found:  # failed_when: false clears `failed`; our modules set msg only on failure
                 lines.extend("node %s: %s" % (host, line) for line in failure_lines(found))
                 failed = True
+    return lines
+
+
+def first_result(facts, name):
+    """The host's result of that name; for a list of names, the first one the host has (a play
+    whose hosts keep their result under their kind's name: a node's, a router's)."""
+    if isinstance(name, str):
+        return facts.get(name)
+    found = [facts.get(n) for n in name if isinstance(facts.get(n), dict) and not facts.get(n).get("skipped")]
+    return found[0] if found else None
+
+
+def cluster_lines(found):
+    if not isinstance(found, dict) or found.get("skipped"):
+        return []
+    lines = [str(p) for p in found.get("problems") or []]
+    if found.get("failed") or "msg" in found:  # failed_when: false clears `failed`; the engine sets msg only on failure
+        lines += str(found.get("msg") or "the cluster checks failed").splitlines()
     return lines
 
 

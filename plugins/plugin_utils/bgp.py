@@ -17,13 +17,10 @@ from typing import Tuple
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols import ROUTE_PROTOCOLS
 
-from .addresses import contains
 from .errors import FabricError
 from .fabric import checked_clusters, facet_cluster_settings, facet_clusters, flagged_nodes, report_disagreement
 
 NAME = "calico_bgp_rr"
-ROUTERS = "bgp_routers"
-CLIENTS = "bgp_clients"
 MODES = ("bgp", "ipip", "ipip-crosssubnet", "vxlan", "vxlan-crosssubnet")
 # (ipipMode, vxlanMode) of the IPPool per mode.
 POOL_MODES = {"bgp": ("Never", "Never"), "ipip": ("Always", "Never"), "ipip-crosssubnet": ("CrossSubnet", "Never"),
@@ -35,13 +32,13 @@ UNDERLAY_VARIABLE = "calico_bgp_underlay_routes_pods"
 VARIABLES = {
     "calico_bgp_as": 64512, "calico_bgp_mode": "bgp", "calico_bgp_route_reflector": False,
     SINGLE_RR_VARIABLE: False, UNDERLAY_VARIABLE: False, "calico_bgp_nat_outgoing": True, "calico_bgp_pool": "default-ipv4-ippool",
-    "calico_namespace": "kube-system", "bgp_client_interface": "eth0", "bgp_router_interface": "eth0",
-    "calico_bgp_password_secret": "bgp-passwords",
+    "calico_namespace": "kube-system", "calico_bgp_password_secret": "bgp-passwords",
 }
 # The label and the annotation Calico's Kubernetes datastore keeps a node's BGP fields in.
 RR_LABEL = "route-reflector"
 RR_PEER_NAME = "peer-with-route-reflectors"
 RR_CLUSTER_ID_ANNOTATION = "projectcalico.org/RouteReflectorClusterID"
+# Bridge routes on nodes (and client routes, tor) are the collection's BGP-side routes.
 CLIENT_ROUTE_PROTOCOL = ROUTE_PROTOCOLS["nodenet_bgp"]
 PEER_KEYS = ("ip", "as", "password_file", "password_var", "peers", "name", "keep_next_hop")
 
@@ -61,29 +58,7 @@ class BgpSettings:
     underlay_routes_pods: bool  # bgp mode across subnets: the routers learn the blocks
 
 
-@dataclass(frozen=True)
-class RouterSettings:
-    """A ToR/router host running FRR's bgpd, peering with the nodes of every cluster that names
-    its address in calico_bgp_peers."""
-    ip: str
-    as_number: int
-    router_id: str
-    subnet: str
-    interface: str
-
-
-@dataclass(frozen=True)
-class ClientSettings:
-    """A host outside the clusters that reaches pods through a router (seed 004's static route)."""
-    ip: str
-    subnet: str
-    interface: str
-    router: str                 # the router host
-    clusters: Tuple[str, ...]   # empty: every cluster the router peers with
-
-
 SETTINGS = BgpSettings
-EXTRA_SETTINGS = {ROUTERS: RouterSettings, CLIENTS: ClientSettings}
 
 
 def read(reader, node_mtu):
@@ -269,54 +244,10 @@ def peer_password(peer, secrets=None):
         return handle.read().strip()
 
 
-def password_vars(fabric):
-    """{variable: [(cluster, facet) whose peers name it]} over every cluster of both BGP facets."""
-    from . import kube_router
-    found = {}
-    for facet, names in ((NAME, clusters(fabric)), (kube_router.NAME, kube_router.clusters(fabric))):
-        for name in names:
-            for peer in facet_cluster_settings(fabric, name, facet).peers:
-                if peer.get("password_var") and (name, facet) not in found.get(peer["password_var"], []):
-                    found.setdefault(peer["password_var"], []).append((name, facet))
-    return found
-
-
 def dns_name(text):
     return 0 < len(text) <= 253 and all(part and part[0].isalnum() and part[-1].isalnum() and
                                         all(c.islower() or c.isdigit() or c == "-" for c in part)
                                         for part in text.split("."))
-
-
-def read_router(reader):
-    ip = reader.address("bgp_router_ip")
-    as_number = reader.integer("bgp_router_as", 1, MAX_AS)
-    router_id = reader.address("bgp_router_id", required=False) or ip
-    subnet = reader.network("bgp_router_subnet")
-    interface = reader.ifname("bgp_router_interface")
-    if ip and subnet and not contains(subnet, ip):
-        reader.error("bgp_router_ip", "%s is outside bgp_router_subnet %s" % (ip, subnet))
-    if None in (ip, as_number, router_id, subnet, interface):
-        return None
-    return RouterSettings(ip, as_number, router_id, subnet, interface)
-
-
-def read_client(reader):
-    ip = reader.address("bgp_client_ip")
-    subnet = reader.network("bgp_client_subnet")
-    interface = reader.ifname("bgp_client_interface")
-    router = reader.raw("bgp_client_router")
-    clusters = reader.raw("bgp_client_clusters", required=False) or []
-    if isinstance(clusters, str) or not isinstance(clusters, (list, tuple)):
-        reader.error("bgp_client_clusters", "must be a list of cluster names, got %r" % (clusters,))
-        clusters = None
-    if ip and subnet and not contains(subnet, ip):
-        reader.error("bgp_client_ip", "%s is outside bgp_client_subnet %s" % (ip, subnet))
-    if None in (ip, subnet, interface, router, clusters):
-        return None
-    return ClientSettings(ip, subnet, interface, str(router), tuple(str(c) for c in clusters))
-
-
-EXTRA_READERS = {ROUTERS: read_router, CLIENTS: read_client}
 
 
 def prepare(fabric):
@@ -335,7 +266,7 @@ def error(fabric, cluster, host, variable, message, facet=NAME):
 
 
 def check(fabric):
-    """Every reason the clusters of the group, their routers and clients cannot be set up."""
+    """Every reason the clusters of the group cannot be set up (their routers and clients: tor)."""
     node_ips = dict((n.ip, n) for n in fabric.nodes.values())
     for name, nodes, settings in checked_clusters(fabric, NAME, "calico", "calico_bgp_rr configures Calico's BGP",
                                                   "every node of a cluster takes part in its BGP topology"):
@@ -386,8 +317,6 @@ def check(fabric):
                 "and the routers between them do not know the pod blocks. Use ipip-crosssubnet or "
                 "vxlan-crosssubnet, or set %s: true when the underlay learns the blocks (every node peers "
                 "with its ToR)" % (len(subnets), by_subnet, UNDERLAY_VARIABLE)))
-    check_routers(fabric, node_ips)
-    check_clients(fabric, node_ips)
 
 
 def peer_view(value):
@@ -397,11 +326,10 @@ def peer_view(value):
     return value
 
 
-def peers_of_router(fabric, router):
-    """[(cluster, peering)] of every cluster that names the router's address as a peer, in
-    calico_bgp_peers or kube_router_peers. A peering is {ip, as (the AS the cluster expects of the
+def router_peerings(fabric, router):
+    """[(cluster, peering)] of every cluster that names the router's address in calico_bgp_peers
+    (tor.peers_of_router adds kube_router_peers'). A peering is {ip, as (the AS the cluster expects of the
     router, or None), cluster_as, nodes (those that peer with the router), password_file, variable}."""
-    from . import kube_router  # it reads its peers with this module's helpers: imported here, not above
     found = []
     for name in clusters(fabric):
         settings = cluster_settings(fabric, name)
@@ -412,53 +340,4 @@ def peers_of_router(fabric, router):
                 found.append((name, {"ip": peer["ip"], "as": peer["as"], "cluster_as": settings.as_number,
                                      "nodes": nodes, "password_file": peer.get("password_file"),
                                      "password_var": peer.get("password_var"), "variable": "calico_bgp_peers"}))
-    return found + kube_router.peers_of_router(fabric, router)
-
-
-def check_routers(fabric, node_ips):
-    routers = fabric.facets.get(ROUTERS, {})
-    report_duplicates_of(fabric, routers, "bgp_router_ip", ROUTERS)
-    for host, router in sorted(routers.items()):
-        if router.ip in node_ips:
-            error(fabric, "", host, "bgp_router_ip", "%s is node %s's address" % (router.ip, node_ips[router.ip].host),
-                  ROUTERS)
-        peering = peers_of_router(fabric, router)
-        if not peering:
-            error(fabric, "", host, "bgp_router_ip", "%s is no cluster's external peer: add {ip: %s, as: %d} to "
-                  "calico_bgp_peers (or {ip: %s, asn: %d} to kube_router_peers) of the clusters it serves"
-                  % (router.ip, router.ip, router.as_number, router.ip, router.as_number), ROUTERS)
-        for cluster, peer in peering:
-            if peer["as"] is not None and peer["as"] != router.as_number:
-                error(fabric, cluster, host, "bgp_router_as", "%d differs from AS %d that cluster %s's "
-                      "%s gives for %s" % (router.as_number, peer["as"], cluster, peer["variable"], router.ip),
-                      ROUTERS)
-
-
-def check_clients(fabric, node_ips):
-    routers = fabric.facets.get(ROUTERS, {})
-    for host, client in sorted(fabric.facets.get(CLIENTS, {}).items()):
-        router = routers.get(client.router)
-        if router is None:
-            error(fabric, "", host, "bgp_client_router", "%s is not a host of group %s" % (
-                client.router, fabric.groups.get(ROUTERS, ROUTERS)), CLIENTS)
-            continue
-        if not contains(client.subnet, router.ip):
-            error(fabric, "", host, "bgp_client_subnet", "%s does not hold router %s's address %s: the client's "
-                  "route to the pods goes via the router, which must be on its subnet"
-                  % (client.subnet, client.router, router.ip), CLIENTS)
-        if client.ip in node_ips:
-            error(fabric, "", host, "bgp_client_ip", "%s is node %s's address" % (client.ip, node_ips[client.ip].host),
-                  CLIENTS)
-        served = [c for c, _peering in peers_of_router(fabric, router)]
-        for name in client.clusters:
-            if name not in served:
-                error(fabric, "", host, "bgp_client_clusters", "%s is not a cluster router %s peers with (%s)" % (
-                    name, client.router, ", ".join(served) or "none"), CLIENTS)
-
-
-def report_duplicates_of(fabric, settings, variable, facet):
-    first = {}
-    for host, item in sorted(settings.items()):
-        if item.ip in first:
-            error(fabric, "", host, variable, "%s is also used by %s" % (item.ip, first[item.ip]), facet)
-        first.setdefault(item.ip, host)
+    return found

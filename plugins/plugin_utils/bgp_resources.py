@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from .cluster import steps
 from .fabric import api_access
 from .bgp import (NAME, POOL_MODES, RR_CLUSTER_ID_ANNOTATION, RR_LABEL, RR_PEER_NAME, cluster_settings, clusters,
                   has_password, peer_password, reflectors)
@@ -138,3 +139,34 @@ def node_env(ipip, vxlan):
 
 def has_secrets(items):
     return any(m["kind"] == "Secret" for item in items for m in item["manifests"])
+
+
+def cluster_checks(fabric, state="present", options=None):
+    """Every node of the inventory is a Node of its cluster (the role labels Nodes; it never creates one)."""
+    return [steps.step(i, "check", "the Nodes", check="cluster.checks.missing",
+                       read={"nodes": {"api_version": "v1", "kind": "Node"}},
+                       expect={"nodes": [n.host for n in fabric.cluster_nodes(i["cluster"])]},
+                       hint=" (inventory host names must be the Kubernetes node names)")
+            for i in manifests(fabric, "reflectors")]
+
+
+def cluster_steps(fabric, state="present", secrets=None, options=None):
+    """The order that loses nothing. The cluster's AS first (its own field manager: it never
+    releases the mesh switch). Back to the mesh: the mesh on first (BGPConfiguration, pool
+    modes), the external peers moved to every node, and only after the gate (every node's
+    sessions Established) the route reflectors released. To route reflectors: the RRs labelled,
+    the BGPPeers applied (ours no longer named pruned), and only after the gate the mesh off."""
+    return (steps.apply(manifests(fabric, "as"), "AS number", file="calico-bgp-as.yml", force=True,
+                        field_manager="nodenet.fabric-as")
+            + steps.apply(manifests(fabric, "config", "mesh"), "mesh on", file="calico-bgp-config.yml", force=True)
+            + steps.apply(manifests(fabric, "peers", "mesh", secrets), "peers (mesh)", file="calico-bgp-peers.yml",
+                          secret=True)
+            + steps.apply(manifests(fabric, "reflectors", "reflectors"), "reflectors",
+                          file="calico-bgp-reflectors.yml")
+            + steps.apply(manifests(fabric, "peers", "reflectors", secrets), "peers (reflectors)",
+                          file="calico-bgp-peers.yml", secret=True)
+            + [steps.gate("sessions_up")]
+            + steps.apply(manifests(fabric, "reflectors", "mesh"), "reflectors released",
+                          file="calico-bgp-reflectors.yml")
+            + steps.apply(manifests(fabric, "config", "reflectors"), "mesh off", file="calico-bgp-config.yml",
+                          force=True))

@@ -11,7 +11,8 @@ description starts with `nodenet.fabric`, and prefix-lists and route-maps named 
 
 from __future__ import annotations
 
-from .bgp import CLIENT_ROUTE_PROTOCOL, CLIENTS, ROUTERS, has_password, peer_password, peers_of_router
+from .bgp import CLIENT_ROUTE_PROTOCOL, has_password, peer_password
+from .tor import CLIENTS, ROUTERS, peers_of_router
 
 DESCRIPTION = "nodenet.fabric"
 

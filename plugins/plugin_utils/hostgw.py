@@ -24,6 +24,7 @@ from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols
 
 from .addresses import ip_int, ip_text, net_range
 from .errors import FabricError
+from .cluster import objects, steps
 from .fabric import api_access
 
 NAME = "flannel_hostgw"
@@ -240,62 +241,70 @@ def annotations(node):
     return (node.get("metadata") or {}).get("annotations") or {}
 
 
-def nodes_read(read):
-    """{cluster: {node name: Node}} from a k8s_info read of each cluster's Nodes, looped over the
-    items of configmaps()."""
-    return dict((r["item"]["cluster"], dict((n["metadata"]["name"], n) for n in r.get("resources") or []))
-                for r in read)
-
-
-def live_problems(read):
-    """What the clusters' API says that the switch cannot work with, checked before any node
+def node_problems(step, found):
+    """What a cluster's API says that the switch cannot work with, checked before any node
     changes: a node of the inventory that is no Node of its cluster, and a flanneld that announces
     another address than the node's node_ip (its host-gw routes would go via that address, so the
     bridge routes, via node_ip, would never be handed over)."""
     problems = []
-    for result in read:
-        item, found = result["item"], nodes_read([result])[result["item"]["cluster"]]
-        for host, ip in sorted(item["nodes"].items()):
-            node = found.get(host)
-            if node is None:
-                problems.append("cluster %s, node %s: not a Node of the cluster's API; flanneld routes only "
-                                "the pods of registered Nodes (host names must be Node names)" % (item["cluster"], host))
-                continue
-            announced = annotations(node).get(PUBLIC_IP_ANNOTATION)
-            if announced and announced != ip:
-                values = (item["cluster"], host, announced, PUBLIC_IP_ANNOTATION, ip, announced)
-                problems.append("cluster %s, node %s: flanneld announces %s (annotation %s) but node_ip is %s; "
-                                "its host-gw routes would go via %s: set node_ip to it, or make flanneld use "
-                                "node_ip (--iface or --public-ip)" % values)
+    found = dict((n["metadata"]["name"], n) for n in found["nodes"] or [])
+    for host, ip in sorted(step["nodes"].items()):
+        node = found.get(host)
+        if node is None:
+            problems.append("cluster %s, node %s: not a Node of the cluster's API; flanneld routes only "
+                            "the pods of registered Nodes (host names must be Node names)" % (step["cluster"], host))
+            continue
+        announced = annotations(node).get(PUBLIC_IP_ANNOTATION)
+        if announced and announced != ip:
+            values = (step["cluster"], host, announced, PUBLIC_IP_ANNOTATION, ip, announced)
+            problems.append("cluster %s, node %s: flanneld announces %s (annotation %s) but node_ip is %s; "
+                            "its host-gw routes would go via %s: set node_ip to it, or make flanneld use "
+                            "node_ip (--iface or --public-ip)" % values)
     return problems
 
 
-def restarts(node_reads, daemonset_reads, changed):
-    """The items of configmaps() whose flanneld must restart now: net-conf.json changed (its
-    cluster in `changed`), or one of the cluster's nodes says its flanneld runs another backend
-    than host-gw (flanneld writes it on its Node when it starts); never one whose DaemonSet is
-    still rolling out (restarting it again would start the rollout over)."""
-    nodes = nodes_read(node_reads)
-    rolling = set(r["item"]["cluster"] for r in daemonset_reads if not rolled_out(r.get("resources") or []))
-    result = []
-    for read in node_reads:
-        item = read["item"]
-        found = nodes.get(item["cluster"], {})
-        other = [h for h in item["nodes"] if annotations(found.get(h, {})).get(BACKEND_ANNOTATION) != "host-gw"]
-        if (item["cluster"] in changed or other) and item["cluster"] not in rolling:
-            result.append(item)
-    return result
+def must_restart(step, found, changed):
+    """flanneld restarts now where net-conf.json changed, or where a node says its flanneld runs
+    another backend than host-gw (flanneld writes it on its Node when it starts); never while its
+    DaemonSet is still rolling out (restarting it again would start the rollout over)."""
+    if found["daemonset"] is None:
+        return True  # the restart names it as missing
+    if not objects.daemonset_ready(found["daemonset"]):
+        return False
+    nodes = dict((n["metadata"]["name"], n) for n in found["nodes"] or [])
+    other = [h for h in step["nodes"] if annotations(nodes.get(h, {})).get(BACKEND_ANNOTATION) != "host-gw"]
+    return "net-conf.json" in changed or bool(other)
 
 
-def rolled_out(daemonsets):
-    """The DaemonSet's pods all run its current template (as the DaemonSet controller reports it)."""
-    for daemonset in daemonsets:
-        status, meta = daemonset.get("status") or {}, daemonset.get("metadata") or {}
-        desired = status.get("desiredNumberScheduled")
-        if (status.get("observedGeneration") != meta.get("generation") or status.get("updatedNumberScheduled") != desired
-                or status.get("numberReady") != desired):
-            return False
-    return True
+NODES = {"api_version": "v1", "kind": "Node"}
+
+
+def daemonset(item):
+    return objects.ref("apps/v1", "DaemonSet", item["daemonset"]["name"], item["daemonset"]["namespace"])
+
+
+def cluster_checks(fabric, state="present", options=None):
+    """Each cluster's Nodes, read before any node changes (node_problems); nothing to check for a removal."""
+    if state != "present":
+        return []
+    return [steps.step(i, "check", "flanneld's Nodes", check="hostgw.node_problems", read={"nodes": NODES},
+                       nodes=i["nodes"]) for i in configmaps(fabric)]
+
+
+def cluster_steps(fabric, state="present", secrets=None, options=None):
+    """net-conf.json with Backend host-gw (only that key is forced: the ConfigMap's other keys
+    stay), then, with `restart_flanneld`, flanneld restarted where it must and every rollout
+    waited for, so that the retire play finds flanneld's routes."""
+    items = configmaps(fabric)
+    order = steps.apply(items, "net-conf.json", file="flannel-hostgw.yml", force=True)
+    if (options or {}).get("restart_flanneld", True):
+        for item in items:
+            ds = item["daemonset"]
+            read = {"nodes": NODES, "daemonset": dict(api_version="apps/v1", kind="DaemonSet", **ds)}
+            order.append(steps.step(item, "restart", "flanneld restarted", objects=[daemonset(item)],
+                                    only_if="hostgw.must_restart", read=read, nodes=item["nodes"]))
+        order += [steps.step(i, "wait", "flanneld rolled out", objects=[daemonset(i)], until="ready") for i in items]
+    return order
 
 
 def rp_filter_problem(host, read):

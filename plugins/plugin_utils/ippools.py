@@ -8,6 +8,7 @@ pools included, so a disabled pool per remote pod and service CIDR is enough.
 
 from __future__ import annotations
 
+from .cluster import steps
 from .fabric import api_access
 from .mesh import NAME as MESH
 
@@ -49,3 +50,8 @@ def ippool(name, cidr):
         },
         "spec": {"cidr": str(cidr), "natOutgoing": False, "disabled": True},
     }
+
+
+def cluster_steps(fabric, state="present", secrets=None, options=None):
+    """vxlan_mesh's cluster side: the pools applied, ours no cluster needs pruned."""
+    return steps.apply(remote_ippools(fabric, state == "present"), "pools", file="vxlan-mesh-ippools.yml")

@@ -514,8 +514,8 @@ def plain(value):
     return value
 
 
-def peers_of_router(fabric, router):
-    """bgp.peers_of_router's peerings of the kube-router clusters that peer with the router:
+def router_peerings(fabric, router):
+    """tor.peers_of_router's peerings of the kube-router clusters that peer with the router:
     every node peers with a global peer (--peer-router-ips)."""
     found = []
     for name in clusters(fabric):

@@ -1,173 +1,111 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What each cluster's API must already hold before kube_router_install changes anything: every
-Node with the pod CIDR of the inventory (kube-router routes the Node's spec.podCIDR and exits
-without one), every Service named with its ports (DSR cannot remap them), kubeadm's record in a
-version that can keep kube-proxy away, and every DaemonSet it replaces (or the copy kept of it);
-and how those DaemonSets are kept and brought back."""
+"""kube_router_install's cluster side: what each cluster's API must already hold before anything
+changes (every Node with the inventory's pod CIDR: kube-router routes the Node's spec.podCIDR and
+exits without one; every Service named, a DSR one with port == targetPort; kubeadm's record in a
+version that can keep kube-proxy away; every replaced DaemonSet running or kept), and the install
+and rollback orders as cluster steps, with gates where the nodes act."""
 
 from __future__ import annotations
-
-import json
 
 import yaml
 
 from . import kube_router
+from .cluster import objects, steps
 from .fabric import api_access
 from .kube_router import cluster_settings
+from .kube_router_resources import LABELS, manifests
 
 KUBEADM_WITH_PROXY_SWITCH = "kubeadm.k8s.io/v1beta4"
+KUBEADM_CONFIG = {"api_version": "v1", "kind": "ConfigMap", "namespace": "kube-system", "name": "kubeadm-config"}
+# kube-router's annotations on Services: what `release` gives back on a Service no longer named.
+SERVICE_PREFIX = "kube-router.io/"
+# The install's gates: kube-router peers on every node (the nodes wait for their sessions), then
+# the replaced agents are gone (the nodes lose kube-proxy's leftovers and set the CNI files aside).
+INSTALL_GATES = ("peered", "replaced")
+# The rollback's gates: kube-proxy is back (the nodes wait for its rules and get the replaced
+# CNI's files back), then kube-router is gone (the nodes lose its leftovers).
+ROLLBACK_GATES = ("proxy_back", "router_gone")
 
 
-def plain(value):
-    """Plain dicts, lists and strings (Ansible hands filters its own tagged types, which YAML cannot dump)."""
-    return json.loads(json.dumps(value))
-
-
-def found_by_cluster(found):
-    """{cluster: {(name, namespace): object}} of a looped k8s_info result (clusters it could not
-    read are missing_objects' to report)."""
-    result = {}
-    for item in (found or {}).get("results", []):
-        if "resources" in item:
-            result[item["item"]["cluster"]] = dict(
-                ((o["metadata"]["name"], o["metadata"].get("namespace")), o) for o in item["resources"])
-    return result
-
-
-def node_problems(fabric, nodes):
+def node_problems(step, found):
+    objects_found = dict((o["metadata"]["name"], o) for o in found or [])
+    cluster = step["cluster"]
     lines = []
-    for cluster, objects in sorted(nodes.items()):
-        for node in fabric.cluster_nodes(cluster):
-            obj = objects.get((node.host, None))
-            if obj is None:
-                continue
-            have = (obj.get("spec") or {}).get("podCIDR")
-            if not have:
-                lines.append("cluster %s, node %s: the Node has no spec.podCIDR, and kube-router exits without one; "
-                             "start kube-controller-manager with --allocate-node-cidrs --cluster-cidr=%s"
-                             % (cluster, node.host, fabric.clusters[cluster].pod_cidr))
-            elif have != node.pod_cidrs[0]:
-                lines.append("cluster %s, node %s, node_pod_cidrs: %s differs from the Node's spec.podCIDR %s "
-                             "(allocated by kube-controller-manager), which kube-router routes; set node_pod_cidrs "
-                             "to [%s]" % (cluster, node.host, node.pod_cidrs[0], have, have))
-    return lines
-
-
-def service_problems(fabric, services):
-    lines = []
-    for cluster, objects in sorted(services.items()):
-        for index, svc in enumerate(cluster_settings(fabric, cluster).services):
-            obj = objects.get((svc["name"], svc["namespace"]))
-            if obj is None or not svc["dsr"]:
-                continue
-            for port in (obj.get("spec") or {}).get("ports") or []:
-                target = port.get("targetPort", port["port"])
-                if isinstance(target, str) and not target.isdigit():
-                    lines.append("cluster %s, kube_router_services[%d].dsr: Service %s/%s names its targetPort %r; "
-                                 "DSR needs port == targetPort, which a name cannot show: give the number %s"
-                                 % (cluster, index, svc["namespace"], svc["name"], target, port["port"]))
-                elif int(target) != port["port"]:
-                    lines.append("cluster %s, kube_router_services[%d].dsr: Service %s/%s maps port %s to "
-                                 "targetPort %s; kube-router's DSR cannot remap ports, so give it port == "
-                                 "targetPort or drop dsr" % (cluster, index, svc["namespace"], svc["name"],
-                                                             port["port"], target))
-    return lines
-
-
-def kubeadm_problems(fabric, configs):
-    """A kubeadm-config whose ClusterConfiguration cannot say proxy.disabled (before v1beta4)."""
-    lines = []
-    for cluster, objects in sorted(configs.items()):
-        if not cluster_settings(fabric, cluster).replace_kube_proxy:
+    for host, pod_cidr in sorted(step["nodes"].items()):
+        obj = objects_found.get(host)
+        if obj is None:
+            lines.append("cluster %s: no Node named %s in its API" % (cluster, host))
             continue
-        for obj in objects.values():
-            text = (obj.get("data") or {}).get("ClusterConfiguration") or ""
-            version = (yaml.safe_load(str(text)) or {}).get("apiVersion")
-            if version != KUBEADM_WITH_PROXY_SWITCH:
-                lines.append("cluster %s: kube-system/kubeadm-config holds a %s ClusterConfiguration, which cannot "
-                             "disable kube-proxy, so `kubeadm upgrade` would bring it back; migrate it first "
-                             "(kubeadm config migrate, to %s)" % (cluster, version, KUBEADM_WITH_PROXY_SWITCH))
+        have = (obj.get("spec") or {}).get("podCIDR")
+        if not have:
+            lines.append("cluster %s, node %s: the Node has no spec.podCIDR, and kube-router exits without one; "
+                         "start kube-controller-manager with --allocate-node-cidrs --cluster-cidr=%s"
+                         % (cluster, host, step["pod_cidr"]))
+        elif have != pod_cidr:
+            lines.append("cluster %s, node %s, node_pod_cidrs: %s differs from the Node's spec.podCIDR %s "
+                         "(allocated by kube-controller-manager), which kube-router routes; set node_pod_cidrs "
+                         "to [%s]" % (cluster, host, pod_cidr, have, have))
     return lines
 
 
-def live_problems(fabric, nodes_found, services_found, kubeadm_found):
-    return (node_problems(fabric, found_by_cluster(nodes_found))
-            + service_problems(fabric, found_by_cluster(services_found))
-            + kubeadm_problems(fabric, found_by_cluster(kubeadm_found)))
+def service_problems(step, found):
+    objects_found = dict(((o["metadata"]["name"], o["metadata"].get("namespace")), o) for o in found or [])
+    cluster = step["cluster"]
+    lines = []
+    for index, svc in enumerate(step["services"]):
+        obj = objects_found.get((svc["name"], svc["namespace"]))
+        if obj is None:
+            lines.append("cluster %s: no Service named %s in its API" % (cluster, svc["name"]))
+            continue
+        if not svc["dsr"]:
+            continue
+        for port in (obj.get("spec") or {}).get("ports") or []:
+            target = port.get("targetPort", port["port"])
+            if isinstance(target, str) and not target.isdigit():
+                lines.append("cluster %s, kube_router_services[%d].dsr: Service %s/%s names its targetPort %r; "
+                             "DSR needs port == targetPort, which a name cannot show: give the number %s"
+                             % (cluster, index, svc["namespace"], svc["name"], target, port["port"]))
+            elif int(target) != port["port"]:
+                lines.append("cluster %s, kube_router_services[%d].dsr: Service %s/%s maps port %s to "
+                             "targetPort %s; kube-router's DSR cannot remap ports, so give it port == "
+                             "targetPort or drop dsr" % (cluster, index, svc["namespace"], svc["name"],
+                                                         port["port"], target))
+    return lines
 
 
-def daemonset_problems(daemonsets, backups):
+def kubeadm_problems(step, obj):
+    """A kubeadm-config whose ClusterConfiguration cannot say proxy.disabled (before v1beta4)."""
+    if obj is None or not step["replace_kube_proxy"]:
+        return []
+    text = (obj.get("data") or {}).get("ClusterConfiguration") or ""
+    version = (yaml.safe_load(str(text)) or {}).get("apiVersion")
+    if version == KUBEADM_WITH_PROXY_SWITCH:
+        return []
+    return ["cluster %s: kube-system/kubeadm-config holds a %s ClusterConfiguration, which cannot disable "
+            "kube-proxy, so `kubeadm upgrade` would bring it back; migrate it first (kubeadm config migrate, "
+            "to %s)" % (step["cluster"], version, KUBEADM_WITH_PROXY_SWITCH)]
+
+
+def daemonset_problems(step, found):
     """A replaced CNI DaemonSet that neither runs nor was kept: a name that does not match the
     cluster (kube-proxy's may be missing: a cluster without it has nothing to replace)."""
-    kept = objects_by_item(backups)
     lines = []
-    for item in (daemonsets or {}).get("results", []):
-        loop = item["item"]
-        key = (loop["cluster"], loop["namespace"], loop["name"])
-        if "resources" not in item or key not in kept or kept[key] or [o for o in item["resources"] if not deleting(o)]:
-            continue  # unreadable (missing_objects says so), there, or kept
-        if (loop["namespace"], loop["name"]) != ("kube-system", "kube-proxy"):
+    for ds in step["replaced"]:
+        running = found.get("ds:%(namespace)s/%(name)s" % ds)
+        if (running is not None and not objects.deleting(running)) or found.get("copy:%(namespace)s/%(name)s" % ds):
+            continue
+        if ds["replaces"] != "kube-proxy":
             lines.append("cluster %s, kube_router_replaced_daemonsets: DaemonSet %s/%s is not in the cluster and no "
                          "copy of it is kept (ConfigMap %s/%s); name the replaced CNI's DaemonSet as it runs"
-                         % (loop["cluster"], loop["namespace"], loop["name"], loop["namespace"], loop["backup"]))
+                         % (step["cluster"], ds["namespace"], ds["name"], ds["namespace"], ds["backup"]))
     return lines
 
 
-def released_services(found, field_manager):
-    """Manifest items giving back the kube-router.io/* annotations `field_manager` applied to
-    Services no longer in kube_router_services: each such Service with its name only, applied by
-    that manager (server-side apply then drops what it owned). `found` is a looped k8s_info of
-    every Service over the `services` manifest items."""
-    items = []
-    for result in (found or {}).get("results", []):
-        item = result.get("item") or {}
-        wanted = set((m["metadata"]["name"], m["metadata"]["namespace"]) for m in item.get("manifests", []))
-        release = []
-        for obj in result.get("resources") or []:
-            meta = obj.get("metadata") or {}
-            if (meta.get("name"), meta.get("namespace")) not in wanted and owns_service_annotation(meta, field_manager):
-                release.append({"apiVersion": "v1", "kind": "Service",
-                                "metadata": {"name": meta["name"], "namespace": meta["namespace"]}})
-        if release:
-            items.append({"cluster": item["cluster"], **access_of(item), "manifests": release})
-    return items
-
-
-def access_of(item):
-    """The cluster access a loop item carried (fabric.api_access), for the items made from it."""
-    return dict((key, item.get(key)) for key in ("kubeconfig", "context", "api"))
-
-
-def owns_service_annotation(meta, field_manager):
-    for entry in meta.get("managedFields") or []:
-        if entry.get("manager") == field_manager and entry.get("operation") == "Apply":
-            annotations = ((entry.get("fieldsV1") or {}).get("f:metadata") or {}).get("f:annotations") or {}
-            if any(key.startswith("f:kube-router.io/") for key in annotations):
-                return True
-    return False
-
-
-def kubeadm_config(found, disabled):
-    """[{cluster, kubeconfig, manifests}] setting ClusterConfiguration's proxy.disabled in each
-    cluster's kubeadm-config (a looped k8s_info result); clusters without one are skipped."""
-    items = []
-    for item in (found or {}).get("results", []):
-        for obj in item.get("resources") or []:
-            config = yaml.safe_load(str(obj["data"]["ClusterConfiguration"])) or {}
-            if bool((config.get("proxy") or {}).get("disabled")) == disabled:
-                continue
-            config.setdefault("proxy", {})["disabled"] = disabled
-            items.append({"cluster": item["item"]["cluster"], **access_of(item["item"]), "manifests": [
-                {"apiVersion": "v1", "kind": "ConfigMap",
-                 "metadata": {"name": obj["metadata"]["name"], "namespace": obj["metadata"]["namespace"]},
-                 "data": {"ClusterConfiguration": yaml.safe_dump(config, default_flow_style=False)}}]})
-    return items
-
-
-# Fields the API server sets; a DaemonSet restored from the copy gets its own.
-SERVER_FIELDS = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink",
-                 "deletionTimestamp", "deletionGracePeriodSeconds", "finalizers", "ownerReferences")
+def live_problems(step, found):
+    """The check of cluster_checks: every problem of one cluster's live objects."""
+    return (node_problems(step, found["nodes"]) + service_problems(step, found["services"])
+            + kubeadm_problems(step, found["kubeadm"]) + daemonset_problems(step, found))
 
 
 def replaced_daemonsets(fabric, kube_proxy_backup):
@@ -186,58 +124,117 @@ def replaced_daemonsets(fabric, kube_proxy_backup):
     return items
 
 
-def objects_by_item(found, live=False):
-    """{(cluster, namespace, name) of the loop item: [objects]} of a k8s_info loop over
-    replaced_daemonsets; with `live`, without objects being deleted (a deletion interrupted by a
-    timeout leaves one with a deletionTimestamp: it is going, not there)."""
-    return dict(((i["item"]["cluster"], i["item"]["namespace"], i["item"]["name"]),
-                 [o for o in i.get("resources") or [] if not (live and deleting(o))])
-                for i in (found or {}).get("results", []) if "resources" in i)
+def daemonset_ref(ds):
+    return objects.ref("apps/v1", "DaemonSet", ds["name"], ds["namespace"])
 
 
-def deleting(obj):
-    return bool((obj.get("metadata") or {}).get("deletionTimestamp"))
+def cluster_checks(fabric, state="present", options=None):
+    """One check per cluster: its Nodes, Services, kubeadm's record, and the replaced DaemonSets
+    and their copies."""
+    replaced = replaced_daemonsets(fabric, with_defaults(options)["kube_proxy_backup"])
+    result = []
+    for item in manifests(fabric, "nodes"):
+        cluster = item["cluster"]
+        mine = [ds for ds in replaced if ds["cluster"] == cluster]
+        read = {"nodes": {"api_version": "v1", "kind": "Node"}, "services": {"api_version": "v1", "kind": "Service"},
+                "kubeadm": KUBEADM_CONFIG}
+        for ds in mine:
+            read["ds:%(namespace)s/%(name)s" % ds] = dict(api_version="apps/v1", kind="DaemonSet",
+                                                          namespace=ds["namespace"], name=ds["name"])
+            read["copy:%(namespace)s/%(name)s" % ds] = dict(api_version="v1", kind="ConfigMap",
+                                                            namespace=ds["namespace"], name=ds["backup"])
+        settings = cluster_settings(fabric, cluster)
+        result.append(steps.step(
+            item, "check", "live objects", check="kube_router_live.live_problems", read=read,
+            nodes=dict((n.host, n.pod_cidrs[0]) for n in fabric.cluster_nodes(cluster)),
+            pod_cidr=fabric.clusters[cluster].pod_cidr, replace_kube_proxy=settings.replace_kube_proxy,
+            services=[dict((k, s[k]) for k in ("namespace", "name", "dsr")) for s in settings.services],
+            replaced=[dict((k, ds[k]) for k in ("namespace", "name", "backup", "replaces")) for ds in mine]))
+    return result
 
 
-def terminating(found):
-    """The loop items whose DaemonSet is being deleted: the rollback waits them out before it
-    creates them again from the copy."""
-    return [i["item"] for i in (found or {}).get("results", []) if any(deleting(o) for o in i.get("resources") or [])]
+def keep(replaced):
+    """Each replaced DaemonSet kept in its copy (the ConfigMap `backup` beside it)."""
+    return [steps.step(ds, "keep", "replaced DaemonSets kept", objects=[daemonset_ref(ds)], copy=ds["backup"],
+                       labels=dict(LABELS)) for ds in replaced]
 
 
-def daemonset_backup(daemonsets, backups, labels):
-    """Manifest items keeping each replaced DaemonSet in its backup ConfigMap (key
-    daemonset.yaml): from the DaemonSet while it runs (the copy follows it), or from one being
-    deleted when no copy was kept yet; a DaemonSet already gone keeps the copy there is."""
-    kept = objects_by_item(backups)
-    items = []
-    for item in (daemonsets or {}).get("results", []):
-        loop = item["item"]
-        objects = item.get("resources") or []
-        running = [o for o in objects if not deleting(o)]
-        if not running and kept.get((loop["cluster"], loop["namespace"], loop["name"])):
-            continue
-        for obj in running or objects:
-            obj = plain(obj)
-            meta = dict((k, v) for k, v in obj["metadata"].items() if k not in SERVER_FIELDS)
-            copy = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": meta, "spec": obj["spec"]}
-            items.append({"cluster": loop["cluster"], **access_of(loop), "manifests": [
-                {"apiVersion": "v1", "kind": "ConfigMap",
-                 "metadata": {"name": loop["backup"], "namespace": loop["namespace"], "labels": dict(labels)},
-                 "data": {"daemonset.yaml": yaml.safe_dump(copy, default_flow_style=False)}}]})
-    return items
+def restore(replaced, replaces):
+    """The replaced DaemonSets of one kind (kube-proxy, cni) back from their copies, then ready."""
+    mine = [ds for ds in replaced if ds["replaces"] == replaces]
+    return ([steps.step(ds, "restore", "%s restored" % replaces, objects=[daemonset_ref(ds)], copy=ds["backup"])
+             for ds in mine]
+            + [steps.step(ds, "wait", "%s ready" % replaces, objects=[daemonset_ref(ds)], until="ready",
+                          if_present=True) for ds in mine])
 
 
-def daemonset_restore(kept, current):
-    """[{cluster, kubeconfig, namespace, name, definition}]: each replaced DaemonSet from the copy
-    kept, where it is not there or only being deleted (a rerun of the rollback finds it there)."""
-    present = objects_by_item(current, live=True)
-    items = []
-    for item in (kept or {}).get("results", []):
-        loop = item["item"]
-        if present.get((loop["cluster"], loop["namespace"], loop["name"])):
-            continue
-        for obj in item.get("resources") or []:
-            items.append({"cluster": loop["cluster"], **access_of(loop), "namespace": loop["namespace"],
-                          "name": loop["name"], "definition": yaml.safe_load(str(obj["data"]["daemonset.yaml"]))})
-    return items
+def kubeadm(items, disabled):
+    """kubeadm-config's ClusterConfiguration says proxy.disabled (what `kubeadm upgrade` reads)."""
+    ref = objects.ref("v1", "ConfigMap", KUBEADM_CONFIG["name"], KUBEADM_CONFIG["namespace"])
+    return [steps.step(i, "edit", "kubeadm %s kube-proxy" % ("leaves out" if disabled else "manages"),
+                       objects=[ref], key="ClusterConfiguration", path="proxy.disabled", value=disabled,
+                       force=True) for i in items if i["replace_kube_proxy"]]
+
+
+def install(fabric, secrets, options):
+    """kube-router's objects and DaemonSet, waited for; gate `peered` (every node's sessions);
+    the replaced DaemonSets kept and deleted with their pods, kubeadm told to leave kube-proxy
+    out; gate `replaced` (each node loses kube-proxy's leftovers, the replaced CNI's files go)."""
+    replaced = replaced_daemonsets(fabric, options["kube_proxy_backup"])
+    services = manifests(fabric, "services")
+    router = manifests(fabric, "daemonset")
+    return (steps.apply(manifests(fabric, "base", secrets=secrets), "kube-router's objects",
+                        file="kube-router-base.yml", secret=True)
+            + steps.apply(manifests(fabric, "nodes"), "Nodes annotated", file="kube-router-nodes.yml")
+            + steps.apply(services, "Services annotated", file="kube-router-services.yml")
+            + [steps.step(i, "release", "Services no longer named", api_version="v1", kind="Service",
+                          prefix=SERVICE_PREFIX, objects=i["manifests"]) for i in services]
+            + steps.apply(router, "kube-router's DaemonSet", file="kube-router-daemonset.yml")
+            + [steps.step(i, "wait", "kube-router ready", objects=i["manifests"], until="ready") for i in router]
+            + [steps.gate("peered")]
+            + keep(replaced)
+            + [steps.step(ds, "delete", "replaced DaemonSets deleted", objects=[daemonset_ref(ds)],
+                          propagation="Foreground", wait=True) for ds in replaced]
+            + kubeadm(router, True)
+            + [steps.gate("replaced")])
+
+
+def rollback(fabric, secrets, options):
+    """kube-proxy back from its copy, waited for, kubeadm managing it again; gate `proxy_back`
+    (each node waits for kube-proxy's rules and gets the replaced CNI's files back); kube-router's
+    DaemonSet deleted with its pods, then its objects; gate `router_gone` (each node loses
+    kube-router's leftovers); the replaced CNI's agents back from their copies (kube-router's
+    routes are gone, so they install their own) and waited for; the copies deleted; the
+    annotations we set given back."""
+    replaced = replaced_daemonsets(fabric, options["kube_proxy_backup"])
+    router = manifests(fabric, "daemonset")
+    return (restore(replaced, "kube-proxy")
+            + kubeadm(router, False)
+            + [steps.gate("proxy_back")]
+            + [steps.step(i, "delete", "kube-router's DaemonSet deleted", objects=i["manifests"],
+                          propagation="Foreground", wait=True) for i in router]
+            + [steps.step(i, "delete", "kube-router's objects deleted",
+                          objects=[manifests_ref(o) for o in i["manifests"]])
+               for i in manifests(fabric, "base", secrets=secrets)]
+            + [steps.gate("router_gone")]
+            + restore(replaced, "cni")
+            + [steps.step(ds, "delete", "copies deleted",
+                          objects=[objects.ref("v1", "ConfigMap", ds["backup"], ds["namespace"])])
+               for ds in replaced]
+            + steps.apply(manifests(fabric, "nodes", release=True), "Nodes released",
+                          file="kube-router-nodes-released.yml")
+            + steps.apply(manifests(fabric, "services", release=True), "Services released",
+                          file="kube-router-services-released.yml"))
+
+
+def manifests_ref(obj):
+    meta = obj["metadata"]
+    return objects.ref(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
+
+
+def with_defaults(options):
+    return dict({"kube_proxy_backup": "kube-proxy-replaced-by-kube-router"}, **(options or {}))
+
+
+def cluster_steps(fabric, state="present", secrets=None, options=None):
+    return (install if state == "present" else rollback)(fabric, secrets, with_defaults(options))

@@ -22,7 +22,7 @@ import json
 import re
 
 from . import fabric as core
-from . import bgp, hostgw, kube_router, mesh
+from . import bgp, hostgw, kube_router, mesh, tor
 from .errors import FabricError, FabricInvalid
 from .reader import VarReader
 from .role_variables import misplaced_problems, state_problems
@@ -30,14 +30,14 @@ from .renamed import renamed_problems
 
 FACETS = (mesh, hostgw, bgp, kube_router)
 FACET_NAMES = tuple(f.NAME for f in FACETS)
-# Hosts around the clusters that a facet reads from groups of their own (routers, clients).
-EXTRA_READERS = dict(bgp.EXTRA_READERS)
+# Hosts around the clusters, read from groups of their own (routers, clients): the tor facet.
+EXTRA_READERS = dict(tor.EXTRA_READERS)
 GROUP_NAMES = FACET_NAMES + tuple(EXTRA_READERS)
 DEFAULTS = dict(core.VARIABLES)
-for _facet in FACETS:
+for _facet in FACETS + (tor,):
     DEFAULTS.update(_facet.VARIABLES)
 SETTINGS = dict((f.NAME, f.SETTINGS) for f in FACETS)
-SETTINGS.update(bgp.EXTRA_SETTINGS)
+SETTINGS.update(tor.EXTRA_SETTINGS)
 
 FORMAT = 2  # 2: clusters carry their API access (context, render_only)
 HEADER = re.compile(r'^\{"nodenet_fabric":(\d+),"digest":"([0-9a-f]+)",')
@@ -95,7 +95,7 @@ def read(hostvars, groups, names=None, cluster_groups=None):
     core.check(fabric)
     if cluster_groups:
         core.check_cluster_groups(fabric, cluster_groups, groups)
-    for facet in FACETS:
+    for facet in FACETS + (tor,):
         facet.check(fabric)
     prepare(fabric)
     return fabric

@@ -14,7 +14,7 @@ from __future__ import annotations
 import html as html_escape
 import json
 
-from . import bgp, bgp_sessions, hostgw, kube_router, kube_router_plan, mesh
+from . import bgp, bgp_sessions, hostgw, kube_router, kube_router_plan, mesh, tor
 from .bgp_router import client_state, router_state
 
 ROLE_NAMES = (mesh.NAME, hostgw.NAME, bgp.NAME, kube_router.NAME)
@@ -70,7 +70,7 @@ def _client_rows(fabric, host):
 
 
 PLANNERS = ((mesh.NAME, _mesh_rows), (hostgw.NAME, _hostgw_rows), (bgp.NAME, _calico_rows),
-            (kube_router.NAME, _kube_router_rows), (bgp.ROUTERS, _router_rows), (bgp.CLIENTS, _client_rows))
+            (kube_router.NAME, _kube_router_rows), (tor.ROUTERS, _router_rows), (tor.CLIENTS, _client_rows))
 
 
 def host_plans(fabric):
@@ -146,12 +146,12 @@ def _bgp_lines(fabric):
     """One edge per BGP session (drawn once), a hub per cluster for a full node-to-node mesh."""
     lines, seen = [], set()
     by_ip = dict((n.ip, n.host) for n in fabric.nodes.values())
-    routers = fabric.facets.get(bgp.ROUTERS, {})
+    routers = fabric.facets.get(tor.ROUTERS, {})
     router_by_ip = dict((r.ip, host) for host, r in routers.items())
     for host, router in sorted(routers.items()):
         lines.append('  %s %s;' % (_q(host), _attrs(id="router-" + host, shape="box3d", fillcolor=PALETTE["router"],
                                                     label="%s\nToR %s, AS %s" % (host, router.ip, router.as_number))))
-    for host, client in sorted(fabric.facets.get(bgp.CLIENTS, {}).items()):
+    for host, client in sorted(fabric.facets.get(tor.CLIENTS, {}).items()):
         lines.append('  %s %s;' % (_q(host), _attrs(id="client-" + host, shape="note", fillcolor=PALETTE["client"],
                                                     label="%s\nclient %s" % (host, client.ip))))
         lines.append('  %s -- %s %s;' % (_q(host), _q(client.router), _attrs(label="static route", style="dashed")))

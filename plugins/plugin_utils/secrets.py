@@ -6,8 +6,10 @@ plugin's) or travels in node_base_fabric."""
 
 from __future__ import annotations
 
-from .bgp import password_text_problem, password_vars
+from . import bgp, kube_router
+from .bgp import password_text_problem
 from .errors import FabricError
+from .fabric import facet_cluster_settings
 
 
 def resolve(fabric, hostvars):
@@ -33,3 +35,14 @@ def resolve(fabric, hostvars):
             else:
                 values[variable] = text
     return values, problems
+
+
+def password_vars(fabric):
+    """{variable: [(cluster, facet) whose peers name it]} over every cluster of both BGP facets."""
+    found = {}
+    for facet, names in ((bgp.NAME, bgp.clusters(fabric)), (kube_router.NAME, kube_router.clusters(fabric))):
+        for name in names:
+            for peer in facet_cluster_settings(fabric, name, facet).peers:
+                if peer.get("password_var") and (name, facet) not in found.get(peer["password_var"], []):
+                    found.setdefault(peer["password_var"], []).append((name, facet))
+    return found

@@ -11,6 +11,7 @@ import yaml
 
 from kernel_snapshot import kernel_state, snapshot, split
 from lab_run import NODE_ROOT, ROOT, lab, playbook, recap
+from slow_relay import SlowRelay
 
 ROUTED = ROOT / "inventories" / "routed"        # alpha (calico), beta (canal), gamma (calico)
 OURS = "app.kubernetes.io/managed-by=nodenet.fabric"
@@ -144,16 +145,22 @@ def test_an_api_server_that_is_down_is_named_and_the_next_run_converges(routed):
     assert rc == 0 and "pod-gamma" in ippools("alpha"), out[-3000:]
 
 
-def test_a_wrong_token_is_named_and_never_printed(routed, tmp_path):
+def alpha_through(tmp_path, edit):
+    """An inventory overlay giving alpha's nodes a copy of alpha's kubeconfig, changed by `edit`."""
     config = json.loads((NODE_ROOT / "k8s" / "alpha" / "kubeconfig").read_text())
-    config["users"][0]["user"]["token"] = "0123456789abcdef0123456789abcdef"
-    bad = tmp_path / "alpha-bad-kubeconfig"
-    bad.write_text(json.dumps(config))
-    bad.chmod(0o600)
+    edit(config)
+    changed = tmp_path / "alpha-kubeconfig"
+    changed.write_text(json.dumps(config))
+    changed.chmod(0o600)
     overlay = tmp_path / "overlay.yml"
     overlay.write_text(yaml.safe_dump({"all": {"hosts": dict(
-        (h, {"cluster_kubeconfig": str(bad)}) for h in ("alpha-1", "alpha-2"))}}))
-    rc, out = playbook(ROUTED, "-i", str(overlay))
+        (h, {"cluster_kubeconfig": str(changed)}) for h in ("alpha-1", "alpha-2"))}}))
+    return str(overlay)
+
+
+def test_a_wrong_token_is_named_and_never_printed(routed, tmp_path):
+    overlay = alpha_through(tmp_path, lambda c: c["users"][0]["user"].update(token="0123456789abcdef0123456789abcdef"))
+    rc, out = playbook(ROUTED, "-i", overlay)
     assert rc != 0 and "cluster alpha, IPPool" in out and "Unauthorized" in out, out[-3000:]
     assert "0123456789abcdef0123456789abcdef" not in out
     assert_no_secret(out)
@@ -208,7 +215,7 @@ def test_secrets_are_owner_only(routed):
             assert mode == 0o600, (cluster, name, oct(mode))
 
 
-def test_an_api_server_going_down_mid_run_is_named_and_the_next_run_converges(routed):
+def test_an_api_server_going_down_mid_run_is_named_and_the_next_run_converges(routed, tmp_path):
     """The API server stops as soon as the first of our pools reaches it: the rest of that
     cluster's pools fail, named, and the next run converges."""
     import threading
@@ -231,13 +238,20 @@ def test_an_api_server_going_down_mid_run_is_named_and_the_next_run_converges(ro
             except Exception:
                 pass
             time.sleep(0.05)
+    # The run reaches alpha through a relay that holds each request 0.3 s: the engine applies the
+    # four pools within milliseconds, too fast for the watcher to stop the server between two.
+    server = json.loads((NODE_ROOT / "k8s" / "alpha" / "kubeconfig").read_text())["clusters"][0]["cluster"]["server"]
+    relay = SlowRelay(int(server.rsplit(":", 1)[1]), 0.3)
+    override = alpha_through(tmp_path, lambda c: c["clusters"][0]["cluster"].update(
+        server="https://127.0.0.1:%d" % relay.port))
     watcher = threading.Thread(target=stop_at_first_pool)
     watcher.start()
     try:
-        rc, out = playbook(ROUTED)
+        rc, out = playbook(ROUTED, "-i", override)
     finally:
         stopped.set()
         watcher.join()
+        relay.close()
         assert lab("apiserver", "start", "alpha").returncode == 0
     assert rc != 0 and "cluster alpha, IPPool" in out, out[-3000:]
     assert 0 < len(ours_in("alpha")) < 4  # some made, some not

@@ -232,7 +232,7 @@ def test_a_node_where_become_does_not_give_root_is_refused_before_anything_chang
     nosudo = override("nosudo.yml", "all:\n  hosts:\n    multicluster-test-003:\n      ansible_user: %s\n" % NOSUDO_USER)
     code, out = playbook(SEED, "-i", nosudo, playbook=PLAYBOOK)
     assert code != 0
-    assert "nothing was changed on any node" in out, out[-4000:]
+    assert "nothing was changed on any host" in out, out[-4000:]
     refused = [line for line in out.splitlines() if line.strip().startswith("node multicluster-test-003:")]
     assert refused and "become" in refused[0] and "root" in refused[0], refused
     assert not [line for line in out.splitlines() if re.match(r"\s*node multicluster-test-00[12456]:", line)]

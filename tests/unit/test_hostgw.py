@@ -347,22 +347,34 @@ def daemonset(rolled=True):
 
 
 def test_flanneld_restarts_where_a_node_is_not_on_host_gw_and_no_rollout_runs():
-    items = dict((c, {"cluster": c, "nodes": {"%s-1" % c: "10.0.0.1", "%s-2" % c: "10.0.0.2"}}) for c in "abcde")
-    nodes = [{"item": items["a"], "resources": [node("a-1", "host-gw"), node("a-2", "host-gw")]},
-             {"item": items["b"], "resources": [node("b-1", "host-gw"), node("b-2", "vxlan")]},
-             {"item": items["c"], "resources": [node("c-1"), node("c-2", "host-gw")]},
-             {"item": items["d"], "resources": [node("d-1", "vxlan"), node("d-2", "vxlan")]},
-             # a Node flanneld does not run on (not in the inventory) never counts
-             {"item": items["e"], "resources": [node("e-1", "host-gw"), node("e-2", "host-gw"), node("win-1")]}]
-    daemonsets = [{"item": items[c], "resources": [daemonset(rolled=c != "d")]} for c in "abcde"]
-    assert [i["cluster"] for i in hostgw.restarts(nodes, daemonsets, set())] == ["b", "c"]
-    assert [i["cluster"] for i in hostgw.restarts(nodes, daemonsets, {"a"})] == ["a", "b", "c"]  # net-conf changed
+    def decide(nodes, rolled=True, changed=()):
+        step = {"cluster": "a", "nodes": {"a-1": "10.0.0.1", "a-2": "10.0.0.2"}}
+        return hostgw.must_restart(step, {"nodes": nodes, "daemonset": daemonset(rolled)}, set(changed))
+
+    assert not decide([node("a-1", "host-gw"), node("a-2", "host-gw")])
+    assert decide([node("a-1", "host-gw"), node("a-2", "host-gw")], changed=["net-conf.json"])  # net-conf changed
+    assert decide([node("a-1", "host-gw"), node("a-2", "vxlan")])
+    assert decide([node("a-1"), node("a-2", "host-gw")])  # not announced yet
+    assert not decide([node("a-1", "vxlan"), node("a-2", "vxlan")], rolled=False)  # a rollout runs: not again
+    # a Node flanneld does not run on (not in the inventory) never counts
+    assert not decide([node("a-1", "host-gw"), node("a-2", "host-gw"), node("win-1")])
+
+
+def test_the_cluster_order_applies_net_conf_then_restarts_where_it_must_and_waits(inventory):
+    fabric = model.load(*inventory)
+    order = hostgw.cluster_steps(fabric, "present")
+    assert [s["action"] for s in order if s["cluster"] == order[0]["cluster"]] == ["apply", "restart", "wait"]
+    restart = [s for s in order if s["action"] == "restart"][0]
+    assert restart["only_if"] == "hostgw.must_restart" and restart["read"]["daemonset"]["kind"] == "DaemonSet"
+    assert [s["action"] for s in hostgw.cluster_steps(fabric, "present", options={"restart_flanneld": False})] == [
+        "apply"] * len(hostgw.configmaps(fabric))
+    assert hostgw.cluster_checks(fabric, "absent") == []
 
 
 def test_the_api_is_checked_for_missing_nodes_and_another_address():
-    item = {"cluster": "edge", "nodes": {"edge-1": "10.30.1.11", "edge-2": "10.30.1.12", "edge-3": "10.30.1.13"}}
-    read = [{"item": item, "resources": [node("edge-1", "vxlan", "10.30.1.11"), node("edge-2", "vxlan", "192.0.2.7")]}]
-    found = hostgw.live_problems(read)
+    step = {"cluster": "edge", "nodes": {"edge-1": "10.30.1.11", "edge-2": "10.30.1.12", "edge-3": "10.30.1.13"}}
+    found = hostgw.node_problems(step, {"nodes": [node("edge-1", "vxlan", "10.30.1.11"),
+                                                  node("edge-2", "vxlan", "192.0.2.7")]})
     assert len(found) == 2
     assert found[0].startswith("cluster edge, node edge-2: flanneld announces 192.0.2.7") and "node_ip is 10.30.1.12" in found[0]
     assert found[1].startswith("cluster edge, node edge-3: not a Node of the cluster's API")

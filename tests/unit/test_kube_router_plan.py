@@ -458,17 +458,12 @@ def test_without_the_router_there_is_nothing_to_verify_and_a_kubeconfig_means_ap
     assert kube_router_resources.manifests(fabric, "base")[0]["kubeconfig"] == "/etc/k8s/admin.conf"
 
 
-# --- 6. the live preflight ---------------------------------------------------------------------
+# --- 6. the live preflight and the cluster orders ---------------------------------------------
 
-ITEM = {"cluster": "k8s", "kubeconfig": "/etc/k8s/admin.conf", "manifests": []}
 LIVE_SERVICES = every_node(kube_router_services=[
     {"namespace": "default", "name": "nginx", "scheduler": "dh"},
     {"namespace": "default", "name": "web", "dsr": "tunnel"},
     {"namespace": "default", "name": "api", "dsr": "tunnel"}])
-
-
-def found(*resources, item=ITEM):
-    return {"results": [{"item": dict(item), "resources": list(resources)}]}
 
 
 def node_obj(name, pod_cidr=None):
@@ -490,81 +485,67 @@ def kubeadm_obj(version, **extra):
             "data": {"ClusterConfiguration": yaml.safe_dump(config), "ClusterStatus": "x: 1\n"}}
 
 
-GOOD_NODES = found(node_obj("k8s-1", "10.244.0.0/24"), node_obj("k8s-2", "10.244.1.0/24"),
-                   node_obj("k8s-3", "10.244.2.0/24"))
-GOOD_SERVICES = found(service_obj("nginx", {"port": 80, "targetPort": 8080}),
-                      service_obj("web", {"port": 443, "targetPort": 443}),
-                      service_obj("api", {"port": 80}))
+GOOD_NODES = [node_obj("k8s-1", "10.244.0.0/24"), node_obj("k8s-2", "10.244.1.0/24"), node_obj("k8s-3", "10.244.2.0/24")]
+GOOD_SERVICES = [service_obj("nginx", {"port": 80, "targetPort": 8080}), service_obj("web", {"port": 443, "targetPort": 443}),
+                 service_obj("api", {"port": 80})]
+
+
+def check_of(fabric):
+    (step,) = kube_router_live.cluster_checks(fabric, "present", {})
+    return step
+
+
+def problems(fabric, nodes, services, kubeadm, **daemonsets):
+    step = check_of(fabric)
+    found = dict({"nodes": nodes, "services": services, "kubeadm": kubeadm}, **daemonsets)
+    for name in step["read"]:  # every replaced DaemonSet runs unless given
+        found.setdefault(name, KUBE_PROXY if name.startswith("ds:") and not daemonsets else None)
+    return kube_router_live.live_problems(step, found)
 
 
 def test_a_cluster_as_the_inventory_says_has_no_live_problem(seed003):
     fabric = valid(seed003, LIVE_SERVICES)
     # nginx remaps 80 -> 8080 but has no DSR; api gives no targetPort (the same port).
-    assert kube_router_live.live_problems(fabric, GOOD_NODES, GOOD_SERVICES, found(kubeadm_obj(
-        "kubeadm.k8s.io/v1beta4"))) == []
+    assert problems(fabric, GOOD_NODES, GOOD_SERVICES, kubeadm_obj("kubeadm.k8s.io/v1beta4")) == []
+
+
+def test_the_check_reads_nodes_services_kubeadm_and_each_replaced_daemonset_with_its_copy(seed003):
+    fabric = valid(seed003, every_node(kube_router_replaced_daemonsets=[
+        {"namespace": "kube-flannel", "name": "kube-flannel-ds"}], cluster_kubeconfig="/etc/k8s/admin.conf"))
+    step = check_of(fabric)
+    assert (step["cluster"], step["kubeconfig"], step["api"], step["action"]) == ("k8s", "/etc/k8s/admin.conf", True, "check")
+    assert sorted(step["read"]) == ["copy:kube-flannel/kube-flannel-ds", "copy:kube-system/kube-proxy", "ds:kube-flannel/kube-flannel-ds",
+                                    "ds:kube-system/kube-proxy", "kubeadm", "nodes", "services"]
+    assert step["read"]["copy:kube-flannel/kube-flannel-ds"]["name"] == "kube-flannel-ds-replaced-by-kube-router"
 
 
 def test_each_live_problem_is_one_line_naming_cluster_and_node_or_variable(seed003):
     fabric = valid(seed003, LIVE_SERVICES)
-    nodes = found(node_obj("k8s-1"), node_obj("k8s-2", "10.244.9.0/24"), node_obj("k8s-3", "10.244.2.0/24"))
-    services = found(service_obj("nginx", {"port": 80, "targetPort": 8080}),
-                     service_obj("web", {"port": 80, "targetPort": 8080}),
-                     service_obj("api", {"port": 80, "targetPort": "http"}))
-    assert kube_router_live.live_problems(fabric, nodes, services, found(kubeadm_obj("kubeadm.k8s.io/v1beta3"))) == [
+    nodes = [node_obj("k8s-1"), node_obj("k8s-2", "10.244.9.0/24")]
+    services = [service_obj("nginx", {"port": 80, "targetPort": 8080}), service_obj("web", {"port": 80, "targetPort": 8080})]
+    assert problems(fabric, nodes, services, kubeadm_obj("kubeadm.k8s.io/v1beta3")) == [
         "cluster k8s, node k8s-1: the Node has no spec.podCIDR, and kube-router exits without one; start "
         "kube-controller-manager with --allocate-node-cidrs --cluster-cidr=10.244.0.0/16",
         "cluster k8s, node k8s-2, node_pod_cidrs: 10.244.1.0/24 differs from the Node's spec.podCIDR 10.244.9.0/24 "
         "(allocated by kube-controller-manager), which kube-router routes; set node_pod_cidrs to [10.244.9.0/24]",
+        "cluster k8s: no Node named k8s-3 in its API",
         "cluster k8s, kube_router_services[1].dsr: Service default/web maps port 80 to targetPort 8080; "
         "kube-router's DSR cannot remap ports, so give it port == targetPort or drop dsr",
-        "cluster k8s, kube_router_services[2].dsr: Service default/api names its targetPort 'http'; DSR needs "
-        "port == targetPort, which a name cannot show: give the number 80",
+        "cluster k8s: no Service named api in its API",
         "cluster k8s: kube-system/kubeadm-config holds a kubeadm.k8s.io/v1beta3 ClusterConfiguration, which cannot "
         "disable kube-proxy, so `kubeadm upgrade` would bring it back; migrate it first (kubeadm config migrate, "
         "to kubeadm.k8s.io/v1beta4)"]
+    named = [service_obj("api", {"port": 80, "targetPort": "http"})]
+    assert problems(fabric, GOOD_NODES, GOOD_SERVICES[:2] + named, None) == [
+        "cluster k8s, kube_router_services[2].dsr: Service default/api names its targetPort 'http'; DSR needs "
+        "port == targetPort, which a name cannot show: give the number 80"]
 
 
 def test_kubeadm_is_not_checked_when_kube_proxy_stays(seed003):
     fabric = valid(seed003, every_node(kube_router_replace_kube_proxy=False, kube_router_run_service_proxy=False))
-    assert kube_router_live.live_problems(fabric, GOOD_NODES, found(), found(kubeadm_obj(
-        "kubeadm.k8s.io/v1beta3"))) == []
-    kept = valid(seed003)
-    assert len(kube_router_live.live_problems(kept, GOOD_NODES, found(), found(kubeadm_obj(
-        "kubeadm.k8s.io/v1beta3")))) == 1
-
-
-def test_an_unreadable_api_and_missing_objects_are_left_to_the_missing_objects_check(seed003):
-    fabric = valid(seed003, LIVE_SERVICES)
-    unread = {"results": [{"item": dict(ITEM)}]}
-    assert kube_router_live.live_problems(fabric, unread, unread, unread) == []
-    assert kube_router_live.live_problems(fabric, found(node_obj("k8s-1", "10.244.0.0/24")), found(), found()) == []
-    assert kube_router_live.live_problems(fabric, None, None, None) == []
-
-
-# --- 7. kubeadm-config and the kube-proxy copy -------------------------------------------------
-
-def test_kubeadm_config_disables_the_proxy_keeping_every_other_field():
-    obj = kubeadm_obj("kubeadm.k8s.io/v1beta4", apiServer={"certSANs": ["172.26.6.1"]})
-    (item,) = kube_router_live.kubeadm_config(found(obj), True)
-    assert (item["cluster"], item["kubeconfig"]) == ("k8s", "/etc/k8s/admin.conf")
-    (manifest,) = item["manifests"]
-    assert manifest["metadata"] == {"name": "kubeadm-config", "namespace": "kube-system"}
-    assert list(manifest["data"]) == ["ClusterConfiguration"]  # ClusterStatus is left to its owner
-    assert yaml.safe_load(manifest["data"]["ClusterConfiguration"]) == {
-        "apiVersion": "kubeadm.k8s.io/v1beta4", "kind": "ClusterConfiguration", "kubernetesVersion": "v1.33.0",
-        "networking": {"podSubnet": "10.244.0.0/16", "serviceSubnet": "10.254.0.0/16"},
-        "apiServer": {"certSANs": ["172.26.6.1"]}, "proxy": {"disabled": True}}
-    assert kubernetes_validate.validate(manifest, K8S, strict=True) == "1.37"
-
-
-def test_kubeadm_config_rolls_back_and_is_idempotent():
-    disabled = kubeadm_obj("kubeadm.k8s.io/v1beta4", proxy={"disabled": True})
-    assert kube_router_live.kubeadm_config(found(disabled), True) == []
-    (item,) = kube_router_live.kubeadm_config(found(disabled), False)
-    assert yaml.safe_load(item["manifests"][0]["data"]["ClusterConfiguration"])["proxy"] == {"disabled": False}
-    assert kube_router_live.kubeadm_config(found(kubeadm_obj("kubeadm.k8s.io/v1beta4")), False) == []
-    assert kube_router_live.kubeadm_config({"results": [{"item": dict(ITEM)}]}, True) == []
-    assert kube_router_live.kubeadm_config(found(), True) == []
+    assert problems(fabric, GOOD_NODES, GOOD_SERVICES, kubeadm_obj("kubeadm.k8s.io/v1beta3")) == []
+    assert len(problems(valid(seed003), GOOD_NODES, GOOD_SERVICES, kubeadm_obj("kubeadm.k8s.io/v1beta3"))) == 1
+    assert problems(valid(seed003), GOOD_NODES, GOOD_SERVICES, None) == []  # no kubeadm: nothing of it to keep right
 
 
 KUBE_PROXY = {
@@ -578,18 +559,11 @@ KUBE_PROXY = {
                  {"name": "kube-proxy", "image": "registry.k8s.io/kube-proxy:v1.33.0",
                   "command": ["/usr/local/bin/kube-proxy", "--config=/var/lib/kube-proxy/config.conf"]}]}}},
     "status": {"numberReady": 3}}
-BACKUP_LABELS = {"app.kubernetes.io/managed-by": "nodenet.fabric"}
 
 
-PROXY_ITEM = {"cluster": "k8s", "kubeconfig": "/etc/k8s/admin.conf", "namespace": "kube-system", "name": "kube-proxy",
-              "backup": "kube-proxy-backup"}
-FLANNEL_ITEM = {"cluster": "k8s", "kubeconfig": "/etc/k8s/admin.conf", "namespace": "kube-flannel",
-                "name": "kube-flannel-ds", "backup": "kube-flannel-ds-replaced-by-kube-router"}
-
-
-def flannel_ds():
+def flannel_ds(**meta):
     ds = json.loads(json.dumps(KUBE_PROXY))
-    ds["metadata"].update(name="kube-flannel-ds", namespace="kube-flannel")
+    ds["metadata"].update(name="kube-flannel-ds", namespace="kube-flannel", **meta)
     return ds
 
 
@@ -605,83 +579,74 @@ def test_the_replaced_daemonsets_are_kube_proxys_then_the_cnis_named(seed003):
     assert kube_router_live.replaced_daemonsets(fabric, "kube-proxy-kept") == []
 
 
-def test_a_backup_keeps_the_spec_without_server_fields():
-    (item,) = kube_router_live.daemonset_backup(found(KUBE_PROXY, item=PROXY_ITEM), found(item=PROXY_ITEM),
-                                                BACKUP_LABELS)
-    assert (item["cluster"], item["kubeconfig"]) == ("k8s", "/etc/k8s/admin.conf")
-    (manifest,) = item["manifests"]
-    assert manifest["metadata"] == {"name": "kube-proxy-backup", "namespace": "kube-system",
-                                    "labels": BACKUP_LABELS}
-    assert list(manifest["data"]) == ["daemonset.yaml"]
-    assert yaml.safe_load(manifest["data"]["daemonset.yaml"]) == {
-        "apiVersion": "apps/v1", "kind": "DaemonSet",
-        "metadata": {"name": "kube-proxy", "namespace": "kube-system", "labels": {"k8s-app": "kube-proxy"},
-                     "annotations": {"deprecated.daemonset.template.generation": "1"}},
-        "spec": KUBE_PROXY["spec"]}
-    assert kubernetes_validate.validate(manifest, K8S, strict=True) == "1.37"
-    assert kubernetes_validate.validate(yaml.safe_load(manifest["data"]["daemonset.yaml"]), K8S, strict=True)
-    assert "uid" in KUBE_PROXY["metadata"]  # the input is not changed
+def test_a_replaced_cni_daemonset_that_neither_runs_nor_was_kept_is_a_problem(seed003):
+    fabric = valid(seed003, every_node(kube_router_replaced_daemonsets=[
+        {"namespace": "kube-flannel", "name": "kube-flannel-ds"}]))
+    missing = ["cluster k8s, kube_router_replaced_daemonsets: DaemonSet kube-flannel/kube-flannel-ds is not in the cluster "
+               "and no copy of it is kept (ConfigMap kube-flannel/kube-flannel-ds-replaced-by-kube-router); name the "
+               "replaced CNI's DaemonSet as it runs"]
+    # kube-proxy may be missing: nothing to replace then
+    assert problems(fabric, GOOD_NODES, GOOD_SERVICES, None, none=None) == missing
+    assert problems(fabric, GOOD_NODES, GOOD_SERVICES, None, **{"ds:kube-flannel/kube-flannel-ds": flannel_ds()}) == []
+    assert problems(fabric, GOOD_NODES, GOOD_SERVICES, None, **{"copy:kube-flannel/kube-flannel-ds": {"data": {}}}) == []
+    going = flannel_ds(deletionTimestamp="2026-11-26T10:00:00Z")
+    assert problems(fabric, GOOD_NODES, GOOD_SERVICES, None, **{"ds:kube-flannel/kube-flannel-ds": going}) == missing
 
 
-def going(ds):
-    ds = json.loads(json.dumps(ds))
-    ds["metadata"].update(deletionTimestamp="2026-11-26T10:00:00Z", finalizers=["foregroundDeletion"])
-    return ds
+def test_the_copies_are_valid_objects_kube_proxy_comes_back_from(seed003):
+    from fake_cluster import FakeApi
+    from ansible_collections.nodenet.fabric.plugins.plugin_utils.cluster import engine
+    fabric = valid(seed003, every_node(cluster_kubeconfig="/etc/k8s/admin.conf"))
+    keep = [s for s in kube_router_live.cluster_steps(fabric, "present") if s["action"] == "keep"]
+    fake = FakeApi([KUBE_PROXY])
+    assert not engine.run_steps(keep, api=lambda *_: fake).failures
+    kept = fake.objects[("ConfigMap", "kube-system", "kube-proxy-replaced-by-kube-router")]
+    assert kept["metadata"]["labels"] == LABELS
+    copy_ = yaml.safe_load(kept["data"]["daemonset.yaml"])
+    assert kubernetes_validate.validate(dict(kept, metadata=dict(kept["metadata"], managedFields=[])), K8S, strict=True)
+    assert kubernetes_validate.validate(copy_, K8S, strict=True) == "1.37"
+    assert copy_["metadata"] == {"name": "kube-proxy", "namespace": "kube-system", "labels": {"k8s-app": "kube-proxy"},
+                                 "annotations": {"deprecated.daemonset.template.generation": "1"}}
 
 
-def test_a_copy_follows_a_running_daemonset_and_is_kept_once_it_is_gone_or_going():
-    kept = {"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": "kube-proxy-backup", "namespace": "kube-system"}, "data": {"daemonset.yaml": "x"}}
-    both = {"results": found(KUBE_PROXY, item=PROXY_ITEM)["results"] + found(flannel_ds(), item=FLANNEL_ITEM)["results"]}
-    kept_proxy = {"results": found(kept, item=PROXY_ITEM)["results"] + found(item=FLANNEL_ITEM)["results"]}
-    items = kube_router_live.daemonset_backup(both, kept_proxy, BACKUP_LABELS)
-    assert [(i["manifests"][0]["metadata"]["namespace"], i["manifests"][0]["metadata"]["name"]) for i in items] == [
-        ("kube-system", "kube-proxy-backup"), ("kube-flannel", "kube-flannel-ds-replaced-by-kube-router")]
-    # gone, or being deleted (an interrupted run): the copy there is stays
-    assert kube_router_live.daemonset_backup(found(item=PROXY_ITEM), found(kept, item=PROXY_ITEM), BACKUP_LABELS) == []
-    assert kube_router_live.daemonset_backup(found(going(KUBE_PROXY), item=PROXY_ITEM), found(kept, item=PROXY_ITEM),
-                                             BACKUP_LABELS) == []
-    # being deleted and never kept: keep it now
-    (item,) = kube_router_live.daemonset_backup(found(going(KUBE_PROXY), item=PROXY_ITEM), found(item=PROXY_ITEM),
-                                                BACKUP_LABELS)
-    meta = yaml.safe_load(item["manifests"][0]["data"]["daemonset.yaml"])["metadata"]
-    assert "deletionTimestamp" not in meta and "finalizers" not in meta
-    assert kube_router_live.daemonset_backup(found(item=PROXY_ITEM), found(item=PROXY_ITEM), BACKUP_LABELS) == []
+def names(order):
+    return [s["name"] if s["action"] == "gate" else "%s: %s" % (s["action"], s["name"]) for s in order
+            if s.get("cluster") in (None, "k8s")]
 
 
-def test_a_daemonset_being_deleted_is_waited_out_then_restored_and_is_no_running_one():
-    copy = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b", "namespace": "kube-flannel"},
-            "data": {"daemonset.yaml": yaml.safe_dump(flannel_ds())}}
-    current = found(going(flannel_ds()), item=FLANNEL_ITEM)
-    assert kube_router_live.terminating(current) == [FLANNEL_ITEM]
-    assert kube_router_live.terminating(found(flannel_ds(), item=FLANNEL_ITEM)) == []
-    (item,) = kube_router_live.daemonset_restore(found(copy, item=FLANNEL_ITEM), current)
-    assert item["name"] == "kube-flannel-ds"
-    assert kube_router_live.daemonset_problems(current, found(item=FLANNEL_ITEM))[0].startswith(
-        "cluster k8s, kube_router_replaced_daemonsets: DaemonSet kube-flannel/kube-flannel-ds is not in the cluster")
+def test_the_install_order_keeps_services_and_pods_served(seed003):
+    fabric = valid(seed003, every_node(kube_router_replaced_daemonsets=[
+        {"namespace": "kube-flannel", "name": "kube-flannel-ds"}], cluster_kubeconfig="/etc/k8s/admin.conf"))
+    order = kube_router_live.cluster_steps(fabric, "present", {"k8s-pw": "x"}, {})
+    assert names(order) == [
+        "apply: kube-router's objects", "apply: Nodes annotated", "apply: Services annotated",
+        "release: Services no longer named", "apply: kube-router's DaemonSet", "wait: kube-router ready", "peered",
+        "keep: replaced DaemonSets kept", "keep: replaced DaemonSets kept",
+        "delete: replaced DaemonSets deleted", "delete: replaced DaemonSets deleted",
+        "edit: kubeadm leaves out kube-proxy", "replaced"]
+    edit = [s for s in order if s["action"] == "edit"][0]
+    assert (edit["key"], edit["path"], edit["value"], edit["force"]) == ("ClusterConfiguration", "proxy.disabled", True, True)
+    deletes = [s for s in order if s["action"] == "delete"]
+    assert [(d["objects"][0]["metadata"]["name"], d["propagation"], d["wait"]) for d in deletes] == [
+        ("kube-proxy", "Foreground", True), ("kube-flannel-ds", "Foreground", True)]
+    release = [s for s in order if s["action"] == "release"][0]
+    assert release["prefix"] == "kube-router.io/" and release["kind"] == "Service"
+    kept = valid(seed003, every_node(kube_router_replace_kube_proxy=False, kube_router_run_service_proxy=False,
+                                     kube_router_replaced_daemonsets=[]))
+    assert not [s for s in kube_router_live.cluster_steps(kept, "present") if s["action"] in ("edit", "keep", "delete")]
 
 
-def test_a_restore_recreates_only_what_is_not_there():
-    copy = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b", "namespace": "kube-flannel"},
-            "data": {"daemonset.yaml": yaml.safe_dump(flannel_ds())}}
-    (item,) = kube_router_live.daemonset_restore(found(copy, item=FLANNEL_ITEM), found(item=FLANNEL_ITEM))
-    assert (item["namespace"], item["name"], item["definition"]["metadata"]["name"]) == (
-        "kube-flannel", "kube-flannel-ds", "kube-flannel-ds")
-    assert kube_router_live.daemonset_restore(found(copy, item=FLANNEL_ITEM), found(flannel_ds(), item=FLANNEL_ITEM)) == []
-
-
-def test_a_replaced_cni_daemonset_that_neither_runs_nor_was_kept_is_a_problem():
-    copy = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b", "namespace": "kube-flannel"}}
-    ds = {"results": found(item=PROXY_ITEM)["results"] + found(item=FLANNEL_ITEM)["results"]}
-    kept = {"results": found(item=PROXY_ITEM)["results"] + found(item=FLANNEL_ITEM)["results"]}
-    assert kube_router_live.daemonset_problems(ds, kept) == [
-        "cluster k8s, kube_router_replaced_daemonsets: DaemonSet kube-flannel/kube-flannel-ds is not in the cluster "
-        "and no copy of it is kept (ConfigMap kube-flannel/kube-flannel-ds-replaced-by-kube-router); name the "
-        "replaced CNI's DaemonSet as it runs"]  # kube-proxy may be missing: nothing to replace then
-    assert kube_router_live.daemonset_problems(found(flannel_ds(), item=FLANNEL_ITEM), found(item=FLANNEL_ITEM)) == []
-    assert kube_router_live.daemonset_problems(found(item=FLANNEL_ITEM), found(copy, item=FLANNEL_ITEM)) == []
-    unreadable = {"results": [{"item": dict(FLANNEL_ITEM), "failed": True, "msg": "connection refused"}]}
-    assert kube_router_live.daemonset_problems(unreadable, unreadable) == []
+def test_the_rollback_order_brings_kube_proxy_back_before_kube_router_goes_and_the_cni_after(seed003):
+    fabric = valid(seed003, every_node(kube_router_replaced_daemonsets=[
+        {"namespace": "kube-flannel", "name": "kube-flannel-ds"}], cluster_kubeconfig="/etc/k8s/admin.conf"))
+    assert names(kube_router_live.cluster_steps(fabric, "absent", {"k8s-pw": "x"}, {})) == [
+        "restore: kube-proxy restored", "wait: kube-proxy ready", "edit: kubeadm manages kube-proxy", "proxy_back",
+        "delete: kube-router's DaemonSet deleted", "delete: kube-router's objects deleted", "router_gone",
+        "restore: cni restored", "wait: cni ready", "delete: copies deleted", "delete: copies deleted",
+        "apply: Nodes released", "apply: Services released"]
+    for step in kube_router_live.cluster_steps(fabric, "absent"):
+        if step["name"] in ("Nodes released", "Services released"):
+            assert all(set(o["metadata"]) <= {"name", "namespace"} for o in step["objects"])
 
 
 # --- the CNI directory (real files) ------------------------------------------------------------
@@ -920,26 +885,3 @@ def test_other_cni_configs_that_the_kubelet_would_keep_choosing_are_refused(dirs
     with pytest.raises(cni_files.Conflict, match="05-cilium.conflist sort before 10-kuberouter.conflist"):
         cni_files.plan(conf, backup, OURS, CONTENT, FLANNEL, "present", True)
     assert cni_files.plan(conf, backup, OURS, CONTENT, FLANNEL, "present", False)  # writing ours alone is fine
-
-
-def annotated_service(name, manager, annotation="f:kube-router.io/service.scheduler", operation="Apply"):
-    return {"apiVersion": "v1", "kind": "Service", "metadata": {
-        "name": name, "namespace": "default", "managedFields": [
-            {"manager": "kubectl", "operation": "Update", "fieldsV1": {"f:spec": {}}},
-            {"manager": manager, "operation": operation,
-             "fieldsV1": {"f:metadata": {"f:annotations": {annotation: {}}}}}]}}
-
-
-def test_services_dropped_from_the_list_get_our_annotations_back():
-    item = dict(ITEM, manifests=[{"apiVersion": "v1", "kind": "Service",
-                                  "metadata": {"name": "nginx", "namespace": "default", "annotations": {}}}])
-    services = found(annotated_service("nginx", "nodenet.fabric"), annotated_service("web", "nodenet.fabric"),
-                     annotated_service("theirs", "kubectl-client-side-apply"),
-                     annotated_service("other-field", "nodenet.fabric", annotation="f:example.com/x"),
-                     annotated_service("updated", "nodenet.fabric", operation="Update"), item=item)
-    (released,) = kube_router_live.released_services(services, "nodenet.fabric")
-    assert released["manifests"] == [{"apiVersion": "v1", "kind": "Service",
-                                      "metadata": {"name": "web", "namespace": "default"}}]
-    assert (released["cluster"], released["kubeconfig"]) == ("k8s", "/etc/k8s/admin.conf")
-    assert kube_router_live.released_services(found(annotated_service("nginx", "nodenet.fabric"), item=item),
-                                              "nodenet.fabric") == []

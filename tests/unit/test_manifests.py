@@ -39,28 +39,9 @@ def test_the_schema_check_rejects_a_wrong_manifest(ippool_schema):
         check(bad, ippool_schema)
 
 
-def test_manifest_results_read_registered_results():
-    from ansible_collections.nodenet.fabric.plugins.filter import manifest_results as mr
-    item = {"cluster": "alpha", "kubeconfig": "/k", "manifests": [{"metadata": {"name": "pod-beta"}}]}
-    owned = {"results": [{"item": item, "resources": [
-        {"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool", "metadata": {"name": "pod-beta"}},
-        {"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool", "metadata": {"name": "pod-gamma"}}]}]}
-    assert [o["name"] for o in mr.stale_objects(owned)] == ["pod-gamma"]
-    applied = {"results": [{"item": [item, {}], "changed": True}, {"item": [dict(item, cluster="gamma"), {}],
-                                                                    "changed": False}]}
-    assert mr.changed_clusters(applied) == ["alpha"]
-    failed = {"results": [{"item": [item, {"kind": "IPPool", "metadata": {"name": "pod-beta"}}], "failed": True,
-                           "msg": "Unauthorized: Bearer abc123"}]}
-    assert mr.manifest_failures(failed) == ["cluster alpha, IPPool pod-beta: Unauthorized: Bearer <redacted>"]
-
-
-def test_missing_objects_names_what_the_api_lacks_and_an_api_it_could_not_read():
-    from ansible_collections.nodenet.fabric.plugins.filter.manifest_results import missing_objects
-    node = lambda name: {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}}  # noqa: E731
-    found = {"results": [
-        {"item": {"cluster": "k8s", "manifests": [node("k8s-1"), node("k8s-3")]}, "resources": [node("k8s-1")]},
-        {"item": {"cluster": "other", "manifests": [node("o-1")]}, "msg": "Unauthorized: Bearer abc.def"}]}
-    lines = missing_objects(found)
-    assert lines[0] == "cluster k8s: no Node named k8s-3 in its API"
-    assert lines[1].startswith("cluster other: its API could not be read") and "abc.def" not in lines[1]
-    assert missing_objects({"results": [found["results"][0] | {"resources": [node("k8s-1"), node("k8s-3")]}]}) == []
+def test_the_mesh_order_applies_each_calico_clusters_pools_and_prunes_ours(seed_inventory):
+    fabric = model.load(*seed_inventory)
+    order = ippools.cluster_steps(fabric, "present")
+    assert [(s["action"], s["name"], s["file"]) for s in order] == [("apply", "pools", "vxlan-mesh-ippools.yml")] * len(order)
+    assert all(s["prune"] == ippools.PRUNE and len(s["objects"]) == 4 for s in order)
+    assert all(s["objects"] == [] for s in ippools.cluster_steps(fabric, "absent"))  # every pool of ours pruned

@@ -7,7 +7,7 @@ import stat
 import yaml
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import files
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import manifest_files
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.cluster import files as manifest_files
 
 STATE = {"route_protocol": 201, "state": "present"}
 

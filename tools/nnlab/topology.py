@@ -20,7 +20,7 @@ with the checkout, not in the collection.
 
 from __future__ import annotations
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, hostgw, mesh
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, hostgw, mesh, tor
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.addresses import ip_text, net_range
 
 ROUTER = "nnlab-router"
@@ -48,7 +48,7 @@ def prefix(subnet):
 def outside_hosts(fabric):
     """[(host, ip, subnet, interface)] of the routers and clients around the clusters (calico_bgp_rr)."""
     hosts = []
-    for facet in (bgp.ROUTERS, bgp.CLIENTS):
+    for facet in (tor.ROUTERS, tor.CLIENTS):
         for host, settings in sorted(fabric.facets.get(facet, {}).items()):
             hosts.append((host, settings.ip, settings.subnet, settings.interface))
     return hosts
@@ -114,10 +114,10 @@ def topology(fabric):
         ]
     extra = [o[0] for o in around]
     namespaces = [ROUTER] + [n.host for n in nodes] + [pod_namespace(n.host) for n in nodes] + extra
-    forwarding = [ROUTER] + [n.host for n in nodes] + sorted(fabric.facets.get(bgp.ROUTERS, {}))
+    forwarding = [ROUTER] + [n.host for n in nodes] + sorted(fabric.facets.get(tor.ROUTERS, {}))
     return {"namespaces": namespaces, "commands": commands, "forwarding": forwarding,
             "neighbors": neighbor_entries([n.subnet for n in nodes] + [o[2] for o in around]),
-            "quiet": sorted(fabric.facets.get(bgp.ROUTERS, {})),
+            "quiet": sorted(fabric.facets.get(tor.ROUTERS, {})),
             "order": [ROUTER] + [n.host for n in nodes] + [pod_namespace(n.host) for n in nodes] + extra,
             "errors": errors}
 

@@ -23,7 +23,7 @@ requirements: [NODENET_MODULE_RUNS set to a file path]
 
 CONTROLLER_ONLY = {"set_fact", "fail", "assert", "debug", "meta", "include_tasks", "import_tasks", "include_role",
                    "import_role", "validate_argument_spec", "add_host", "group_by", "include_vars", "pause",
-                   "manifest_files"}
+                   "cluster_steps"}
 
 
 class CallbackModule(CallbackBase):

@@ -1,0 +1,141 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The hosts around the clusters: ToR routers (group bgp_routers, FRR's bgpd) and outside clients
+(group bgp_clients), read from groups of their own and never nodes. A router serves every
+cluster, of either BGP facet (calico_bgp_rr, kube_router_install), that names its address as a
+peer; this facet reads both, and neither of them reads it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Tuple
+
+from . import bgp, kube_router
+from .addresses import contains
+from .bgp import MAX_AS
+from .errors import FabricError
+
+ROUTERS = "bgp_routers"
+CLIENTS = "bgp_clients"
+GROUPS = (ROUTERS, CLIENTS)
+VARIABLES = {"bgp_client_interface": "eth0", "bgp_router_interface": "eth0"}
+
+
+@dataclass(frozen=True)
+class RouterSettings:
+    """A ToR/router host running FRR's bgpd, peering with the nodes of every cluster that names
+    its address in calico_bgp_peers."""
+    ip: str
+    as_number: int
+    router_id: str
+    subnet: str
+    interface: str
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """A host outside the clusters that reaches pods through a router (seed 004's static route)."""
+    ip: str
+    subnet: str
+    interface: str
+    router: str                 # the router host
+    clusters: Tuple[str, ...]   # empty: every cluster the router peers with
+
+
+def read_router(reader):
+    ip = reader.address("bgp_router_ip")
+    as_number = reader.integer("bgp_router_as", 1, MAX_AS)
+    router_id = reader.address("bgp_router_id", required=False) or ip
+    subnet = reader.network("bgp_router_subnet")
+    interface = reader.ifname("bgp_router_interface")
+    if ip and subnet and not contains(subnet, ip):
+        reader.error("bgp_router_ip", "%s is outside bgp_router_subnet %s" % (ip, subnet))
+    if None in (ip, as_number, router_id, subnet, interface):
+        return None
+    return RouterSettings(ip, as_number, router_id, subnet, interface)
+
+
+def read_client(reader):
+    ip = reader.address("bgp_client_ip")
+    subnet = reader.network("bgp_client_subnet")
+    interface = reader.ifname("bgp_client_interface")
+    router = reader.raw("bgp_client_router")
+    clusters = reader.raw("bgp_client_clusters", required=False) or []
+    if isinstance(clusters, str) or not isinstance(clusters, (list, tuple)):
+        reader.error("bgp_client_clusters", "must be a list of cluster names, got %r" % (clusters,))
+        clusters = None
+    if ip and subnet and not contains(subnet, ip):
+        reader.error("bgp_client_ip", "%s is outside bgp_client_subnet %s" % (ip, subnet))
+    if None in (ip, subnet, interface, router, clusters):
+        return None
+    return ClientSettings(ip, subnet, interface, str(router), tuple(str(c) for c in clusters))
+
+
+EXTRA_READERS = {ROUTERS: read_router, CLIENTS: read_client}
+EXTRA_SETTINGS = {ROUTERS: RouterSettings, CLIENTS: ClientSettings}
+
+
+def peers_of_router(fabric, router):
+    """[(cluster, peering)] of every cluster that names the router's address as a peer, in
+    calico_bgp_peers or kube_router_peers (each facet's router_peerings)."""
+    return bgp.router_peerings(fabric, router) + kube_router.router_peerings(fabric, router)
+
+
+def error(fabric, cluster, host, variable, message, facet):
+    fabric.errors.append(FabricError(cluster, host, variable, message, facet))
+
+
+def check(fabric):
+    """Every reason the routers and clients cannot be set up."""
+    node_ips = dict((n.ip, n) for n in fabric.nodes.values())
+    check_routers(fabric, node_ips)
+    check_clients(fabric, node_ips)
+
+
+def check_routers(fabric, node_ips):
+    routers = fabric.facets.get(ROUTERS, {})
+    report_duplicates_of(fabric, routers, "bgp_router_ip", ROUTERS)
+    for host, router in sorted(routers.items()):
+        if router.ip in node_ips:
+            error(fabric, "", host, "bgp_router_ip", "%s is node %s's address" % (router.ip, node_ips[router.ip].host),
+                  ROUTERS)
+        peering = peers_of_router(fabric, router)
+        if not peering:
+            error(fabric, "", host, "bgp_router_ip", "%s is no cluster's external peer: add {ip: %s, as: %d} to "
+                  "calico_bgp_peers (or {ip: %s, asn: %d} to kube_router_peers) of the clusters it serves"
+                  % (router.ip, router.ip, router.as_number, router.ip, router.as_number), ROUTERS)
+        for cluster, peer in peering:
+            if peer["as"] is not None and peer["as"] != router.as_number:
+                error(fabric, cluster, host, "bgp_router_as", "%d differs from AS %d that cluster %s's "
+                      "%s gives for %s" % (router.as_number, peer["as"], cluster, peer["variable"], router.ip),
+                      ROUTERS)
+
+
+def check_clients(fabric, node_ips):
+    routers = fabric.facets.get(ROUTERS, {})
+    for host, client in sorted(fabric.facets.get(CLIENTS, {}).items()):
+        router = routers.get(client.router)
+        if router is None:
+            error(fabric, "", host, "bgp_client_router", "%s is not a host of group %s" % (
+                client.router, fabric.groups.get(ROUTERS, ROUTERS)), CLIENTS)
+            continue
+        if not contains(client.subnet, router.ip):
+            error(fabric, "", host, "bgp_client_subnet", "%s does not hold router %s's address %s: the client's "
+                  "route to the pods goes via the router, which must be on its subnet"
+                  % (client.subnet, client.router, router.ip), CLIENTS)
+        if client.ip in node_ips:
+            error(fabric, "", host, "bgp_client_ip", "%s is node %s's address" % (client.ip, node_ips[client.ip].host),
+                  CLIENTS)
+        served = [c for c, _peering in peers_of_router(fabric, router)]
+        for name in client.clusters:
+            if name not in served:
+                error(fabric, "", host, "bgp_client_clusters", "%s is not a cluster router %s peers with (%s)" % (
+                    name, client.router, ", ".join(served) or "none"), CLIENTS)
+
+
+def report_duplicates_of(fabric, settings, variable, facet):
+    first = {}
+    for host, item in sorted(settings.items()):
+        if item.ip in first:
+            error(fabric, "", host, variable, "%s is also used by %s" % (item.ip, first[item.ip]), facet)
+        first.setdefault(item.ip, host)
