@@ -164,7 +164,8 @@ def plays(sizes, reps):
 
 
 def in_process(nodes=10000, samples=5):
-    from ansible_collections.nodenet.fabric.plugins.plugin_utils import mesh, model
+    from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
+    from ansible_collections.nodenet.fabric.plugins.plugin_utils.vxlan_mesh import model as mesh
     hostvars, groups = hostvars_and_groups(nodes)
     reads, dumps, loads, slices = [], [], [], []
     for _ in range(3):

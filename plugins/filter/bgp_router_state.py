@@ -43,7 +43,9 @@ _value:
   type: dict
 """
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, bgp_router, tor
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.calico_bgp_rr import model as bgp
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.tor import plan as bgp_router
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.tor import model as tor
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 
 FACETS = [bgp.NAME, tor.ROUTERS, tor.CLIENTS]

@@ -68,7 +68,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, bgp_resources
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.calico_bgp_rr import model as bgp
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.calico_bgp_rr import cluster as bgp_resources
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 
 

@@ -60,7 +60,8 @@ _value:
       type: str
 """
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, bgp_sessions
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.calico_bgp_rr import model as bgp
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.calico_bgp_rr import plan as bgp_sessions
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 
 

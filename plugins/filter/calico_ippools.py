@@ -43,8 +43,8 @@ _value:
 """
 
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.ippools import remote_ippools
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.mesh import NAME as MESH
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.vxlan_mesh.cluster import remote_ippools
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.vxlan_mesh.model import NAME as MESH
 
 
 def calico_ippools(document, present=True):

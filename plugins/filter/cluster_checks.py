@@ -42,11 +42,11 @@ from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support impo
 
 def cluster_checks(document, role, state="present", options=None):
     try:
-        side = registry.role(role)
+        facet = registry.role(role)
     except KeyError as exc:
         raise AnsibleFilterError(str(exc))
-    checks = getattr(side.cluster, "cluster_checks", None)
-    return checks(fabric_of(document, [side.facet]), str(state), dict(options or {})) if checks else []
+    checks = getattr(facet, "cluster_checks", None)
+    return checks(fabric_of(document, [facet.NAME]), str(state), dict(options or {})) if checks else []
 
 
 class FilterModule:

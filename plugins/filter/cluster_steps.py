@@ -44,23 +44,26 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import registry, secrets
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import registry
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.tor.model import resolve
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.cluster.steps import stage as cut
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 
 
 def cluster_steps(document, role, state="present", stage=None, hostvars=None, options=None):
     try:
-        side = registry.role(role)
+        facet = registry.role(role)
     except KeyError as exc:
         raise AnsibleFilterError(str(exc))
-    fabric = fabric_of(document, [side.facet])
+    if not hasattr(facet, "cluster_steps"):
+        raise AnsibleFilterError("role %s has no cluster side" % role)
+    fabric = fabric_of(document, [facet.NAME])
     values = None
-    if side.secrets and hostvars is not None:
-        values, problems = secrets.resolve(fabric, hostvars)
+    if facet.SECRETS and hostvars is not None:
+        values, problems = resolve(fabric, hostvars)
         if problems:
             raise AnsibleFilterError("\n".join(str(p) for p in problems))
-    order = side.cluster.cluster_steps(fabric, str(state), values, dict(options or {}))
+    order = facet.cluster_steps(fabric, str(state), values, dict(options or {}))
     try:
         return cut(order, stage or None)
     except ValueError as exc:

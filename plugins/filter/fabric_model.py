@@ -52,8 +52,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.inventory import cluster_groups_of_hostvars
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.renamed import renamed_problems
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.role_variables import STATE_CHOICES, STATES
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.variables import STATE_CHOICES, STATES, renamed_problems
 
 
 def fabric_model(hostvars, groups, group_names=None, reuse=None):

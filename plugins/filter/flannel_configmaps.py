@@ -37,7 +37,7 @@ _value:
            "data": {"net-conf.json": "{\n  \"Backend\": {\n    \"Type\": \"host-gw\"\n  }, ...}"}}]}]
 """
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import hostgw
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.flannel_hostgw import model as hostgw
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 
 

@@ -73,7 +73,7 @@ _value:
       type: dict
 """
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import hostgw
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.flannel_hostgw import model as hostgw
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of, plan_result
 
 

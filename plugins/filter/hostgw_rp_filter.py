@@ -35,7 +35,7 @@ _value:
   type: str
 """
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import hostgw
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.flannel_hostgw import model as hostgw
 
 
 def hostgw_rp_filter(read, host):

@@ -60,7 +60,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import kube_router, kube_router_resources
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.kube_router_install import model as kube_router
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.kube_router_install import resources as kube_router_resources
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 
 

@@ -46,7 +46,8 @@ _value:
                       "routes": [{"dst": "10.244.1.0/24", "via": "172.26.6.2", "node": "k8s-2"}], "router": true}}
 """
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import kube_router, kube_router_plan
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.kube_router_install import model as kube_router
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.kube_router_install import plan as kube_router_plan
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 
 

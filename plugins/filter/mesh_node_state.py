@@ -56,7 +56,7 @@ _value:
       type: dict
 """
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import mesh
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.vxlan_mesh import model as mesh
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 
 

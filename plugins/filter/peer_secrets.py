@@ -44,12 +44,12 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import secrets
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.tor.model import resolve
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 
 
 def peer_secrets(document, hostvars):
-    values, problems = secrets.resolve(fabric_of(document, facets=()), hostvars)
+    values, problems = resolve(fabric_of(document, facets=()), hostvars)
     if problems:
         raise AnsibleFilterError("\n".join(str(p) for p in problems))
     return values

@@ -70,3 +70,15 @@ def overlapping_pairs(ranges):
             pairs.append((ranges[early], ranges[late]))
         heapq.heappush(open_ranges, (last, index))
     return pairs
+
+
+def route_text(route, protocol=None):
+    """A route as `ip route` prints it (a report's row)."""
+    parts = [route["dst"]]
+    if route.get("via"):
+        parts.append("via %s" % route["via"])
+    if route.get("dev"):
+        parts.append("dev %s" % route["dev"])
+    if protocol:
+        parts.append("proto %s" % protocol)
+    return " ".join(parts)

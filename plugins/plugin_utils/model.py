@@ -22,22 +22,23 @@ import json
 import re
 
 from . import fabric as core
-from . import bgp, hostgw, kube_router, mesh, tor
 from .errors import FabricError, FabricInvalid
 from .reader import VarReader
-from .role_variables import misplaced_problems, state_problems
-from .renamed import renamed_problems
+from .registry import FACETS as ALL_FACETS
+from .variables import misplaced_problems, renamed_problems, state_problems
 
-FACETS = (mesh, hostgw, bgp, kube_router)
+# The facets of nodes (each with a role and a group), and the hosts around the clusters that a
+# facet reads from groups of their own (routers, clients), never nodes.
+FACETS = tuple(f for f in ALL_FACETS if f.NAME)
 FACET_NAMES = tuple(f.NAME for f in FACETS)
-# Hosts around the clusters, read from groups of their own (routers, clients): the tor facet.
-EXTRA_READERS = dict(tor.EXTRA_READERS)
+EXTRA_READERS = dict((group, reader) for f in ALL_FACETS for group, reader in getattr(f, "EXTRA_READERS", {}).items())
 GROUP_NAMES = FACET_NAMES + tuple(EXTRA_READERS)
 DEFAULTS = dict(core.VARIABLES)
-for _facet in FACETS + (tor,):
+for _facet in ALL_FACETS:
     DEFAULTS.update(_facet.VARIABLES)
 SETTINGS = dict((f.NAME, f.SETTINGS) for f in FACETS)
-SETTINGS.update(tor.EXTRA_SETTINGS)
+for _facet in ALL_FACETS:
+    SETTINGS.update(getattr(_facet, "EXTRA_SETTINGS", {}))
 
 FORMAT = 2  # 2: clusters carry their API access (context, render_only)
 HEADER = re.compile(r'^\{"nodenet_fabric":(\d+),"digest":"([0-9a-f]+)",')
@@ -95,7 +96,7 @@ def read(hostvars, groups, names=None, cluster_groups=None):
     core.check(fabric)
     if cluster_groups:
         core.check_cluster_groups(fabric, cluster_groups, groups)
-    for facet in FACETS + (tor,):
+    for facet in ALL_FACETS:
         facet.check(fabric)
     prepare(fabric)
     return fabric
@@ -105,7 +106,7 @@ def prepare(fabric):
     """What every node's plan shares, computed once per loaded model: in the controller process
     when the inventory plugin read it, so every forked worker inherits it."""
     fabric.pod_rank()
-    for facet in FACETS:
+    for facet in ALL_FACETS:
         facet.prepare(fabric)
 
 
@@ -127,7 +128,7 @@ def with_access(document, hostvars):
     read ahead of the run (the inventory plugin's) leaves both out: a kubeconfig or a password
     injected per job, or an environment lookup, resolves only in the job."""
     import copy
-    from .secrets import resolve
+    from .tor.model import resolve
     fabric = loads(document)
     errors, clusters = [], {}
     _values, secret_problems = resolve(fabric, hostvars)

@@ -200,3 +200,45 @@ def ifname_problem(name):
 def is_dns_label(text):
     return (0 < len(text) <= 50 and text[0].isalnum() and text[-1].isalnum()
             and all(c.islower() or c.isdigit() or c == "-" for c in text))
+
+
+def named(reader, variable, what):
+    """A Kubernetes object name (DNS-1123), or None with the problem recorded."""
+    value = reader.raw(variable)
+    if value is not None and not (isinstance(value, str) and dns_name(value)):
+        reader.error(variable, "%r must be a DNS-1123 name (lower-case letters, digits, '-', '.'); it names %s"
+                     % (value, what))
+        return None
+    return value
+
+
+def item_reader(reader, where, item):
+    """The typed reader over one item of a list variable: its keys read as `variable[i].key`."""
+    values = dict(("%s.%s" % (where, key), value) for key, value in item.items())
+    return VarReader(reader.host, values, reader.errors, {}, reader.cluster, reader.facet)
+
+
+def mappings(reader, variable, keys, shape, tolerated=()):
+    """[(where, item, typed reader)] of each mapping of a list variable; a value that is not a
+    list, an item that is not a mapping and unknown keys are recorded as problems."""
+    value = reader.raw(variable, required=False) or []
+    if not isinstance(value, (list, tuple)):
+        reader.error(variable, "must be a list of %s, got %r" % (shape, value))
+        return []
+    found = []
+    for index, item in enumerate(value):
+        where = "%s[%d]" % (variable, index)
+        if not isinstance(item, dict):
+            reader.error(where, "must be a mapping %s" % shape)
+            continue
+        unknown = sorted(set(item) - set(keys) - set(tolerated))
+        if unknown:
+            reader.error(where, "has unknown key(s) %s; it takes %s" % (", ".join(unknown), ", ".join(keys)))
+        found.append((where, item, item_reader(reader, where, item)))
+    return found
+
+
+def dns_name(text):
+    return 0 < len(text) <= 253 and all(part and part[0].isalnum() and part[-1].isalnum() and
+                                        all(c.islower() or c.isdigit() or c == "-" for c in part)
+                                        for part in text.split("."))

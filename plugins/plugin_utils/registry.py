@@ -1,27 +1,49 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Which facet serves each role, and the module that writes its cluster side: its order
-(`cluster_steps(fabric, state, secrets, options)`) and, where it has them, its preflight checks
-(`cluster_checks(fabric, state, options)`)."""
+"""The facets: one package each under plugin_utils, found here (a package whose __init__ gives
+ORDER), in ORDER. A facet's package gives, in its __init__:
+
+- NAME: its role and inventory group (None for the hosts around the clusters, tor: GROUPS);
+- VARIABLES (defaults), SETTINGS (its per-host dataclass), read(reader, node_mtu), check(fabric),
+  prepare(fabric), api_clusters(fabric) (the clusters whose API its role calls); or, for hosts read from groups of their own, EXTRA_READERS and
+  EXTRA_SETTINGS ({group: ...});
+- PREFIXES: ((variable prefix, facet its problems belong to, facets whose hosts read it), ...);
+- STATE: its role's state variable (present/absent) or None; SECRETS: whether its cluster objects
+  hold peer passwords given by variable name;
+- node_plan(fabric, host), where its role plans nodes;
+- cluster_steps(fabric, state, secrets, options) and cluster_checks(fabric, state, options), where
+  its role has a cluster side (cluster/steps.py builds the steps);
+- REPORT_ROWS: {group: rows(fabric, host)}, a host's row in the fabric report.
+
+The model, the report, the role-variable checks, the filters, the lab and the AWX job templates
+read the facets from here; a new facet is its package and its role."""
 
 from __future__ import annotations
 
-from . import bgp, bgp_resources, hostgw, ippools, kube_router, kube_router_live, mesh
+import importlib
+import os
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-class Role:
-    def __init__(self, facet, cluster, secrets=False):
-        self.facet = facet
-        self.cluster = cluster
-        self.secrets = secrets  # its objects hold peer passwords given by variable name
+def discover():
+    found = []
+    for name in sorted(os.listdir(_HERE)):
+        if os.path.isfile(os.path.join(_HERE, name, "__init__.py")):
+            package = importlib.import_module("%s.%s" % (__package__, name))
+            if hasattr(package, "ORDER"):
+                found.append(package)
+    return tuple(sorted(found, key=lambda p: (p.ORDER, p.__name__)))
 
 
-ROLES = {"vxlan_mesh": Role(mesh.NAME, ippools), "flannel_hostgw": Role(hostgw.NAME, hostgw),
-         "calico_bgp_rr": Role(bgp.NAME, bgp_resources, secrets=True),
-         "kube_router_install": Role(kube_router.NAME, kube_router_live, secrets=True)}
+FACETS = discover()
+# The facets with a role (and a group of nodes), in the order site.yml runs their roles.
+ROLES = dict((f.NAME, f) for f in FACETS if f.NAME)
+ROLE_NAMES = tuple(ROLES)
 
 
 def role(name):
+    """The facet of a role, or KeyError naming the roles there are."""
     if name not in ROLES:
-        raise KeyError("role %r has no cluster side (one of %s)" % (name, ", ".join(sorted(ROLES))))
+        raise KeyError("role %r is not one of %s" % (name, ", ".join(ROLE_NAMES)))
     return ROLES[name]

@@ -12,73 +12,24 @@ No secret is read: routers' neighbors come from router_state without their passw
 from __future__ import annotations
 
 import html as html_escape
-import json
 
-from . import bgp, bgp_sessions, hostgw, kube_router, kube_router_plan, mesh, tor
-from .bgp_router import client_state, router_state
-
-ROLE_NAMES = (mesh.NAME, hostgw.NAME, bgp.NAME, kube_router.NAME)
+from .calico_bgp_rr import model as bgp
+from .calico_bgp_rr import plan as bgp_sessions
+from .kube_router_install import model as kube_router
+from .kube_router_install import plan as kube_router_plan
+from .vxlan_mesh import model as mesh
+from .registry import FACETS, ROLE_NAMES
+from .tor import model as tor
 PALETTE = {"node": "#e8f0fb", "subnet": "#f4f4f4", "mesh": "#fdf1dc", "router": "#e8f6e8", "client": "#f7e8f6"}
-
-
-def route_text(route, protocol=None):
-    parts = [route["dst"]]
-    if route.get("via"):
-        parts.append("via %s" % route["via"])
-    if route.get("dev"):
-        parts.append("dev %s" % route["dev"])
-    if protocol:
-        parts.append("proto %s" % protocol)
-    return " ".join(parts)
-
-
-def _mesh_rows(fabric, host):
-    state = json.loads(mesh.node_plan(fabric, host)["reconcile"])
-    return {"arp": len(state.get("neighbors", [])), "fdb": len(state.get("fdb", [])),
-            "routes": [route_text(r, "nodenet_mesh") for r in state.get("routes", [])], "sessions": [],
-            "device": state["device"]["name"]}
-
-
-def _hostgw_rows(fabric, host):
-    state = hostgw.node_state(fabric, host)
-    return {"arp": 0, "fdb": 0, "routes": [route_text(r, "nodenet_hostgw") for r in state["routes"]], "sessions": []}
-
-
-def _calico_rows(fabric, host):
-    fabric.settings(bgp.NAME, host)
-    return {"arp": 0, "fdb": 0, "routes": [route_text(r, "bird") for r in bgp_sessions.block_routes(fabric, host)],
-            "sessions": ["%s %s (%s)" % (s["peer"], s["ip"], s["type"]) for s in bgp_sessions.expected(fabric, host)]}
-
-
-def _kube_router_rows(fabric, host):
-    verify = kube_router_plan.node_plan(fabric, host)["verify"]
-    return {"arp": 0, "fdb": 0,
-            "routes": [route_text(r, "kube-router") for r in verify["routes"]],
-            "sessions": ["%s %s (%s, AS %s)" % (p["node"] or "router", p["ip"], p["kind"], p["asn"])
-                         for p in verify["sessions"]]}
-
-
-def _router_rows(fabric, host):
-    neighbors = router_state(fabric, host, with_passwords=False)["neighbors"]
-    return {"arp": 0, "fdb": 0, "routes": [],
-            "sessions": ["%s (%s, AS %s)" % (n["description"], n["ip"], n["remote_as"]) for n in neighbors]}
-
-
-def _client_rows(fabric, host):
-    state = client_state(fabric, host)
-    return {"arp": 0, "fdb": 0, "routes": [route_text(r, "nodenet_bgp") for r in state["routes"]], "sessions": []}
-
-
-PLANNERS = ((mesh.NAME, _mesh_rows), (hostgw.NAME, _hostgw_rows), (bgp.NAME, _calico_rows),
-            (kube_router.NAME, _kube_router_rows), (tor.ROUTERS, _router_rows), (tor.CLIENTS, _client_rows))
 
 
 def host_plans(fabric):
     """{host: [{role, arp, fdb, routes, sessions} or {role, error}]} for every host a role runs on.
     A role with problems in the inventory is not planned (its problems are in the report)."""
     plans = {}
-    blocked = set(name for name, _planner in PLANNERS if fabric.problems([name]))
-    for name, planner in PLANNERS:
+    planners = [(name, rows) for facet in FACETS for name, rows in facet.REPORT_ROWS.items()]
+    blocked = set(name for name, _planner in planners if fabric.problems([name]))
+    for name, planner in planners:
         for host in sorted(fabric.facets.get(name, {})):
             if name in blocked:
                 row = {"error": "not planned: the inventory has problems for %s" % name}

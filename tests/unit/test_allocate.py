@@ -7,7 +7,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / ".collections"))
 
 import pytest  # noqa: E402
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import allocate, mesh, model  # noqa: E402
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.vxlan_mesh import allocate
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.vxlan_mesh import model as mesh  # noqa: E402
 
 try:
     from . import fabric_inventory as inv

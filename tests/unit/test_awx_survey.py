@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.awx_survey import (
-    job_template, survey_problems, survey_spec, unmarked_secrets)
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.awx_survey import job_template, survey_problems, survey_spec, unmarked_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

@@ -7,7 +7,11 @@ import pytest
 import yaml
 from helpers import calico_crd, inventory_of, problem_lines, read_model, set_on_group
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, bgp_resources, bgp_router, bgp_sessions, model, report
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import model, report
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.calico_bgp_rr import model as bgp
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.calico_bgp_rr import cluster as bgp_resources
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.tor import plan as bgp_router
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.calico_bgp_rr import plan as bgp_sessions
 
 
 
@@ -170,7 +174,7 @@ def test_a_password_from_a_variable_is_resolved_in_the_run_and_never_kept(seed00
     import copy
 
     from ansible_collections.nodenet.fabric.plugins.filter.fabric_model import fabric_model
-    from ansible_collections.nodenet.fabric.plugins.plugin_utils import secrets
+    from ansible_collections.nodenet.fabric.plugins.plugin_utils.tor.model import resolve
 
     peer = {"name": "rr-peer", "ip": "172.31.13.116", "as": 7675, "password_var": "tor_bgp_password"}
     hostvars, groups = copy.deepcopy(seed004)
@@ -180,7 +184,7 @@ def test_a_password_from_a_variable_is_resolved_in_the_run_and_never_kept(seed00
     run = dict((h, dict(v, tor_bgp_password="v4ult3d")) for h, v in hostvars.items())
     document = fabric_model(run, groups)
     assert "v4ult3d" not in document and problems(model.loads(document)) == []
-    values, found = secrets.resolve(fabric, run)
+    values, found = resolve(fabric, run)
     assert (values, found) == ({"tor_bgp_password": "v4ult3d"}, [])
     manifests = bgp_resources.manifests(fabric, "peers", secrets=values)[0]["manifests"]
     assert manifests[0]["kind"] == "Secret" and manifests[0]["stringData"] == {"rr-peer": "v4ult3d"}

@@ -15,8 +15,8 @@ from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-PLUGINS = sorted(p for kind in ("filter", "modules", "connection", "inventory") for p in (ROOT / "plugins" / kind).glob("*.py"))
-DOC_TYPES = {"filter": "filter", "modules": "module", "connection": "connection", "inventory": "inventory"}
+PLUGINS = sorted(p for kind in ("filter", "modules", "connection", "inventory", "lookup") for p in (ROOT / "plugins" / kind).glob("*.py"))
+DOC_TYPES = {"filter": "filter", "modules": "module", "connection": "connection", "inventory": "inventory", "lookup": "lookup"}
 
 
 def doc_strings(path):
@@ -72,7 +72,7 @@ def test_version_lives_only_in_galaxy_yml():
     assert hits == []
 
 
-HISTORY = ("galaxy.yml", "CHANGELOG.rst", "plugins/plugin_utils/renamed.py")
+HISTORY = ("galaxy.yml", "CHANGELOG.rst", "plugins/plugin_utils/variables.py")
 
 
 def test_collection_builds(tmp_path):

@@ -10,7 +10,9 @@ import tempfile
 import pytest
 from helpers import ROOT
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, bgp_sessions, model
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.calico_bgp_rr import model as bgp
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.calico_bgp_rr import plan as bgp_sessions
 
 sys.path.insert(0, str(ROOT / "tools"))
 from nnlab import bird_config, calico_selector, confd_cases  # noqa: E402

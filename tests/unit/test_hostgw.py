@@ -10,7 +10,8 @@ import yaml
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import core, kernel
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import plan as plan_module
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.plan import make_plan
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import hostgw, model
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.flannel_hostgw import model as hostgw
 from helpers import captured_dumps, inventory_of
 
 
@@ -365,7 +366,7 @@ def test_the_cluster_order_applies_net_conf_then_restarts_where_it_must_and_wait
     order = hostgw.cluster_steps(fabric, "present")
     assert [s["action"] for s in order if s["cluster"] == order[0]["cluster"]] == ["apply", "restart", "wait"]
     restart = [s for s in order if s["action"] == "restart"][0]
-    assert restart["only_if"] == "hostgw.must_restart" and restart["read"]["daemonset"]["kind"] == "DaemonSet"
+    assert restart["only_if"] == "flannel_hostgw.model.must_restart" and restart["read"]["daemonset"]["kind"] == "DaemonSet"
     assert [s["action"] for s in hostgw.cluster_steps(fabric, "present", options={"restart_flanneld": False})] == [
         "apply"] * len(hostgw.configmaps(fabric))
     assert hostgw.cluster_checks(fabric, "absent") == []

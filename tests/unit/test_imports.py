@@ -31,7 +31,10 @@ def imports(dotted, path, known):
             target = node.module[len(PREFIX) + 1:]
         else:
             continue
-        edges.update(t for t in [target] + ["%s.%s" % (target, a.name) for a in node.names] if t in known)
+        submodules = ["%s.%s" % (target, a.name) for a in node.names if "%s.%s" % (target, a.name) in known]
+        edges.update(submodules)
+        if target in known and len(submodules) < len(node.names):  # a name of the module itself
+            edges.add(target)
     return edges - {dotted}
 
 
@@ -69,7 +72,23 @@ def test_the_check_finds_a_cycle(tmp_path):
     assert cycles(graph_of(str(tmp_path))) == [("plugin_utils.a", "plugin_utils.b")]
 
 
-def test_calico_does_not_read_kube_router_and_the_tor_facet_reads_both():
+FACET_PACKAGES = ("vxlan_mesh", "flannel_hostgw", "calico_bgp_rr", "kube_router_install", "tor")
+
+
+def facet_of(module):
+    parts = module.split(".")
+    return parts[1] if parts[0] == "plugin_utils" and len(parts) > 2 and parts[1] in FACET_PACKAGES else None
+
+
+def test_a_facet_package_reads_no_other_facet_and_the_tor_facet_reads_both_bgp_facets():
     graph = graph_of(PLUGINS)
-    assert "plugin_utils.kube_router" not in graph["plugin_utils.bgp"]
-    assert {"plugin_utils.bgp", "plugin_utils.kube_router"} <= graph["plugin_utils.tor"]
+    crossing = sorted((m, d) for m, deps in graph.items() for d in deps
+                      if facet_of(m) and facet_of(d) and facet_of(m) != facet_of(d) and facet_of(m) != "tor")
+    assert crossing == []
+    assert {"plugin_utils.calico_bgp_rr.model", "plugin_utils.kube_router_install.model"} <= graph["plugin_utils.tor.model"]
+
+
+def test_plugin_utils_holds_at_most_a_dozen_shared_files_beside_the_facet_packages():
+    shared = sorted(n for n in os.listdir(os.path.join(PLUGINS, "plugin_utils"))
+                    if n.endswith(".py") and n != "__init__.py")
+    assert len(shared) <= 12, shared

@@ -5,7 +5,8 @@ import os
 import pytest
 from helpers import inventory_of, problem_lines, read_model, set_on_group
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import kube_router, model
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.kube_router_install import model as kube_router
 
 GROUP = kube_router.NAME
 
@@ -180,7 +181,7 @@ def with_tor():
 
 
 def test_the_tor_gets_every_node_as_a_neighbor_with_the_cluster_asn(with_tor, password_file):
-    from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp_router
+    from ansible_collections.nodenet.fabric.plugins.plugin_utils.tor import plan as bgp_router
     fabric = read(with_tor, every_node(kube_router_peers=[{"ip": "172.26.6.250", "asn": 65100,
                                                            "password_file": password_file}]))
     assert problems(fabric) == []

@@ -13,8 +13,11 @@ import yaml
 from helpers import inventory_of, read_model, set_on_group
 
 from ansible_collections.nodenet.fabric.plugins.module_utils import cni_files, gobgp
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import (kube_router, kube_router_live,
-                                                                     kube_router_plan, kube_router_resources, model)
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.kube_router_install import model as kube_router
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.kube_router_install import cluster as kube_router_live
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.kube_router_install import plan as kube_router_plan
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.kube_router_install import resources as kube_router_resources
 
 GROUP = kube_router.NAME
 # The newest Kubernetes the installed kubernetes-validate ships schemas for (1.37 with 1.37.0).

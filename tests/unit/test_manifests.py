@@ -4,7 +4,8 @@ import pytest
 import yaml
 from helpers import calico_crd
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import ippools, model
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.vxlan_mesh import cluster as ippools
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import sys
 import pytest
 from helpers import ROOT, inventory_of, problem_lines, read_model, set_on_group
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import mesh
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.vxlan_mesh import model as mesh
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import hostgw, mesh, model
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.flannel_hostgw import model as hostgw
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.vxlan_mesh import model as mesh
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import plan_result
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.renamed import RENAMED
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.variables import REMOVED, RENAMED
 from helpers import ROOT, inventory_of
 
 
@@ -199,6 +201,15 @@ def test_a_variable_a_release_renamed_is_refused_with_its_new_name(seed):
         "set kube_router_install_state instead" % release,
         "cluster test-cluster2, node multicluster-test-003, nodenet_root: was renamed in %s: "
         "set node_base_root instead" % release]
+
+
+def test_a_variable_a_release_removed_is_refused_saying_why(seed):
+    hostvars, groups = seed
+    old = dict(hostvars["multicluster-test-003"], node_base_manifest_force=True)
+    fabric = model.read(dict(hostvars, **{"multicluster-test-003": old}), groups)
+    assert [str(e) for e in fabric.problems()] == [
+        "cluster test-cluster2, node multicluster-test-003, node_base_manifest_force: was removed in %s: %s; "
+        "remove it" % REMOVED["node_base_manifest_force"]]
 
 
 def test_without_netaddr_the_model_says_what_to_install(seed, monkeypatch):

@@ -8,7 +8,8 @@ import pytest
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import core, kernel, kinds
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.plan import make_plan
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import mesh, model
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.vxlan_mesh import model as mesh
 
 from helpers import captured_dumps
 

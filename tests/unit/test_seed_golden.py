@@ -1,7 +1,9 @@
 """Seed 002 is the golden table: the plan must reproduce its commands exactly."""
 import pytest
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import ippools, mesh, model
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.vxlan_mesh import cluster as ippools
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.vxlan_mesh import model as mesh
 
 # Transcribed from seed 002's tables and commands (ip link add / arp -s / bridge fdb append / route add).
 SEED_NODES = {

@@ -7,7 +7,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / ".collections"))
 
 import pytest  # noqa: E402
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import mesh, model  # noqa: E402
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.vxlan_mesh import model as mesh  # noqa: E402
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.errors import FabricInvalid  # noqa: E402
 
 try:

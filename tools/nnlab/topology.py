@@ -20,7 +20,10 @@ with the checkout, not in the collection.
 
 from __future__ import annotations
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import bgp, hostgw, mesh, tor
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.calico_bgp_rr import model as bgp
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.flannel_hostgw import model as hostgw
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.vxlan_mesh import model as mesh
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.tor import model as tor
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.addresses import ip_text, net_range
 
 ROUTER = "nnlab-router"

@@ -8,6 +8,14 @@ cuts an order at its gates: a role asks for the steps after one gate, up to the 
 from __future__ import annotations
 
 ACCESS = ("kubeconfig", "context", "api")
+PLUGIN_UTILS = "ansible_collections.nodenet.fabric.plugins.plugin_utils."
+
+
+def named(function):
+    """How a step names a facet's function (a check, a condition): its dotted name under plugin_utils."""
+    if not function.__module__.startswith(PLUGIN_UTILS):
+        raise ValueError("%s is not a function under plugin_utils" % function.__qualname__)
+    return "%s.%s" % (function.__module__[len(PLUGIN_UTILS):], function.__name__)
 
 
 def step(item, action, name, **keys):

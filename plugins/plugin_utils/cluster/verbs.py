@@ -11,11 +11,11 @@ import time
 
 import yaml
 
-from . import objects
+from . import objects, steps
 from .api import ApiError
 
 FIELD_MANAGER = "nodenet.fabric"
-FACETS = "ansible_collections.nodenet.fabric.plugins.plugin_utils."
+FACETS = steps.PLUGIN_UTILS
 
 
 class Change:

@@ -11,8 +11,10 @@ description starts with `nodenet.fabric`, and prefix-lists and route-maps named 
 
 from __future__ import annotations
 
-from .bgp import CLIENT_ROUTE_PROTOCOL, has_password, peer_password
-from .tor import CLIENTS, ROUTERS, peers_of_router
+from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols import ROUTE_PROTOCOLS
+
+from ..peers import has_password, peer_password
+from .model import CLIENTS, ROUTERS, peers_of_router
 
 DESCRIPTION = "nodenet.fabric"
 
@@ -53,12 +55,12 @@ def client_state(fabric, host):
     served = [c for c, _peering in peers_of_router(fabric, router) if not client.clusters or c in client.clusters]
     routes = [{"dst": fabric.clusters[c].pod_cidr, "via": router.ip, "dev": client.interface, "onlink": False}
               for c in sorted(set(served))]
-    return {"routes": routes, "route_protocol": CLIENT_ROUTE_PROTOCOL, "use_nexthops": False}
+    return {"routes": routes, "route_protocol": ROUTE_PROTOCOLS["nodenet_bgp"], "use_nexthops": False}
 
 
 def client_targets(fabric, host):
     """The first address of every pod CIDR of the clusters the client reaches (the lab's pods)."""
-    from .hostgw import first_address
+    from ..flannel_hostgw.model import first_address
     state = client_state(fabric, host)
     wanted = set(r["dst"] for r in state["routes"])
     return [first_address(cidr) for name, cluster in sorted(fabric.clusters.items()) if cluster.pod_cidr in wanted

@@ -9,16 +9,16 @@ their own groups (`bgp_routers`, `bgp_clients`), read into facets of those names
 
 from __future__ import annotations
 
-import re
-
 from dataclasses import dataclass
 from functools import partial
 from typing import Tuple
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols import ROUTE_PROTOCOLS
 
-from .errors import FabricError
-from .fabric import checked_clusters, facet_cluster_settings, facet_clusters, flagged_nodes, report_disagreement
+from ..errors import FabricError
+from ..fabric import checked_clusters, facet_cluster_settings, facet_clusters, flagged_nodes, report_disagreement
+from ..peers import MAX_AS, password_of
+from ..reader import dns_name, mappings, named
 
 NAME = "calico_bgp_rr"
 MODES = ("bgp", "ipip", "ipip-crosssubnet", "vxlan", "vxlan-crosssubnet")
@@ -26,7 +26,6 @@ MODES = ("bgp", "ipip", "ipip-crosssubnet", "vxlan", "vxlan-crosssubnet")
 POOL_MODES = {"bgp": ("Never", "Never"), "ipip": ("Always", "Never"), "ipip-crosssubnet": ("CrossSubnet", "Never"),
               "vxlan": ("Never", "Always"), "vxlan-crosssubnet": ("Never", "CrossSubnet")}
 PEER_SELECTIONS = ("route_reflectors", "all")
-MAX_AS = 4294967295
 SINGLE_RR_VARIABLE = "calico_bgp_rr_accept_single_rr"
 UNDERLAY_VARIABLE = "calico_bgp_underlay_routes_pods"
 VARIABLES = {
@@ -91,19 +90,9 @@ def read(reader, node_mtu):
                        secret and str(secret), namespace and str(namespace), reader.boolean(UNDERLAY_VARIABLE))
 
 
-def named(reader, variable, what):
-    """A Kubernetes object name (DNS-1123), or None with the problem recorded."""
-    value = reader.raw(variable)
-    if value is not None and not (isinstance(value, str) and dns_name(value)):
-        reader.error(variable, "%r must be a DNS-1123 name (lower-case letters, digits, '-', '.'); it names %s"
-                     % (value, what))
-        return None
-    return value
-
-
 def own_ip(reader):
     """The node's node_ip when it is a valid address, else None (the core reports it)."""
-    from .reader import VarReader
+    from ..reader import VarReader
     return VarReader(reader.host, reader.vars, [], {}, reader.cluster).address("node_ip")
 
 
@@ -136,118 +125,6 @@ def read_peers(reader, cluster_as):
         peer.update(password)
         peers.append(peer)
     return tuple(peers)
-
-
-def item_reader(reader, where, item):
-    """The typed reader over one item of a list variable: its keys read as `variable[i].key`."""
-    from .reader import VarReader
-    values = dict(("%s.%s" % (where, key), value) for key, value in item.items())
-    return VarReader(reader.host, values, reader.errors, {}, reader.cluster, reader.facet)
-
-
-def mappings(reader, variable, keys, shape, tolerated=()):
-    """[(where, item, typed reader)] of each mapping of a list variable; a value that is not a
-    list, an item that is not a mapping and unknown keys are recorded as problems."""
-    value = reader.raw(variable, required=False) or []
-    if not isinstance(value, (list, tuple)):
-        reader.error(variable, "must be a list of %s, got %r" % (shape, value))
-        return []
-    found = []
-    for index, item in enumerate(value):
-        where = "%s[%d]" % (variable, index)
-        if not isinstance(item, dict):
-            reader.error(where, "must be a mapping %s" % shape)
-            continue
-        unknown = sorted(set(item) - set(keys) - set(tolerated))
-        if unknown:
-            reader.error(where, "has unknown key(s) %s; it takes %s" % (", ".join(unknown), ", ".join(keys)))
-        found.append((where, item, item_reader(reader, where, item)))
-    return found
-
-
-def password_of(reader, where, item):
-    """{password_file} or {password_var} of a peer item, checked ({} without a password). The
-    model keeps where the password is, never the password: a file on the controller (0600), or
-    the name of a variable the run resolves (Ansible Vault, an AWX credential's extra variable).
-    An inline password is refused."""
-    if item.get("password") not in (None, ""):
-        reader.error(where + ".password", "is a password given without a secret store, so it would travel in "
-                     "the inventory and the run's variables: put it in a vaulted variable (or an AWX credential's "
-                     "extra variable) and name that variable in password_var, or put it alone in a file only its "
-                     "owner can read (chmod 0600) on the controller and give its path as password_file")
-    found = {}
-    if item.get("password_file") not in (None, ""):
-        problem = password_file_problem(item["password_file"])
-        if problem:
-            reader.error(where + ".password_file", problem)
-        found["password_file"] = str(item["password_file"])
-    if item.get("password_var") not in (None, ""):
-        name = item["password_var"]
-        if not (isinstance(name, str) and VARIABLE_NAME.match(name)):
-            reader.error(where + ".password_var", "%r is not a variable name" % (name,))
-        elif found:
-            reader.error(where + ".password_var", "and password_file are both given; give one")
-        else:
-            found["password_var"] = name
-    return found
-
-
-VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def has_password(peer):
-    return bool(peer.get("password_file") or peer.get("password_var"))
-
-
-def password_text_problem(text):
-    """Why a password cannot be a TCP MD5 key as BIRD and FRR take it, or None."""
-    if not isinstance(text, str) or not text or any(c.isspace() for c in text) or len(text) > 80:
-        return "must hold one password of 1 to 80 characters without spaces (TCP MD5, as BIRD and FRR take it)"
-    return None
-
-
-def password_file_problem(path):
-    """Why a password file cannot be the secret store, or None: it must be a file on the
-    controller that only its owner can read (the collection keeps every secret in 0600 files)."""
-    import os
-    import stat
-    if not isinstance(path, str) or not os.path.isabs(path):
-        return "%r must be an absolute path on the controller" % (path,)
-    try:
-        info = os.stat(path)
-    except OSError as exc:
-        return "%s cannot be read on the controller (%s)" % (path, exc.strerror)
-    if not stat.S_ISREG(info.st_mode):
-        return "%s is not a regular file" % path
-    if info.st_mode & 0o077:
-        return "%s is readable by others (mode %04o); chmod 0600 it" % (path, stat.S_IMODE(info.st_mode))
-    try:
-        with open(path) as handle:
-            text = handle.read().strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        return "%s cannot be read on the controller (%s)" % (path, exc)
-    problem = password_text_problem(text)
-    return "%s %s" % (path, problem) if problem else None
-
-
-def peer_password(peer, secrets=None):
-    """The peer's password (None without one): read from its file on the controller, or the value
-    of its password_var in `secrets` ({variable: value}, the run's, from the peer_secrets filter)."""
-    if peer.get("password_var"):
-        if peer["password_var"] not in (secrets or {}):
-            raise KeyError("password_var %s: the run gave no value (pass secrets from the peer_secrets filter)"
-                           % peer["password_var"])
-        return str(secrets[peer["password_var"]])
-    if not peer.get("password_file"):
-        return None
-    with open(peer["password_file"]) as handle:
-        return handle.read().strip()
-
-
-def dns_name(text):
-    return 0 < len(text) <= 253 and all(part and part[0].isalnum() and part[-1].isalnum() and
-                                        all(c.islower() or c.isdigit() or c == "-" for c in part)
-                                        for part in text.split("."))
 
 
 def prepare(fabric):

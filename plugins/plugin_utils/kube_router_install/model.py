@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Tuple
 
-from .bgp import MAX_AS, item_reader, mappings, named, password_of
-from .errors import FabricError
-from .fabric import checked_clusters, facet_cluster_settings, facet_clusters, flagged_nodes, report_disagreement
+from ..peers import MAX_AS, password_of
+from ..reader import item_reader, mappings, named
+from ..errors import FabricError
+from ..fabric import checked_clusters, facet_cluster_settings, facet_clusters, flagged_nodes, report_disagreement
 
 NAME = "kube_router_install"
 IMAGE = "docker.io/cloudnativelabs/kube-router:v2.10.0"

@@ -8,9 +8,9 @@ pools included, so a disabled pool per remote pod and service CIDR is enough.
 
 from __future__ import annotations
 
-from .cluster import steps
-from .fabric import api_access
-from .mesh import NAME as MESH
+from ..cluster import steps
+from ..fabric import api_access
+from .model import NAME as MESH
 
 MANAGED_BY = "nodenet.fabric"
 

@@ -6,8 +6,8 @@ kube-proxy cleanup reads."""
 
 from __future__ import annotations
 
-from .kube_router import NAME, reflectors
-from .kube_router_resources import node_cni
+from .model import NAME, reflectors
+from .resources import node_cni
 
 
 def expected_peers(fabric, host):

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols import ROUTE_PROTOCOLS
 
-from .addresses import ip_int, ip_text, net_range
-from .errors import FabricError
-from .cluster import objects, steps
-from .fabric import api_access
+from ..addresses import ip_int, ip_text, net_range
+from ..errors import FabricError
+from ..cluster import objects, steps
+from ..fabric import api_access
 
 NAME = "flannel_hostgw"
 HOSTGW_CNIS = ("flannel", "canal")
@@ -287,7 +287,7 @@ def cluster_checks(fabric, state="present", options=None):
     """Each cluster's Nodes, read before any node changes (node_problems); nothing to check for a removal."""
     if state != "present":
         return []
-    return [steps.step(i, "check", "flanneld's Nodes", check="hostgw.node_problems", read={"nodes": NODES},
+    return [steps.step(i, "check", "flanneld's Nodes", check=steps.named(node_problems), read={"nodes": NODES},
                        nodes=i["nodes"]) for i in configmaps(fabric)]
 
 
@@ -302,7 +302,7 @@ def cluster_steps(fabric, state="present", secrets=None, options=None):
             ds = item["daemonset"]
             read = {"nodes": NODES, "daemonset": dict(api_version="apps/v1", kind="DaemonSet", **ds)}
             order.append(steps.step(item, "restart", "flanneld restarted", objects=[daemonset(item)],
-                                    only_if="hostgw.must_restart", read=read, nodes=item["nodes"]))
+                                    only_if=steps.named(must_restart), read=read, nodes=item["nodes"]))
         order += [steps.step(i, "wait", "flanneld rolled out", objects=[daemonset(i)], until="ready") for i in items]
     return order
 

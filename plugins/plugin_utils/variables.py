@@ -2,6 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Role variables checked across hosts, before any role runs:
 
+- renamed by a release. An old name left in an inventory would be ignored silently (an old
+  `kube_router_state: absent` would install instead of rolling back), so the model refuses it.
 - set where their role never reads them. A host outside a role's groups ignores the role's
   variables, so `calico_bgp_route_reflector: true` on a node left out of group calico_bgp_rr would
   silently do nothing; the model refuses it instead. A value that every host of the role has too
@@ -13,17 +15,44 @@
 from __future__ import annotations
 
 from .errors import FabricError
-from .renamed import RENAMED
+from .registry import FACETS
+
+# old name: (release, new name). 0.6.0: ansible-lint's role-prefix rule (var-naming[no-role-prefix]).
+RENAMED = {
+    "nodenet_root": ("0.6.0", "node_base_root"),
+    "nodenet_systemd": ("0.6.0", "node_base_systemd"),
+    "nodenet_state_dir": ("0.6.0", "node_base_state_dir"),
+    "nodenet_tool_dir": ("0.6.0", "node_base_tool_dir"),
+    "nodenet_manifest_dir": ("0.6.0", "node_base_manifest_dir"),
+    "nodenet_facets": ("0.6.0", "node_base_facets"),
+    "nodenet_fabric_groups": ("0.6.0", "node_base_fabric_groups"),
+    "nodenet_persist": ("0.6.0", "node_base_persist"),
+    "nodenet_preflight": ("0.6.0", "node_base_preflight"),
+    "nodenet_persist_args": ("0.6.0", "node_base_persist_args"),
+    "kube_router_state": ("0.6.0", "kube_router_install_state"),
+    "kube_router_wait": ("0.6.0", "kube_router_install_wait"),
+    "kube_router_gobgp": ("0.6.0", "kube_router_install_gobgp"),
+    "kube_router_kube_proxy_backup": ("0.6.0", "kube_router_install_kube_proxy_backup"),
+}
+
+
+# name: (release, why it has no use now). 0.8.0: the cluster engine's steps say it per step.
+STEP_SAYS = "each cluster step of a role says it (its force, secret and field_manager)"
+REMOVED = dict((name, ("0.8.0", STEP_SAYS)) for name in (
+    "node_base_manifest_force", "node_base_manifest_secret", "node_base_manifest_field_manager",
+    "nodenet_manifest_force", "nodenet_manifest_secret", "nodenet_manifest_field_manager"))
+
+
+def renamed_problems(host, values, cluster):
+    """A FabricError for each renamed or removed variable `values` (a host's variables) still sets."""
+    return ([FabricError(cluster, host, old, "was renamed in %s: set %s instead" % RENAMED[old])
+             for old in sorted(RENAMED) if old in values]
+            + [FabricError(cluster, host, old, "was removed in %s: %s; remove it" % REMOVED[old])
+               for old in sorted(REMOVED) if old in values])
+
 
 # variable prefix -> (facet the problem belongs to, the facets whose hosts read such variables)
-PREFIXES = (
-    ("vxlan_mesh_", "vxlan_mesh", ("vxlan_mesh",)),
-    ("flannel_hostgw_", "flannel_hostgw", ("flannel_hostgw",)),
-    ("calico_bgp_", "calico_bgp_rr", ("calico_bgp_rr", "bgp_routers", "bgp_clients")),
-    ("bgp_router_", "bgp_routers", ("bgp_routers",)),
-    ("bgp_client_", "bgp_clients", ("bgp_clients",)),
-    ("kube_router_", "kube_router_install", ("kube_router_install",)),
-)
+PREFIXES = tuple(p for facet in FACETS for p in facet.PREFIXES)
 
 
 def misplaced_problems(hostvars, groups, members):
@@ -52,8 +81,7 @@ def misplaced_problems(hostvars, groups, members):
 
 
 # facet -> its role's state variable; each takes present or absent
-STATES = (("vxlan_mesh", "vxlan_mesh_state"), ("flannel_hostgw", "flannel_hostgw_state"),
-          ("kube_router_install", "kube_router_install_state"))
+STATES = tuple((facet.NAME, facet.STATE) for facet in FACETS if facet.STATE)
 STATE_CHOICES = ("present", "absent")
 
 

@@ -10,10 +10,10 @@ from typing import Optional
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols import ROUTE_PROTOCOLS
 
-from .addresses import contains, ip_int, net_range, overlaps
+from ..addresses import contains, ip_int, net_range, overlaps
 from .allocate import derive_vxlan_ip, derive_vxlan_mac
-from .errors import FabricError
-from .fabric import MIN_IPV4_MTU, report_disagreement, report_duplicates
+from ..errors import FabricError
+from ..fabric import MIN_IPV4_MTU, report_disagreement, report_duplicates
 
 NAME = "vxlan_mesh"
 VXLAN_OVERHEAD = 50

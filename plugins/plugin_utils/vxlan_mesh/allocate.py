@@ -12,7 +12,7 @@ another node never moves an existing node:
 
 from __future__ import annotations
 
-from .addresses import ip_int, ip_text, net_range
+from ..addresses import ip_int, ip_text, net_range
 
 MAC_PREFIX = (0x0A, 0x58)
 

@@ -13,7 +13,8 @@
 
 from __future__ import annotations
 
-from .bgp import CLIENT_ROUTE_PROTOCOL, NAME, cluster_settings, has_password, reflectors
+from ..peers import has_password
+from .model import CLIENT_ROUTE_PROTOCOL, NAME, cluster_settings, reflectors
 
 BRIDGE_PROTOCOL = CLIENT_ROUTE_PROTOCOL  # nodenet_bgp: bridge routes on nodes, client routes on clients
 BRIDGE_METRIC = 4000

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from functools import partial
 
-from .cluster import steps
-from .fabric import api_access
-from .bgp import (NAME, POOL_MODES, RR_CLUSTER_ID_ANNOTATION, RR_LABEL, RR_PEER_NAME, cluster_settings, clusters,
-                  has_password, peer_password, reflectors)
+from ..cluster import checks, steps
+from ..fabric import api_access
+from ..peers import has_password, peer_password
+from .model import NAME, POOL_MODES, RR_CLUSTER_ID_ANNOTATION, RR_LABEL, RR_PEER_NAME, cluster_settings, clusters, reflectors
 
 MANAGED_BY = "nodenet.fabric"
 LABELS = {"app.kubernetes.io/managed-by": MANAGED_BY}
@@ -143,7 +143,7 @@ def has_secrets(items):
 
 def cluster_checks(fabric, state="present", options=None):
     """Every node of the inventory is a Node of its cluster (the role labels Nodes; it never creates one)."""
-    return [steps.step(i, "check", "the Nodes", check="cluster.checks.missing",
+    return [steps.step(i, "check", "the Nodes", check=steps.named(checks.missing),
                        read={"nodes": {"api_version": "v1", "kind": "Node"}},
                        expect={"nodes": [n.host for n in fabric.cluster_nodes(i["cluster"])]},
                        hint=" (inventory host names must be the Kubernetes node names)")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import yaml
 
-from . import kube_router
-from .cluster import objects, steps
-from .fabric import api_access
-from .kube_router import cluster_settings
-from .kube_router_resources import LABELS, manifests
+from . import model as kube_router
+from ..cluster import objects, steps
+from ..fabric import api_access
+from .model import cluster_settings
+from .resources import LABELS, manifests
 
 KUBEADM_WITH_PROXY_SWITCH = "kubeadm.k8s.io/v1beta4"
 KUBEADM_CONFIG = {"api_version": "v1", "kind": "ConfigMap", "namespace": "kube-system", "name": "kubeadm-config"}
@@ -145,7 +145,7 @@ def cluster_checks(fabric, state="present", options=None):
                                                             namespace=ds["namespace"], name=ds["backup"])
         settings = cluster_settings(fabric, cluster)
         result.append(steps.step(
-            item, "check", "live objects", check="kube_router_live.live_problems", read=read,
+            item, "check", "live objects", check=steps.named(live_problems), read=read,
             nodes=dict((n.host, n.pod_cidrs[0]) for n in fabric.cluster_nodes(cluster)),
             pod_cidr=fabric.clusters[cluster].pod_cidr, replace_kube_proxy=settings.replace_kube_proxy,
             services=[dict((k, s[k]) for k in ("namespace", "name", "dsr")) for s in settings.services],

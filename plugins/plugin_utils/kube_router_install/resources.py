@@ -20,10 +20,9 @@ import base64
 import json
 from functools import partial
 
-from .bgp import has_password, peer_password
-from .fabric import api_access
-from .kube_router import (NAME, NODE_ASN_ANNOTATION, RR_CLIENT_ANNOTATION, RR_SERVER_ANNOTATION, SWITCHES,
-                          cluster_settings, clusters, reflectors)
+from ..peers import has_password, peer_password
+from ..fabric import api_access
+from .model import NAME, NODE_ASN_ANNOTATION, RR_CLIENT_ANNOTATION, RR_SERVER_ANNOTATION, SWITCHES, cluster_settings, clusters, reflectors
 
 MANAGED_BY = "nodenet.fabric"
 APP = "kube-router"
