@@ -318,9 +318,16 @@ class Kubelet:
                 pod.stop()
                 del self.pods[key]
         for program, ds in sorted(wanted.items()):
+            started = False
             for host in self.hosts:
                 pod = self.pods.get((program, host))
                 if pod is None:
+                    # One new pod per sync (0.5 s apart): real kubelets never start a DaemonSet's
+                    # pods in the same millisecond, and kube-router's gobgp, started so, once left
+                    # two nodes' sessions in OpenConfirm for minutes (colliding connections).
+                    if started:
+                        continue
+                    started = True
                     pod = self.pods[(program, host)] = Pod(self, program, host, ds)
                     self.launch(pod)
                 elif pod.proc is None or pod.proc.poll() is not None:
@@ -333,6 +340,8 @@ class Kubelet:
     def roll(self, program, ds):
         """A changed pod template: the DaemonSet controller's rolling update replaces the pods one
         node at a time (maxUnavailable), each next one once the new pod is ready."""
+        if any((program, h) not in self.pods for h in self.hosts):
+            return  # its pods are still starting
         pods = [self.pods[(program, h)] for h in self.hosts]
         outdated = [p for p in pods if template(p.daemonset) != template(ds)]
         if not outdated:
