@@ -34,17 +34,11 @@ _value:
   elements: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import registry
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of, role_facet
 
 
 def cluster_checks(document, role, state="present", options=None):
-    try:
-        facet = registry.role(role)
-    except KeyError as exc:
-        raise AnsibleFilterError(str(exc))
+    facet = role_facet(role)
     checks = getattr(facet, "cluster_checks", None)
     return checks(fabric_of(document, [facet.NAME]), str(state), dict(options or {})) if checks else []
 

@@ -44,25 +44,16 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils import registry
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.tor.model import resolve
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.cluster.steps import stage as cut
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of, role_facet, run_secrets
 
 
 def cluster_steps(document, role, state="present", stage=None, hostvars=None, options=None):
-    try:
-        facet = registry.role(role)
-    except KeyError as exc:
-        raise AnsibleFilterError(str(exc))
-    if not hasattr(facet, "cluster_steps"):
-        raise AnsibleFilterError("role %s has no cluster side" % role)
+    facet = role_facet(role, "cluster_steps", "no cluster side")
     fabric = fabric_of(document, [facet.NAME])
     values = None
     if facet.SECRETS and hostvars is not None:
-        values, problems = resolve(fabric, hostvars)
-        if problems:
-            raise AnsibleFilterError("\n".join(str(p) for p in problems))
+        values = run_secrets(fabric, hostvars)
     order = facet.cluster_steps(fabric, str(state), values, dict(options or {}))
     try:
         return cut(order, stage or None)

@@ -52,7 +52,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.inventory import cluster_groups_of_hostvars
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.variables import STATE_CHOICES, STATES, renamed_problems
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.variables import STATE_CHOICES, STATES, disagreeing, renamed_problems
 
 
 def fabric_model(hostvars, groups, group_names=None, reuse=None):
@@ -71,12 +71,14 @@ def extra_refused(hostvars, document):
     variables (the same on every host; the inventory's own were read with the model), naming a
     variable a release renamed or a role state outside its choices. One host is enough, so the
     reuse stays cheap."""
-    hosts = sorted(model.loads(document).nodes) or sorted(hostvars)
+    fabric = model.loads(document)
+    hosts = sorted(fabric.nodes) or sorted(hostvars)
     if not hosts or hosts[0] not in hostvars:
         return False
     values = hostvars[hosts[0]]
     return bool(renamed_problems(hosts[0], values, "")) or any(
-        values.get(variable) not in (None,) + STATE_CHOICES for _facet, variable in STATES)
+        values.get(variable) not in (None,) + STATE_CHOICES for _facet, variable in STATES) or bool(disagreeing(
+            hostvars, dict((facet, [h for h in fabric.facets.get(facet, {}) if h in hostvars]) for facet, _v in STATES)))
 
 
 def reusable(document, wanted):

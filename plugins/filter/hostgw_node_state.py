@@ -68,8 +68,8 @@ _value:
       description: C(pod_mtu), the pod MTU host-gw allows (C(node_mtu), as nothing is encapsulated).
       type: dict
     preflight:
-      description: C(rp_filter), the files of the reverse-path filtering of C(all), C(node_interface) and
-        C(flannel.<VNI>), for P(nodenet.fabric.hostgw_rp_filter#filter).
+      description: C(rp_filter), the command (an argv) that prints the reverse-path filtering of C(all),
+        C(node_interface) and C(flannel.<VNI>), whose output P(nodenet.fabric.hostgw_rp_filter#filter) reads.
       type: dict
 """
 

@@ -38,13 +38,11 @@ _value:
 """
 
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.node.facts import expectations
 
 
 def node_expectations(document, host):
-    node = fabric_of(document, facets=()).nodes.get(host)
-    if node is None:
-        return {}
-    return {"interface": node.interface, "address": "%s/%s" % (node.ip, node.subnet.split("/")[1]), "mtu": node.mtu}
+    return expectations(fabric_of(document, facets=()), host)
 
 
 class FilterModule:

@@ -8,7 +8,7 @@ import json
 
 from ansible.errors import AnsibleFilterError
 
-from . import model
+from . import model, registry
 from .errors import FabricInvalid
 
 
@@ -33,3 +33,23 @@ def plan_result(plan):
     result = dict(plan)
     result["reconcile"] = json.dumps(plan["reconcile"], separators=(",", ":"))
     return result
+
+
+def role_facet(role, needs=None, why=""):
+    """The facet of `role` (the registry's), which must give `needs`; else a filter error saying why."""
+    try:
+        facet = registry.role(role)
+    except KeyError as exc:
+        raise AnsibleFilterError(str(exc).strip("'\""))
+    if needs and not hasattr(facet, needs):
+        raise AnsibleFilterError("role %s has %s" % (role, why or "no " + needs))
+    return facet
+
+
+def run_secrets(fabric, hostvars):
+    """{password_var: value} of this run (tor.resolve), or a filter error naming every one missing."""
+    from .tor.model import resolve
+    values, problems = resolve(fabric, hostvars)
+    if problems:
+        raise AnsibleFilterError("\n".join(str(p) for p in problems))
+    return values

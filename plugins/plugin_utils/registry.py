@@ -13,6 +13,9 @@ ORDER), in ORDER. A facet's package gives, in its __init__:
 - node_plan(fabric, host), where its role plans nodes;
 - cluster_steps(fabric, state, secrets, options) and cluster_checks(fabric, state, options), where
   its role has a cluster side (cluster/steps.py builds the steps);
+- node_steps(fabric, host, state, options, secrets, preflight_only), where its role runs node
+  steps between the gates of its cluster order, and checks its hosts before anything changes
+  (node/steps.py builds them; the gates are the cluster order's);
 - REPORT_ROWS: {group: rows(fabric, host)}, a host's row in the fabric report.
 
 The model, the report, the role-variable checks, the filters, the lab and the AWX job templates

@@ -96,11 +96,26 @@ def state_problems(hostvars, members):
                 continue
             cluster = str(hostvars[host].get("cluster_name") or "")
             found.setdefault((facet, variable, cluster, str(value)), []).append(host)
-    problems = []
+    problems = disagreeing(hostvars, members)
     for (facet, variable, cluster, value), hosts in sorted(found.items()):
         which = "node %s" % hosts[0] if len(hosts) == 1 else "nodes %s" % ", ".join(hosts)
         problems.append(FabricError(cluster, hosts[0] if len(hosts) == 1 else "", variable, "%r is not one of %s "
                                     "(set for %s)" % (value, ", ".join(STATE_CHOICES), which), facet))
+    return problems
+
+
+def disagreeing(hostvars, members):
+    """A role state its nodes disagree on (unset is present): its cluster steps act on every
+    cluster at once, so the run takes one."""
+    problems = []
+    for facet, variable in STATES:
+        hosts = sorted(members.get(facet) or ())
+        values = dict((h, hostvars[h].get(variable, "present")) for h in hosts)
+        if len(set(values.values())) > 1:
+            absent = [h for h in hosts if values[h] == "absent"]
+            problems.append(FabricError("", "", variable, "absent on %d of %d nodes (%s), present on the others; "
+                                        "give it once for the run (-e %s=present|absent)"
+                                        % (len(absent), len(hosts), ", ".join(absent), variable), facet))
     return problems
 
 

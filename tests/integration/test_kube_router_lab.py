@@ -211,7 +211,7 @@ def test_hosts_that_disagree_on_the_direction_are_refused(kr_lab):
     split = kr_lab["tmp"] / "split.yml"
     split.write_text(yaml.safe_dump({"all": {"hosts": {"k8s-3": {"kube_router_install_state": "absent"}}}}))
     rc, out = run("-i", str(split))
-    assert rc != 0 and "kube_router_install_state is absent on 1 of 5 hosts" in out, out[-3000:]
+    assert rc != 0 and "kube_router_install_state: absent on 1 of 3 nodes (k8s-3), present on the others" in out, out[-3000:]
     assert daemonset("kube-router") is None and all(conflist(h) is None for h in NODES)
 
 

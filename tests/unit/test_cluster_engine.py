@@ -237,7 +237,7 @@ def test_a_step_with_only_if_runs_when_its_facets_function_says_so(monkeypatch):
     import types
     module = types.ModuleType("fake_facet")
     module.decide = decide
-    monkeypatch.setitem(sys.modules, verbs.FACETS + "fake_facet", module)
+    monkeypatch.setitem(sys.modules, steps.PLUGIN_UTILS + "fake_facet", module)
     read = {"ds": {"api_version": "apps/v1", "kind": "DaemonSet", "namespace": "kube-system", "name": "kube-proxy"}}
     restart = [steps.step(item(), "restart", "restart", objects=[DS_REF], only_if="fake_facet.decide", read=read)]
     fake = FakeApi([DS])

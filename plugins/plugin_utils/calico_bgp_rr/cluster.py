@@ -30,6 +30,9 @@ LABELS = {"app.kubernetes.io/managed-by": MANAGED_BY}
 CALICO_API = "crd.projectcalico.org/v1"
 RR_SELECTOR = "%s == 'true'" % RR_LABEL
 STEPS = ("as", "reflectors", "peers", "config")
+# Where the order waits for the nodes: each has read its sessions (and bridges where any changes),
+# its new sessions are Established, and it has exactly the expected sessions and routes.
+GATES = ("bridged", "sessions_up", "settled")
 PRUNE = {"peers": {"api_version": CALICO_API, "kind": "BGPPeer",
                    "label_selector": "app.kubernetes.io/managed-by=%s" % MANAGED_BY}}
 
@@ -156,8 +159,10 @@ def cluster_steps(fabric, state="present", secrets=None, options=None):
     modes), the external peers moved to every node, and only after the gate (every node's
     sessions Established) the route reflectors released. To route reflectors: the RRs labelled,
     the BGPPeers applied (ours no longer named pruned), and only after the gate the mesh off."""
-    return (steps.apply(manifests(fabric, "as"), "AS number", file="calico-bgp-as.yml", force=True,
-                        field_manager="nodenet.fabric-as")
+    bridged, sessions_up, settled = GATES
+    return ([steps.gate(bridged)]
+            + steps.apply(manifests(fabric, "as"), "AS number", file="calico-bgp-as.yml", force=True,
+                          field_manager="nodenet.fabric-as")
             + steps.apply(manifests(fabric, "config", "mesh"), "mesh on", file="calico-bgp-config.yml", force=True)
             + steps.apply(manifests(fabric, "peers", "mesh", secrets), "peers (mesh)", file="calico-bgp-peers.yml",
                           secret=True)
@@ -165,8 +170,9 @@ def cluster_steps(fabric, state="present", secrets=None, options=None):
                           file="calico-bgp-reflectors.yml")
             + steps.apply(manifests(fabric, "peers", "reflectors", secrets), "peers (reflectors)",
                           file="calico-bgp-peers.yml", secret=True)
-            + [steps.gate("sessions_up")]
+            + [steps.gate(sessions_up)]
             + steps.apply(manifests(fabric, "reflectors", "mesh"), "reflectors released",
                           file="calico-bgp-reflectors.yml")
             + steps.apply(manifests(fabric, "config", "reflectors"), "mesh off", file="calico-bgp-config.yml",
-                          force=True))
+                          force=True)
+            + [steps.gate(settled)])

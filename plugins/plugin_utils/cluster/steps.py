@@ -7,6 +7,8 @@ cuts an order at its gates: a role asks for the steps after one gate, up to the 
 
 from __future__ import annotations
 
+import importlib
+
 ACCESS = ("kubeconfig", "context", "api")
 PLUGIN_UTILS = "ansible_collections.nodenet.fabric.plugins.plugin_utils."
 
@@ -16,6 +18,15 @@ def named(function):
     if not function.__module__.startswith(PLUGIN_UTILS):
         raise ValueError("%s is not a function under plugin_utils" % function.__qualname__)
     return "%s.%s" % (function.__module__[len(PLUGIN_UTILS):], function.__name__)
+
+
+def function_named(name):
+    """The facet's function a step names (see `named`), or LookupError."""
+    module, _dot, function = name.rpartition(".")
+    try:
+        return getattr(importlib.import_module(PLUGIN_UTILS + module), function)
+    except (ImportError, AttributeError, ValueError):
+        raise LookupError("%s: no such function under plugin_utils (a step names its facet's function)" % name)
 
 
 def step(item, action, name, **keys):

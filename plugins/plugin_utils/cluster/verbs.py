@@ -6,7 +6,6 @@ reads an Ansible variable: everything it knows is in its step."""
 
 from __future__ import annotations
 
-import importlib
 import time
 
 import yaml
@@ -15,7 +14,6 @@ from . import objects, steps
 from .api import ApiError
 
 FIELD_MANAGER = "nodenet.fabric"
-FACETS = steps.PLUGIN_UTILS
 
 
 class Change:
@@ -260,11 +258,10 @@ def restart(ctx, step):
 
 def facet_function(name):
     """A facet's function named `module.function` under plugin_utils (a check, a condition)."""
-    module, _dot, function = name.rpartition(".")
     try:
-        return getattr(importlib.import_module(FACETS + module), function)
-    except (ImportError, AttributeError, ValueError):
-        raise StepFailed(name, "no such function under plugin_utils (a step names its facet's function)")
+        return steps.function_named(name)
+    except LookupError as exc:
+        raise StepFailed(name, str(exc).split(": ", 1)[1])
 
 
 def read(ctx, reads):

@@ -178,8 +178,10 @@ def node_plan(fabric, host, retire=False, wait=0, restarted=True):
     interfaces = (node.interface, fabric.settings(NAME, host).device)
     return {
         "reconcile": node_state(fabric, host, retire, wait, restarted),
-        # Reverse-path filtering of the underlay and flannel's device (with `all`, which wins when higher).
-        "preflight": {"rp_filter": ["/proc/sys/net/ipv4/conf/%s/rp_filter" % i for i in ("all",) + interfaces]},
+        # Reverse-path filtering of the underlay and flannel's device (with `all`, which wins when
+        # higher), read with `grep -H '' <files>` (path:value per line; a missing flannel.N prints nothing).
+        "preflight": {"rp_filter": ["grep", "-H", ""] + ["/proc/sys/net/ipv4/conf/%s/rp_filter" % i
+                                                         for i in ("all",) + interfaces]},
         # flannel puts each node's cni0 on the first address of its pod CIDR (the lab's pod too).
         "verify": {"targets": ",".join(first_address(cidr) for peer in peers(fabric, node) for cidr in peer.pod_cidrs)},
         # No encapsulation: pods can use the underlay's full MTU.
@@ -310,8 +312,8 @@ def cluster_steps(fabric, state="present", secrets=None, options=None):
 def rp_filter_problem(host, read):
     """Why strict reverse-path filtering (1) breaks the switch on this node, or "": during the
     bridge play a peer still on vxlan sends over flannel.N while this node answers over the
-    underlay, and each side drops what arrives on the other interface. `read` is `grep -H ''`
-    over the node_plan's preflight.rp_filter files (a missing flannel.N prints nothing)."""
+    underlay, and each side drops what arrives on the other interface. `read` is the
+    output of the node_plan's preflight.rp_filter command (a missing flannel.N prints nothing)."""
     values = {}
     for line in (read or "").splitlines():
         path, _sep, value = line.rpartition(":")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..addresses import route_text
 from .cluster import cluster_checks, cluster_steps
 from .model import NAME, SETTINGS, VARIABLES, api_clusters, check, prepare, read
+from .node import gates, node_steps
 from .plan import node_plan
 
 ORDER = 40

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Counts module runs per host, for the fleet benchmark and the lab tests: each task result (each
-loop item) that ran a module, on the node itself or delegated to the controller, by role.
+loop item) that ran a module, on the node itself or delegated to the controller, by role, and
+each module run of a node_steps task (its `module_runs`).
 Actions that only run in the controller's process (set_fact, fail, assert, manifest_files, ...)
 and skipped results are not module runs. Writes JSON to $NODENET_MODULE_RUNS at the end."""
 
@@ -43,12 +44,15 @@ class CallbackModule(CallbackBase):
         data = result._result
         if data.get("skipped"):
             return
-        runs = [r for r in data["results"] if not r.get("skipped")] if "results" in data else [data]
+        if "module_runs" in data:  # node_steps: the modules it ran on the node
+            runs = data["module_runs"]
+        else:
+            runs = len([r for r in data["results"] if not r.get("skipped")] if "results" in data else [data])
         if not runs:
             return
         role = task._role.get_name(include_role_fqcn=False) if task._role else "playbook"
         where = "controller" if task.delegate_to in ("localhost", "127.0.0.1") else "node"
-        self.counts[result._host.get_name()][role][where] += len(runs)
+        self.counts[result._host.get_name()][role][where] += runs
 
     v2_runner_on_ok = v2_runner_on_failed = v2_runner_on_unreachable = count
 
