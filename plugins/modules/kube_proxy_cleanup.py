@@ -140,8 +140,8 @@ remaining:
   type: dict
 """
 
-from ansible_collections.nodenet.fabric.plugins.module_utils.leftover_cleanup import run_module
-from ansible_collections.nodenet.fabric.plugins.module_utils.leftover_owners import KUBE_PROXY
+from ansible_collections.nodenet.fabric.plugins.module_utils.leftover.module import run_module
+from ansible_collections.nodenet.fabric.plugins.module_utils.leftover.owners import KUBE_PROXY
 
 
 def main():

@@ -109,8 +109,8 @@ remaining:
   type: dict
 """
 
-from ansible_collections.nodenet.fabric.plugins.module_utils.leftover_cleanup import run_module
-from ansible_collections.nodenet.fabric.plugins.module_utils.leftover_owners import KUBE_ROUTER
+from ansible_collections.nodenet.fabric.plugins.module_utils.leftover.module import run_module
+from ansible_collections.nodenet.fabric.plugins.module_utils.leftover.owners import KUBE_ROUTER
 
 
 def main():

@@ -3,7 +3,7 @@ import json
 import re
 from pathlib import Path
 
-from ansible_collections.nodenet.fabric.plugins.module_utils import leftover_cleanup as kpc
+from ansible_collections.nodenet.fabric.plugins.module_utils.leftover import ipset
 
 IPVS_UNAVAILABLE = (Path(__file__).parent / "fixtures" / "kube_proxy" / "ipvs-unavailable.stderr").read_text()
 IPSET_IN_USE = "ipset v7.17: Error in line 1: Set cannot be destroyed: it is in use by a kernel component"
@@ -16,7 +16,7 @@ class FakeNode:
 
     def __init__(self, iptables=None, ipsets=None, ipvs=None, addr=None, nft=None, missing=(), fail=(), routes=()):
         self.iptables = dict(iptables or {})  # key (iptables-nft, ...) -> iptables-save text
-        self.ipsets = kpc.parse_ipset_names(ipsets) if ipsets is not None else None
+        self.ipsets = ipset.parse_ipset_names(ipsets) if ipsets is not None else None
         self.ipvs = ipvs  # ipvsadm -S text; None: the kernel has no IPVS
         self.addr = json.loads(addr) if addr else []
         self.nft = nft

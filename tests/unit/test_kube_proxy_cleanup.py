@@ -8,8 +8,9 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.nodenet.fabric.plugins.module_utils import leftover_cleanup as kpc
-from ansible_collections.nodenet.fabric.plugins.module_utils.leftover_owners import KUBE_PROXY
+from ansible_collections.nodenet.fabric.plugins.module_utils.leftover import engine, ipset, iptables, ipvs, nft
+from ansible_collections.nodenet.fabric.plugins.module_utils.leftover import links as iproute
+from ansible_collections.nodenet.fabric.plugins.module_utils.leftover.owners import KUBE_PROXY
 from ansible_collections.nodenet.fabric.plugins.modules import kube_proxy_cleanup as module
 from fake_dataplane import FakeNode
 
@@ -70,12 +71,12 @@ KUBELET = ("KUBE-FIREWALL", "KUBE-KUBELET-CANARY", "KUBE-IPTABLES-HINT", "KUBE-M
 
 
 def test_the_iptables_mode_node_loses_exactly_kube_proxys_jumps_and_chains():
-    plan = kpc.plan_iptables(IPT)
+    plan = iptables.plan_iptables(IPT)
     assert plan["conflicts"] == []
     assert {t: p["jumps"] for t, p in plan["remove"].items() if p["jumps"]} == IPT_JUMPS
     assert dict((t, p["chains"]) for t, p in plan["remove"].items()) == IPT_CHAINS
     # every removed line: the jumps, the chains' declarations and every rule inside them
-    after = kpc.after_text(IPT, plan["remove"])
+    after = iptables.after_text(IPT, plan["remove"])
     gone = set(IPT.splitlines()) - set(after.splitlines())
     owned = set(sum(IPT_CHAINS.values(), []))
     inside = [line for line in IPT.splitlines()
@@ -87,8 +88,8 @@ def test_the_iptables_mode_node_loses_exactly_kube_proxys_jumps_and_chains():
 
 
 def test_every_foreign_line_is_in_the_after_text_unchanged_and_in_order():
-    plan = kpc.plan_iptables(IPT)
-    after = kpc.after_text(IPT, plan["remove"]).splitlines()
+    plan = iptables.plan_iptables(IPT)
+    after = iptables.after_text(IPT, plan["remove"]).splitlines()
     removed = set(sum(IPT_JUMPS.values(), []))
     owned = set(sum(IPT_CHAINS.values(), []))
     kept = [line for line in IPT.splitlines()
@@ -105,26 +106,26 @@ def test_every_foreign_line_is_in_the_after_text_unchanged_and_in_order():
 
 
 def test_kubelet_calico_docker_and_kube_router_chains_stay():
-    after = kpc.after_text(IPT, kpc.plan_iptables(IPT)["remove"])
+    after = iptables.after_text(IPT, iptables.plan_iptables(IPT)["remove"])
     left = set(chains(after))
     assert set(KUBELET) <= left
     assert {"DOCKER", "DOCKER-USER", "DOCKER-ISOLATION-STAGE-1", "KUBE-ROUTER-INPUT", "cali-INPUT",
             "cali-nat-outgoing"} <= left
-    assert not any(kpc.owned_chain(t, c) for t in ("nat", "filter", "mangle") for c in left)
-    kept = kpc.plan_iptables(IPT)["kept"]
+    assert not any(iptables.owned_chain(t, c) for t in ("nat", "filter", "mangle") for c in left)
+    kept = iptables.plan_iptables(IPT)["kept"]
     assert kept == {"mangle": {"chains": 4, "rules": 4}, "filter": {"chains": 12, "rules": 26},
                     "nat": {"chains": 9, "rules": 13}}
 
 
 def test_the_after_text_plans_nothing_more():
-    after = kpc.after_text(IPT, kpc.plan_iptables(IPT)["remove"])
-    assert kpc.plan_iptables(after)["remove"] == {}
-    assert kpc.after_text(after, {}) == after
+    after = iptables.after_text(IPT, iptables.plan_iptables(IPT)["remove"])
+    assert iptables.plan_iptables(after)["remove"] == {}
+    assert iptables.after_text(after, {}) == after
 
 
 def test_the_batch_deletes_the_jumps_then_flushes_then_deletes_every_chain():
-    plan = kpc.plan_iptables(IPT)["remove"]
-    batch = kpc.restore_batch(plan).splitlines()
+    plan = iptables.plan_iptables(IPT)["remove"]
+    batch = iptables.restore_batch(plan).splitlines()
     assert [l for l in batch if l.startswith("*")] == ["*filter", "*mangle", "*nat"]
     assert batch.count("COMMIT") == 3
     nat = batch[batch.index("*nat") + 1:-1]
@@ -152,7 +153,7 @@ def test_a_jump_to_a_foreign_chain_from_a_base_chain_is_never_deleted():
 -A OUTPUT -j KUBE-SERVICES
 COMMIT
 """
-    plan = kpc.plan_iptables(text)
+    plan = iptables.plan_iptables(text)
     # KUBE-FW-* is kube-proxy's only in nat; the others are not in its list at all
     assert plan["remove"] == {"filter": {"jumps": ['-A INPUT -m comment --comment "an old wording" -j KUBE-SERVICES',
                                                    "-A OUTPUT -j KUBE-SERVICES"],
@@ -173,24 +174,24 @@ COMMIT
 -A PREROUTING -j KUBE-PROXY-CANARY
 COMMIT
 """
-    conflicts = kpc.plan_iptables(text)["conflicts"]
+    conflicts = iptables.plan_iptables(text)["conflicts"]
     assert len(conflicts) == 2 and "KUBE-XLB-AAAA -j KUBE-SVC-AAAA" in conflicts[0]
     assert "-A PREROUTING -j KUBE-PROXY-CANARY" in conflicts[1]  # mangle has no base chain kube-proxy hooks
 
 
 def test_quotes_in_comments_and_targetless_rules_parse():
-    rule = kpc.parse_rule('-A KUBE-FW-X -m comment --comment "other traffic to default/web:http will be dropped"')
+    rule = iptables.parse_rule('-A KUBE-FW-X -m comment --comment "other traffic to default/web:http will be dropped"')
     assert rule["chain"] == "KUBE-FW-X" and rule["target"] is None
-    rule = kpc.parse_rule('-A INPUT -m comment --comment "say \\"hi\\" -j KUBE-SERVICES" -j ACCEPT')
+    rule = iptables.parse_rule('-A INPUT -m comment --comment "say \\"hi\\" -j KUBE-SERVICES" -j ACCEPT')
     assert rule["target"] == "ACCEPT"
-    rule = kpc.parse_rule("-A INPUT -m comment --comment \"unbalanced -j KUBE-SERVICES")
+    rule = iptables.parse_rule("-A INPUT -m comment --comment \"unbalanced -j KUBE-SERVICES")
     assert rule["chain"] == "INPUT"  # falls back to whitespace; the flag scan still works
-    rule = kpc.parse_rule("-A KUBE-SERVICES -m set ! --match-set KUBE-CLUSTER-IP dst,dst -g KUBE-MARK-MASQ")
+    rule = iptables.parse_rule("-A KUBE-SERVICES -m set ! --match-set KUBE-CLUSTER-IP dst,dst -g KUBE-MARK-MASQ")
     assert rule["target"] == "KUBE-MARK-MASQ" and rule["sets"] == {"KUBE-CLUSTER-IP"}
 
 
 def test_diff_text_drops_comments_and_counters():
-    text = kpc.table_text(IPT, {"mangle": {}})
+    text = iptables.table_text(IPT, {"mangle": {}})
     assert text.splitlines()[:2] == ["*mangle", ":PREROUTING ACCEPT"]
     assert "#" not in text and "[" not in text and text.endswith("COMMIT\n")
 
@@ -206,13 +207,13 @@ IPVS_REMOVED = ["-t 10.96.0.1:443", "-t 10.96.0.10:53", "-u 10.96.0.10:53", "-t 
 
 
 def test_the_ipvs_mode_chains_and_their_jumps_go_and_kubelets_stay():
-    plan = kpc.plan_iptables(IPVS_SAVE)
+    plan = iptables.plan_iptables(IPVS_SAVE)
     assert dict((t, p["chains"]) for t, p in plan["remove"].items()) == IPVS_CHAINS
     assert [j.split(" -j ")[-1] for j in plan["remove"]["filter"]["jumps"]] == [
         "KUBE-IPVS-FILTER", "KUBE-PROXY-FIREWALL", "KUBE-NODE-PORT", "KUBE-PROXY-FIREWALL", "KUBE-FORWARD",
         "KUBE-IPVS-OUT-FILTER"]
     assert len(plan["remove"]["nat"]["jumps"]) == 3 and plan["conflicts"] == []
-    after = kpc.after_text(IPVS_SAVE, plan["remove"])
+    after = iptables.after_text(IPVS_SAVE, plan["remove"])
     assert rules(after) == ["-A INPUT -j KUBE-FIREWALL", "-A INPUT -p tcp -m tcp --dport 22 -j ADMIN-SSH",
                             "-A OUTPUT -j KUBE-FIREWALL", "-A ADMIN-SSH -s 172.26.6.0/24 -j ACCEPT",
                             "-A ADMIN-SSH -j DROP", rules(IPVS_SAVE)[11],
@@ -221,67 +222,67 @@ def test_the_ipvs_mode_chains_and_their_jumps_go_and_kubelets_stay():
 
 
 def test_ipsets_go_only_by_kube_proxys_names():
-    names = kpc.parse_ipset_names(IPSETS)
-    remove, kept, conflicts = kpc.plan_ipsets(names, set())
+    names = ipset.parse_ipset_names(IPSETS)
+    remove, kept, conflicts = ipset.plan_ipsets(names, set())
     assert remove == list(KUBE_PROXY.ipsets) and len(remove) == 17 and kept == 3 and conflicts == []
     assert "KUBE-DST-4QGWB4LEFJNDVQHH" not in remove and "cali40all-ipam-pools" not in remove
     # kube-proxy's cleanup destroys only the IPv4 names, not the dual-stack KUBE-6-* sets
-    assert kpc.plan_ipsets(["KUBE-6-CLUSTER-IP", "KUBE-6-LOAD-BALANCER-SOURCE-CID"], set())[0] == []
-    _, _, conflicts = kpc.plan_ipsets(names, {"KUBE-CLUSTER-IP", "cali40all-ipam-pools"})
+    assert ipset.plan_ipsets(["KUBE-6-CLUSTER-IP", "KUBE-6-LOAD-BALANCER-SOURCE-CID"], set())[0] == []
+    _, _, conflicts = ipset.plan_ipsets(names, {"KUBE-CLUSTER-IP", "cali40all-ipam-pools"})
     assert conflicts == ["ipset KUBE-CLUSTER-IP is kube-proxy's but a rule that stays uses it"]
-    assert kpc.ipset_batch(["KUBE-LOOP-BACK", "KUBE-IPVS-IPS"]) == "destroy KUBE-LOOP-BACK\ndestroy KUBE-IPVS-IPS\n"
+    assert ipset.ipset_batch(["KUBE-LOOP-BACK", "KUBE-IPVS-IPS"]) == "destroy KUBE-LOOP-BACK\ndestroy KUBE-IPVS-IPS\n"
 
 
 def test_only_the_virtual_services_kube_proxy_would_have_made_go():
-    services = kpc.parse_ipvs_save(IPVSADM)
-    links = kpc.parse_links(ADDR)
-    remove, kept = kpc.plan_ipvs(services, links, (30000, 32767), [])
+    services = ipvs.parse_ipvs_save(IPVSADM)
+    links = iproute.parse_links(ADDR)
+    remove, kept = ipvs.plan_ipvs(services, links, (30000, 32767), [])
     assert remove == IPVS_REMOVED and kept == 6
     # the keepalived VIP on port 80, a node port outside the range, loopback, a foreign address
     # in the range, and a fwmark service stay
-    assert kpc.ipvs_batch(remove).splitlines()[0] == "-D -t 10.96.0.1:443"
-    assert "-D --sctp-service 172.26.6.11:30900" in kpc.ipvs_batch(remove).splitlines()
+    assert ipvs.ipvs_batch(remove).splitlines()[0] == "-D -t 10.96.0.1:443"
+    assert "-D --sctp-service 172.26.6.11:30900" in ipvs.ipvs_batch(remove).splitlines()
 
 
 def test_service_cidrs_catch_a_cluster_ip_whose_address_left_kube_ipvs0():
-    services = kpc.parse_ipvs_save(IPVSADM)
-    links = kpc.parse_links(ADDR)
-    opts = kpc.check_options(dict(OPTIONS, service_cidrs=["10.96.0.0/12"]))
-    remove, kept = kpc.plan_ipvs(services, links, opts["nodeport_range"], opts["service_cidrs"])
+    services = ipvs.parse_ipvs_save(IPVSADM)
+    links = iproute.parse_links(ADDR)
+    opts = engine.check_options(dict(OPTIONS, service_cidrs=["10.96.0.0/12"]))
+    remove, kept = ipvs.plan_ipvs(services, links, opts["nodeport_range"], opts["service_cidrs"])
     assert "-t 10.96.77.7:8080" in remove and kept == 5
     # without kube-ipvs0 and without a NodePort range, only the CIDR speaks
     del links["kube-ipvs0"]
-    remove, _ = kpc.plan_ipvs(services, links, None, opts["service_cidrs"])
+    remove, _ = ipvs.plan_ipvs(services, links, None, opts["service_cidrs"])
     assert remove == ["-t 10.96.0.1:443", "-t 10.96.0.10:53", "-u 10.96.0.10:53", "-t 10.96.45.7:80",
                       "-t 10.96.77.7:8080"]
 
 
 def test_ipvsadm_list_output_is_not_mistaken_for_services():
-    assert kpc.parse_ipvs_save(fixture("ipvs-mode.ipvsadm-Ln")) == []
+    assert ipvs.parse_ipvs_save(fixture("ipvs-mode.ipvsadm-Ln")) == []
 
 
 def test_the_link_goes_only_as_a_dummy_and_nft_tables_only_ip_and_ip6():
-    links = kpc.parse_links(ADDR)
-    assert links["kube-ipvs0"]["kind"] == "dummy" and kpc.plan_links(links) == (["kube-ipvs0"], [])
+    links = iproute.parse_links(ADDR)
+    assert links["kube-ipvs0"]["kind"] == "dummy" and iproute.plan_links(links) == (["kube-ipvs0"], [])
     links["kube-ipvs0"]["kind"] = "bridge"
-    assert kpc.plan_links(links)[0] == [] and "not kube-proxy's dummy" in kpc.plan_links(links)[1][0]
-    tables = kpc.parse_nft_tables(NFT + "table inet kube-proxy\n")
+    assert iproute.plan_links(links)[0] == [] and "not kube-proxy's dummy" in iproute.plan_links(links)[1][0]
+    tables = nft.parse_nft_tables(NFT + "table inet kube-proxy\n")
     assert "inet kube-proxy" in tables
-    plan = kpc.make_plan(dict(empty_state(), nftables=tables), kpc.check_options(OPTIONS))
+    plan = engine.make_plan(dict(empty_state(), nftables=tables), engine.check_options(OPTIONS))
     assert plan["remove"]["nftables"] == ["ip kube-proxy", "ip6 kube-proxy"] and plan["kept"]["nftables"] == 8
-    assert kpc.nft_batch(plan["remove"]["nftables"]) == "delete table ip kube-proxy\ndelete table ip6 kube-proxy\n"
+    assert nft.nft_batch(plan["remove"]["nftables"]) == "delete table ip kube-proxy\ndelete table ip6 kube-proxy\n"
 
 
 @pytest.mark.parametrize("value, expected", [("30000-32767", (30000, 32767)), ("31000", (31000, 31000)), ("", None)])
 def test_nodeport_range(value, expected):
-    assert kpc.parse_port_range(value) == expected
+    assert engine.parse_port_range(value) == expected
 
 
 @pytest.mark.parametrize("options", [{"nodeport_range": "30000-"}, {"nodeport_range": "32767-30000"},
                                      {"service_cidrs": ["10.96.0.0/33"]}, {"iptables_backends": ["nftables"]}])
 def test_bad_options_are_refused(options):
     with pytest.raises(ValueError):
-        kpc.check_options(dict(OPTIONS, **options))
+        engine.check_options(dict(OPTIONS, **options))
 
 
 def empty_state():
@@ -299,9 +300,9 @@ def ipvs_node(**kwargs):
 
 def test_a_whole_iptables_mode_run_then_a_second_that_finds_nothing():
     node = FakeNode(iptables={"iptables-nft": IPT, "ip6tables-nft": IPT6}, nft=NFT, ipsets="cali40all-ipam-pools\n")
-    result = kpc.cleanup(node, OPTIONS, want_diff=True)
+    result = engine.cleanup(node, OPTIONS, want_diff=True)
     assert result["changed"] is True
-    assert result["removed"]["iptables"]["iptables-nft"] == kpc.plan_iptables(IPT)["remove"]
+    assert result["removed"]["iptables"]["iptables-nft"] == iptables.plan_iptables(IPT)["remove"]
     assert set(result["removed"]["iptables"]["ip6tables-nft"]) == {"mangle", "filter", "nat"}
     assert result["removed"]["nftables"] == ["ip kube-proxy", "ip6 kube-proxy"]
     assert result["status"] == {"iptables-nft": "read", "ip6tables-nft": "read", "iptables-legacy": "unavailable",
@@ -312,29 +313,29 @@ def test_a_whole_iptables_mode_run_then_a_second_that_finds_nothing():
     restores = [c for c in node.calls if c[0].endswith("-restore")]
     assert [(c[0], c[1]) for c in restores] == [("iptables-nft-restore", ["--noflush"]),
                                                 ("ip6tables-nft-restore", ["--noflush"])]
-    assert node.iptables["iptables-nft"] == kpc.after_text(IPT, kpc.plan_iptables(IPT)["remove"])
+    assert node.iptables["iptables-nft"] == iptables.after_text(IPT, iptables.plan_iptables(IPT)["remove"])
     assert [d["before_header"] for d in result["diff"]] == [
         "ip6tables-nft-save (filter, mangle, nat)", "iptables-nft-save (filter, mangle, nat)", "kube-proxy objects"]
-    assert result["diff"][1]["after"] == kpc.table_text(node.iptables["iptables-nft"], ["filter", "mangle", "nat"])
+    assert result["diff"][1]["after"] == iptables.table_text(node.iptables["iptables-nft"], ["filter", "mangle", "nat"])
     assert result["diff"][2] == {"before_header": "kube-proxy objects", "after_header": "kube-proxy objects",
                                  "before": "nftables table ip kube-proxy\nnftables table ip6 kube-proxy\n", "after": ""}
-    again = kpc.cleanup(node, OPTIONS)
-    assert again["changed"] is False and again["commands"] == [] and kpc.is_empty(again["removed"])
+    again = engine.cleanup(node, OPTIONS)
+    assert again["changed"] is False and again["commands"] == [] and engine.is_empty(again["removed"])
 
 
 def test_check_mode_reads_only_and_its_diff_matches_the_real_run():
     node = FakeNode(iptables={"iptables-nft": IPT}, nft=NFT)
-    check = kpc.cleanup(node, OPTIONS, check_mode=True, want_diff=True)
+    check = engine.cleanup(node, OPTIONS, check_mode=True, want_diff=True)
     assert check["changed"] is True and node.iptables["iptables-nft"] == IPT and "delete" not in node.nft
     assert all(c[0].endswith("-save") or c[1][:1] in (["list"], ["-S"], ["-json"]) for c in node.calls)
     assert [c["command"] for c in check["commands"]] == ["iptables-nft-restore --noflush", "nft -f -"]
-    real = kpc.cleanup(node, OPTIONS, want_diff=True)
+    real = engine.cleanup(node, OPTIONS, want_diff=True)
     assert real["removed"] == check["removed"] and real["diff"] == check["diff"]
 
 
 def test_a_whole_ipvs_mode_run_in_kube_proxys_order():
     node = ipvs_node()
-    result = kpc.cleanup(node, OPTIONS)
+    result = engine.cleanup(node, OPTIONS)
     removed = result["removed"]
     assert removed["ipvs"] == IPVS_REMOVED and removed["links"] == ["kube-ipvs0"]
     assert removed["ipsets"] == list(KUBE_PROXY.ipsets) and removed["nftables"] == ["ip kube-proxy", "ip6 kube-proxy"]
@@ -350,25 +351,25 @@ def test_a_whole_ipvs_mode_run_in_kube_proxys_order():
                                                                "filter": {"chains": 3, "rules": 6},
                                                                "nat": {"chains": 1, "rules": 1}}},
                               "ipsets": 3, "ipvs": 6, "nftables": 7}
-    assert kpc.cleanup(node, OPTIONS)["changed"] is False
+    assert engine.cleanup(node, OPTIONS)["changed"] is False
 
 
 def test_unavailable_ipvs_and_missing_tools_are_nothing_to_do():
     node = FakeNode(ipvs=None, missing={"nft"})
-    result = kpc.cleanup(node, OPTIONS)
-    assert result["changed"] is False and kpc.is_empty(result["removed"])
+    result = engine.cleanup(node, OPTIONS)
+    assert result["changed"] is False and engine.is_empty(result["removed"])
     assert result["status"]["ipvs"] == "unavailable" and result["status"]["nftables"] == "unavailable"
     assert result["status"]["iptables-nft"] == "unavailable" and result["status"]["ipset"] == "unavailable"
     assert "nftables: nft not found" in result["notes"]
-    off = kpc.cleanup(ipvs_node(), dict(OPTIONS, ipvs=False, ipset=False, nftables=False, iptables_backends=[]),
+    off = engine.cleanup(ipvs_node(), dict(OPTIONS, ipvs=False, ipset=False, nftables=False, iptables_backends=[]),
                       check_mode=True)
     assert off["status"] == {"ipset": "skipped", "ipvs": "skipped", "links": "skipped", "nftables": "skipped"}
-    assert kpc.is_empty(off["removed"])
+    assert engine.is_empty(off["removed"])
 
 
 def test_an_empty_backend_is_skipped():
     node = FakeNode(iptables={"iptables-legacy": "# Warning: iptables-legacy tables present\n"})
-    result = kpc.cleanup(node, dict(OPTIONS, iptables_backends=["legacy"]))
+    result = engine.cleanup(node, dict(OPTIONS, iptables_backends=["legacy"]))
     assert result["status"]["iptables-legacy"] == "empty" and not any(c[0].endswith("-restore") for c in node.calls)
 
 
@@ -377,22 +378,22 @@ def test_a_read_error_that_is_not_unavailability_fails_before_anything():
     node.run_real = node.run
     node.run = lambda argv, stdin=None: ((4, "", "iptables-nft-save: Permission denied (you must be root)")
                                          if argv[0].endswith("-save") else node.run_real(argv, stdin))
-    with pytest.raises(kpc.CleanupError, match="Permission denied"):
-        kpc.cleanup(node, OPTIONS)
+    with pytest.raises(engine.CleanupError, match="Permission denied"):
+        engine.cleanup(node, OPTIONS)
 
 
 def test_a_failing_restore_changes_nothing_and_says_so():
     node = FakeNode(iptables={"iptables-nft": IPT}, fail={"iptables-nft-restore"}, nft=NFT)
-    with pytest.raises(kpc.CleanupError, match="iptables-nft: iptables-nft-restore --noflush failed") as err:
-        kpc.cleanup(node, OPTIONS)
-    assert err.value.result["changed"] is False and kpc.is_empty(err.value.result["removed"])
+    with pytest.raises(engine.CleanupError, match="iptables-nft: iptables-nft-restore --noflush failed") as err:
+        engine.cleanup(node, OPTIONS)
+    assert err.value.result["changed"] is False and engine.is_empty(err.value.result["removed"])
     assert node.iptables["iptables-nft"] == IPT and "kube-proxy" in node.nft  # stopped before nft
 
 
 def test_a_restore_failing_after_another_backend_changed_reports_changed():
     node = FakeNode(iptables={"iptables-nft": IPT, "ip6tables-nft": IPT6}, fail={"ip6tables-nft-restore"})
-    with pytest.raises(kpc.CleanupError, match="ip6tables-nft-restore") as err:
-        kpc.cleanup(node, OPTIONS)
+    with pytest.raises(engine.CleanupError, match="ip6tables-nft-restore") as err:
+        engine.cleanup(node, OPTIONS)
     result = err.value.result
     assert result["changed"] is True
     assert set(result["removed"]["iptables"]) == {"iptables-nft"}
@@ -405,16 +406,16 @@ def test_a_conflict_refuses_the_run_before_any_change():
         "-A KUBE-FIREWALL -m set --match-set KUBE-LOAD-BALANCER-SOURCE-CIDR dst,dst,src -j RETURN\n"
         "-A KUBE-SERVICES -s 127.0.0.0/8 -j RETURN\n", 1)
     node = ipvs_node(iptables={"iptables-legacy": old})
-    with pytest.raises(kpc.CleanupError, match="nothing was changed: ipset KUBE-LOAD-BALANCER-SOURCE-CIDR") as err:
-        kpc.cleanup(node, OPTIONS)
-    assert err.value.result["changed"] is False and kpc.is_empty(err.value.result["removed"])
+    with pytest.raises(engine.CleanupError, match="nothing was changed: ipset KUBE-LOAD-BALANCER-SOURCE-CIDR") as err:
+        engine.cleanup(node, OPTIONS)
+    assert err.value.result["changed"] is False and engine.is_empty(err.value.result["removed"])
     assert all(c[1][:1] in (["list"], ["-S"], ["-json"], []) for c in node.calls)
 
 
 def test_a_missing_restore_tool_is_refused_before_any_change():
     node = FakeNode(iptables={"iptables-nft": IPT}, missing={"iptables-nft-restore"})
-    with pytest.raises(kpc.CleanupError, match="iptables-nft-restore not found"):
-        kpc.cleanup(node, OPTIONS)
+    with pytest.raises(engine.CleanupError, match="iptables-nft-restore not found"):
+        engine.cleanup(node, OPTIONS)
     assert node.iptables["iptables-nft"] == IPT
 
 
@@ -428,8 +429,8 @@ def test_what_kube_proxy_puts_back_fails_the_run():
                                                         ":KUBE-KUBELET-CANARY - [0:0]\n:KUBE-PROXY-CANARY - [0:0]\n", 1)
         return rc
     node.restore = restore
-    with pytest.raises(kpc.CleanupError, match="still there") as err:
-        kpc.cleanup(node, OPTIONS)
+    with pytest.raises(engine.CleanupError, match="still there") as err:
+        engine.cleanup(node, OPTIONS)
     assert err.value.result["changed"] is True
     assert err.value.result["remaining"]["iptables"]["iptables-nft"]["mangle"]["chains"] == ["KUBE-PROXY-CANARY"]
 

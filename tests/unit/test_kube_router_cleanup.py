@@ -8,8 +8,8 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.nodenet.fabric.plugins.module_utils import leftover_cleanup as lc
-from ansible_collections.nodenet.fabric.plugins.module_utils.leftover_owners import KUBE_PROXY, KUBE_ROUTER
+from ansible_collections.nodenet.fabric.plugins.module_utils.leftover import engine, ipset, iptables
+from ansible_collections.nodenet.fabric.plugins.module_utils.leftover.owners import KUBE_PROXY, KUBE_ROUTER
 from ansible_collections.nodenet.fabric.plugins.modules import kube_router_cleanup as module
 from fake_dataplane import FakeNode
 
@@ -31,7 +31,7 @@ BRIDGE_ACCEPTS = [
 
 
 def plan(text, owner=KUBE_ROUTER):
-    return lc.plan_iptables(text, owner)
+    return iptables.plan_iptables(text, owner)
 
 
 def test_kube_routers_netpol_chains_their_jumps_and_the_pod_egress_rule_go():
@@ -48,7 +48,7 @@ def test_kube_routers_netpol_chains_their_jumps_and_the_pod_egress_rule_go():
 
 
 def test_what_stays_is_every_other_line_unchanged_and_in_order():
-    after = lc.after_text(RUNNING, plan(RUNNING)["remove"]).splitlines()
+    after = iptables.after_text(RUNNING, plan(RUNNING)["remove"]).splitlines()
     assert not [line for line in after if "KUBE-ROUTER" in line or "NWPLCY" in line or "kube-router-" in line]
     # kubelet's chain, the user's ssh rule and kube-router's FORWARD accepts (left, as its own cleanup leaves them)
     kept = [line for line in RUNNING.splitlines() if line in after]
@@ -65,14 +65,14 @@ def test_the_two_owners_never_take_each_others_lines():
     assert plan(KUBE_PROXY_IPT)["remove"] == {"filter": {
         "jumps": ['-A INPUT -m comment --comment "kube-router netpol - 4IA2OSFRMVNDXBVV" -j KUBE-ROUTER-INPUT'],
         "chains": ["KUBE-ROUTER-INPUT"]}}
-    assert lc.plan_ipsets(["KUBE-CLUSTER-IP"], set(), KUBE_ROUTER)[0] == []
-    assert lc.plan_ipsets(lc.parse_ipset_names(SETS), set(), KUBE_PROXY)[0] == []
+    assert ipset.plan_ipsets(["KUBE-CLUSTER-IP"], set(), KUBE_ROUTER)[0] == []
+    assert ipset.plan_ipsets(ipset.parse_ipset_names(SETS), set(), KUBE_PROXY)[0] == []
 
 
 def test_its_ipsets_go_by_kube_routers_names_only():
-    names = lc.parse_ipset_names(SETS) + ["KUBE-SRC-ABCDEF", "inet6:kube-router-pod-subnets", "KUBE-DST-XYZ",
+    names = ipset.parse_ipset_names(SETS) + ["KUBE-SRC-ABCDEF", "inet6:kube-router-pod-subnets", "KUBE-DST-XYZ",
                                           "cali40all-ipam-pools", "KUBE-CLUSTER-IP", "my-kube-router-set"]
-    remove, kept, conflicts = lc.plan_ipsets(names, set(), KUBE_ROUTER)
+    remove, kept, conflicts = ipset.plan_ipsets(names, set(), KUBE_ROUTER)
     assert remove == ["kube-router-pod-subnets", "kube-router-node-ips", "KUBE-SRC-ABCDEF",
                       "inet6:kube-router-pod-subnets", "KUBE-DST-XYZ"]
     assert kept == 3 and conflicts == []
@@ -90,7 +90,7 @@ def test_the_ipvs_masquerade_snat_goes_and_a_users_snat_stays():
                                                '-m comment --comment "" -j SNAT --to-source 172.26.6.2 --random-fully']
     # a PREROUTING rule is not one kube-router makes: it stays, and keeps the set in use
     assert "kube-router-pod-subnets" in found["sets"]
-    remove, _, conflicts = lc.plan_ipsets(lc.parse_ipset_names(SETS), found["sets"], KUBE_ROUTER)
+    remove, _, conflicts = ipset.plan_ipsets(ipset.parse_ipset_names(SETS), found["sets"], KUBE_ROUTER)
     assert conflicts == ["ipset kube-router-pod-subnets is kube-router's but a rule that stays uses it"]
 
 
@@ -98,8 +98,8 @@ def test_a_foreign_rule_jumping_into_a_kube_router_chain_refuses_the_run():
     text = RUNNING.replace(":KUBE-FIREWALL - [0:0]\n", ":KUBE-FIREWALL - [0:0]\n:MY-CHAIN - [0:0]\n").replace(
         "-A KUBE-FIREWALL ", "-A MY-CHAIN -j KUBE-NWPLCY-COMMON\n-A KUBE-FIREWALL ", 1)
     node = FakeNode(iptables={"iptables-nft": text}, ipsets=SETS)
-    with pytest.raises(lc.CleanupError, match="MY-CHAIN -j KUBE-NWPLCY-COMMON.*kube-router's cleanup deletes"):
-        lc.cleanup(node, OPTIONS, owner=KUBE_ROUTER)
+    with pytest.raises(engine.CleanupError, match="MY-CHAIN -j KUBE-NWPLCY-COMMON.*kube-router's cleanup deletes"):
+        engine.cleanup(node, OPTIONS, owner=KUBE_ROUTER)
     assert [c for c in node.calls if not c[0].endswith("-save") and c[1][:1] != ["list"]
             and "-json" not in c[1]] == []
     assert node.iptables["iptables-nft"] == text
@@ -110,7 +110,7 @@ def test_a_whole_run_then_a_second_that_finds_nothing():
              {"ifname": "eth0", "addr_info": [{"local": "172.26.6.2"}]}]
     node = FakeNode(iptables={"iptables-nft": RUNNING, "ip6tables-nft": RUNNING6},
                     ipsets=SETS + "cali40all-ipam-pools\n", addr=json.dumps(dummy), routes=ROUTES)
-    result = lc.cleanup(node, OPTIONS, want_diff=True, owner=KUBE_ROUTER)
+    result = engine.cleanup(node, OPTIONS, want_diff=True, owner=KUBE_ROUTER)
     assert result["changed"] is True and result["conflicts"] == []
     assert result["removed"]["ipsets"] == ["kube-router-pod-subnets", "kube-router-node-ips"]
     assert result["removed"]["links"] == ["kube-dummy-if"]
@@ -131,24 +131,24 @@ def test_a_whole_run_then_a_second_that_finds_nothing():
                                   "before": "ipset kube-router-pod-subnets\nipset kube-router-node-ips\n"
                                             "link kube-dummy-if\nroute 10.244.0.0/24 via 172.26.6.1 dev eth0\n"
                                             "route -6 fd00:10:244:1::/64 via fd00::2 dev eth0\n", "after": ""}
-    again = lc.cleanup(node, OPTIONS, owner=KUBE_ROUTER)
+    again = engine.cleanup(node, OPTIONS, owner=KUBE_ROUTER)
     assert again["changed"] is False and again["commands"] == []
 
 
 def test_routes_are_left_when_asked_and_kube_proxys_owner_never_reads_them():
     node = FakeNode(iptables={"iptables-nft": RUNNING}, ipsets=SETS, routes=ROUTES)
-    result = lc.cleanup(node, dict(OPTIONS, routes=False), owner=KUBE_ROUTER)
+    result = engine.cleanup(node, dict(OPTIONS, routes=False), owner=KUBE_ROUTER)
     assert result["removed"]["routes"] == [] and result["status"]["routes"] == "skipped" and len(node.routes) == 2
     node = FakeNode(iptables={"iptables-nft": RUNNING}, routes=ROUTES)
-    result = lc.cleanup(node, dict(OPTIONS, ipvs=False, nftables=False), owner=KUBE_PROXY)
+    result = engine.cleanup(node, dict(OPTIONS, ipvs=False, nftables=False), owner=KUBE_PROXY)
     assert "routes" not in result["status"] and len(node.routes) == 2
 
 
 def test_a_kube_dummy_if_that_is_not_a_dummy_is_a_conflict():
     bridge = [{"ifname": "kube-dummy-if", "linkinfo": {"info_kind": "bridge"}, "addr_info": []}]
     node = FakeNode(iptables={"iptables-nft": RUNNING}, ipsets=SETS, addr=json.dumps(bridge))
-    with pytest.raises(lc.CleanupError, match="kube-dummy-if exists but is a bridge device, not kube-router's dummy"):
-        lc.cleanup(node, OPTIONS, owner=KUBE_ROUTER)
+    with pytest.raises(engine.CleanupError, match="kube-dummy-if exists but is a bridge device, not kube-router's dummy"):
+        engine.cleanup(node, OPTIONS, owner=KUBE_ROUTER)
     assert node.iptables["iptables-nft"] == RUNNING
 
 
@@ -162,8 +162,8 @@ def test_a_running_kube_router_that_puts_its_chain_back_fails_the_run():
                                                         ":KUBE-FIREWALL - [0:0]\n:KUBE-ROUTER-INPUT - [0:0]\n", 1)
         return rc
     node.restore = restore
-    with pytest.raises(lc.CleanupError, match="kube-router objects are still there"):
-        lc.cleanup(node, OPTIONS, owner=KUBE_ROUTER)
+    with pytest.raises(engine.CleanupError, match="kube-router objects are still there"):
+        engine.cleanup(node, OPTIONS, owner=KUBE_ROUTER)
 
 
 def test_the_module(monkeypatch, capsys):
