@@ -25,7 +25,8 @@ extends_documentation_fragment:
 
 EXAMPLES = r"""
 - name: kube-router's peers are the expected ones, all established
-  nodenet.fabric.kube_router_sessions:
+  nodenet.fabric.bgp_sessions:
+    daemon: gobgp
     expected: "{{ (node_base_fabric | nodenet.fabric.kube_router_node_plan(inventory_hostname)).verify.sessions }}"
     timeout: 120
 """

@@ -62,3 +62,24 @@ def missing_routes(wanted, routes):
         have.setdefault(route["dst"], set()).update(gateways)
     return ["%s via %s" % (w["dst"], w.get("via") or "any gateway") for w in wanted
             if w["dst"] not in have or (w.get("via") and w["via"] not in have[w["dst"]])]
+
+
+# The backend of the bgp_sessions module for calico-node's BIRD: what Established is called, what
+# the table is, and one read through the control socket.
+ESTABLISHED = "Established"
+LABEL = "BGP sessions"
+
+
+def read(module, routes_of):
+    """(result, error) of one read: `birdc show protocols` compared with the expected table, and
+    BIRD's routes (`routes_of(module, protocol)`: the node's routes of a protocol)."""
+    p = module.params
+    rc, out, err = module.run_command(list(p["birdc"]) + ["show", "protocols"])
+    if rc != 0:
+        return None, "birdc failed: %s" % (err or out).strip()
+    routes, error = routes_of(module, BIRD_PROTOCOL) if p["routes"] else ([], None)
+    if error:
+        return None, error
+    result = compare(p["expected"], parse_protocols(out), p["exact"], p["scope"])
+    result["routes_missing"] = missing_routes(p["routes"], routes)
+    return result, None

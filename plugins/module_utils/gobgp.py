@@ -5,10 +5,12 @@ admin port), compared with an expected peer table; and the routes kube-router in
 
 from __future__ import absolute_import, division, print_function
 
+import json
+
 __metaclass__ = type
 
 # Which routes are missing is the same question for BIRD's and kube-router's routes.
-from .bird import missing_routes  # noqa: F401  pylint: disable=unused-import
+from .bird import missing_routes
 
 # gobgp's api.PeerState.SessionState, by number
 SESSION_STATES = {0: "unknown", 1: "idle", 2: "connect", 3: "active", 4: "opensent", 5: "openconfirm",
@@ -46,3 +48,27 @@ def compare(expected, sessions, exact=True):
     wanted = set(e["ip"] for e in expected)
     unexpected = sorted(s["ip"] for s in sessions if s["ip"] not in wanted) if exact else []
     return {"table": table, "missing": missing, "down": down, "unexpected": unexpected}
+
+
+# The backend of the bgp_sessions module for kube-router's embedded gobgp.
+ESTABLISHED = "established"
+LABEL = "kube-router's BGP peers"
+
+
+def read(module, routes_of):
+    """(result, error) of one read: `gobgp neighbor -j` against the admin port compared with the
+    expected peers, and the routes kube-router injects (`routes_of(module, protocol)`)."""
+    p = module.params
+    rc, out, err = module.run_command(list(p["gobgp"]) + ["-p", str(p["port"]), "neighbor", "-j"])
+    if rc != 0:
+        return None, "gobgp failed (is kube-router running with --run-router?): %s" % (err or out).strip()
+    try:
+        sessions = parse_neighbors(json.loads(out or "[]"))
+    except ValueError:
+        return None, "gobgp printed no JSON: %s" % out[:200]
+    routes, error = routes_of(module, KUBE_ROUTER_PROTOCOL) if p["routes"] else ([], None)
+    if error:
+        return None, error
+    result = compare(p["expected"], sessions, p["exact"])
+    result["routes_missing"] = missing_routes(p["routes"], routes)
+    return result, None

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the session modules share (bgp_sessions for BIRD, kube_router_sessions for gobgp): the
+"""What the session modules share (bgp_sessions' backends, BIRD and gobgp): the
 daemon's routes of one protocol, a one-line mismatch, and polling until the table matches."""
 
 from __future__ import absolute_import, division, print_function

@@ -123,8 +123,8 @@ def test_kube_routers_node_order_waits_for_its_peers_before_kube_proxy_goes(seed
     facet = registry.role("kube_router_install")
     fabric = read_model(seed003, set_on_group("kube_router_install", **API))
     assert modules(facet.node_steps(fabric, "k8s-1", "present")) == [
-        "cni_config", "peered", "kube_router_sessions", "replaced", "kube_proxy_cleanup", "cni_config",
-        "kube_router_sessions"]
+        "cni_config", "peered", "bgp_sessions", "replaced", "kube_proxy_cleanup", "cni_config",
+        "bgp_sessions"]
     order = facet.node_steps(fabric, "k8s-1", "present")
     assert order[0]["args"]["set_aside"] is False and order[5]["args"]["set_aside"] is True
     assert order[2]["args"]["exact"] is False and order[6]["args"]["exact"] is True and order[6]["report"] == "table"

@@ -37,8 +37,8 @@ def cni(plan, options, **keys):
 
 
 def sessions(plan, options, exact=True):
-    return {"expected": plan["verify"]["sessions"], "routes": plan["verify"]["routes"], "exact": exact,
-            "timeout": options["wait"], "gobgp": options["gobgp"]}
+    return {"daemon": "gobgp", "expected": plan["verify"]["sessions"], "routes": plan["verify"]["routes"],
+            "exact": exact, "timeout": options["wait"], "gobgp": options["gobgp"]}
 
 
 def install(plan, options):
@@ -48,7 +48,7 @@ def install(plan, options):
                           "cni_config", cni(plan, options, set_aside=False))]
             + [steps.gate(peered)]
             + ([steps.module("kube-router peers with every expected node and router, and routes their pods",
-                             "kube_router_sessions", sessions(plan, options, exact=False), key="peered",
+                             "bgp_sessions", sessions(plan, options, exact=False), key="peered",
                              live_only=True)] if router else [])
             + [steps.gate(replaced)]
             + ([steps.module("kube-proxy's leftovers removed, as kube-proxy --cleanup would (only its own)",
@@ -56,7 +56,7 @@ def install(plan, options):
                              timeout=options["wait"])] if applied and plan["replace_kube_proxy"] else [])
             + ([steps.module("the replaced CNI's config files set aside (kept for rollback)", "cni_config",
                              cni(plan, options, set_aside=True), key="cni_set_aside")] if applied else [])
-            + ([steps.module("exactly the expected peers, all established, and the routes", "kube_router_sessions",
+            + ([steps.module("exactly the expected peers, all established, and the routes", "bgp_sessions",
                              sessions(plan, options), key="sessions", live_only=True, report="table")]
                if router else []))
 
