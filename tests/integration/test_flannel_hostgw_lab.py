@@ -231,6 +231,23 @@ def test_a_rerun_changes_nothing(flannel_lab):
     assert dict((c, restarted_at(c)) for c in CLUSTERS) == stamps  # no second restart
 
 
+def test_the_boot_unit_and_state_of_release_0_6_go(flannel_lab):
+    """A node upgraded from 0.6: its boot unit and the state it re-applied go, nothing else; a node
+    without them changes nothing."""
+    unit = NODE_ROOT / "edge-1/etc/systemd/system/nodenet-fabric-flannel-hostgw.service"
+    state = NODE_ROOT / "edge-1/etc/nodenet-fabric/flannel-hostgw.json"
+    for path, text in ((unit, "[Service]\nExecStart=/bin/true\n"), (state, "{}\n")):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    before = dict((h, routes(h)) for h in NODES)
+    rc, out = playbook(INVENTORY, playbook="playbooks/flannel_hostgw.yml")
+    assert rc == 0, out[-3000:]
+    assert not unit.exists() and not state.exists()
+    changed = dict((h, r["changed"]) for h, r in recap(out).items())
+    assert changed["edge-1"] >= 1 and all(changed[h] == 0 for h in NODES if h != "edge-1"), changed
+    assert dict((h, routes(h)) for h in NODES) == before
+
+
 def test_absent_removes_only_the_roles_routes(flannel_lab):
     """A bridge route a failed switch left behind goes; flanneld's routes stay byte-identical."""
     subprocess.run(["ip", "-n", "edge-1", "route", "add", "10.244.3.0/25", "via", "10.30.1.13", "dev", "eth0",

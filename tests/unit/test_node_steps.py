@@ -172,3 +172,21 @@ def test_a_router_configures_frr_and_a_client_only_checks_its_routes(seed004):
     assert tor_node.node_steps(fabric, "outside") == []
     client = tor_node.node_steps(fabric, "outside", preflight_only=True, options={"systemd": True})
     assert modules(client) == ["node_facts (check)", "reconcile (check)"] and client[0]["args"]["systemd"] is True
+
+
+def test_flannels_node_steps_remove_the_old_boot_unit_only_where_it_is():
+    from ansible_collections.nodenet.fabric.plugins.plugin_utils.flannel_hostgw import node as flannel_node
+    order = flannel_node.legacy({"root": "/lab/n1", "systemd": True, "state_dir": "/etc/nodenet-fabric"})
+    assert [s["module"] for s in order] == ["ansible.builtin.stat", "ansible.builtin.systemd_service",
+                                            "ansible.builtin.file", "ansible.builtin.file",
+                                            "ansible.builtin.systemd_service"]
+    assert order[0]["args"] == {"path": "/lab/n1/etc/systemd/system/nodenet-fabric-flannel-hostgw.service"}
+    assert order[3]["args"]["path"] == "/lab/n1/etc/nodenet-fabric/flannel-hostgw.json"
+    runner = Runner(stat=[{"stat": {"exists": False}}])
+    run(order, runner)
+    assert [c[0] for c in runner.calls] == ["stat"]  # nothing else runs where the unit is not
+    runner = Runner(stat=[{"stat": {"exists": True}}], file=[{"changed": True}])
+    assert run(order, runner).changed
+    assert [c[0] for c in runner.calls] == ["stat", "systemd_service", "file", "file", "systemd_service"]
+    without = flannel_node.legacy({"root": "", "systemd": False, "state_dir": "/etc/nodenet-fabric"})
+    assert "ansible.builtin.systemd_service" not in [s["module"] for s in without]

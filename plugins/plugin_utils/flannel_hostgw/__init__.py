@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..addresses import route_text
 from .model import (NAME, SETTINGS, VARIABLES, api_clusters, check, cluster_checks, cluster_steps, node_plan, node_state,
                     prepare, read)
+from .node import node_steps
 
 ORDER = 20
 PREFIXES = (("flannel_hostgw_", NAME, (NAME,)),)

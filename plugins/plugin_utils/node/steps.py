@@ -19,7 +19,7 @@ COLLECTION = "nodenet.fabric."
 
 def module(name, module_name, args, key=None, check=False, read=False, until=None, timeout=None, delay=2,
            only_if=None, live_only=False, report=None, secret=False):
-    """Run `module_name` (of this collection) with `args`.
+    """Run `module_name` (of this collection, or a full name: ansible.builtin.stat) with `args`.
 
     - key: the name its result is kept under (for a later step's only_if; default: the module's);
     - check: always in check mode (it reads, or waits on what something else makes);
@@ -32,8 +32,8 @@ def module(name, module_name, args, key=None, check=False, read=False, until=Non
     - report: a key of the result the role shows (a session table);
     - secret: the arguments hold passwords: the result is cut to changed, failed, msg and diff,
       and every password value is masked in it."""
-    result = {"action": "module", "name": name, "module": COLLECTION + module_name, "args": args,
-              "key": key or module_name}
+    result = {"action": "module", "name": name, "args": args, "key": key or module_name,
+              "module": module_name if "." in module_name else COLLECTION + module_name}
     options = {"check": check, "read": read, "until": until, "timeout": timeout, "only_if": only_if,
                "live_only": live_only, "report": report, "secret": secret}
     result.update((k, v) for k, v in options.items() if v)
