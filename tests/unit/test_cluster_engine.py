@@ -288,3 +288,26 @@ def test_the_kubeconfig_is_the_steps_else_k8s_auth_kubeconfig_as_kubernetes_core
     monkeypatch.setenv("K8S_AUTH_KUBECONFIG", "/run/awx/kubeconfig")
     assert Api(None, "east").kubeconfig_file() == "/run/awx/kubeconfig"
     assert Api("/k/east", None).kubeconfig_file() == "/k/east"
+
+
+def test_a_kind_the_api_does_not_serve_is_an_error_and_an_absent_object_is_none():
+    from ansible_collections.nodenet.fabric.plugins.plugin_utils.cluster import api as cluster_api
+
+    class Discovery(cluster_api.Api):
+        """Discovery serves ConfigMaps in v1 and no calico group; a GET of an object is a 404."""
+
+        def request(self, method, path, body=None, query=None, content_type=None):
+            if path == "/api/v1":
+                return {"resources": [{"kind": "ConfigMap", "name": "configmaps", "namespaced": True}]}
+            raise cluster_api.ApiError(404, "not found (NotFound)")
+
+    client = Discovery()
+    ref = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "kube-system"}}
+    assert client.get(ref) is None and client.delete(ref) is False
+    for missing in ({"apiVersion": "v1", "kind": "Widget", "metadata": {"name": "x"}},
+                    {"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool", "metadata": {"name": "x"}}):
+        with pytest.raises(cluster_api.NotServed) as found:
+            client.get(missing)
+        assert "does not serve" in found.value.message and found.value.status == 404
+        with pytest.raises(cluster_api.NotServed):
+            client.delete(missing)

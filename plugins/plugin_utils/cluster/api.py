@@ -22,6 +22,19 @@ class ApiError(Exception):
         self.message = message
 
 
+class NotServed(ApiError):
+    """The API does not serve a group version or kind (its CRD is not installed): a 404 that is
+    not an absent object."""
+
+    def __init__(self, what):
+        super().__init__(404, "the API does not serve %s (is its CRD installed?)" % what)
+
+
+def absent(exc):
+    """A 404 for an object that is not there (not a kind the API does not serve)."""
+    return exc.status == 404 and not isinstance(exc, NotServed)
+
+
 def status_message(status, body):
     try:
         answer = json.loads(body)
@@ -88,13 +101,13 @@ class Api:
                 found = self.request("GET", path)
             except ApiError as exc:
                 if exc.status == 404:
-                    raise ApiError(404, "the API does not serve %s (is its CRD installed?)" % api_version)
+                    raise NotServed(api_version)
                 raise
             self._resources[api_version] = dict((r["kind"], (r["name"], r["namespaced"]))
                                                 for r in found.get("resources", []) if "/" not in r["name"])
         kinds = self._resources[api_version]
         if kind not in kinds:
-            raise ApiError(404, "the API does not serve %s %s (is its CRD installed?)" % (api_version, kind))
+            raise NotServed("%s %s" % (api_version, kind))
         return kinds[kind]
 
     def path(self, api_version, kind, namespace=None, name=None):
@@ -110,7 +123,7 @@ class Api:
         try:
             return self.request("GET", self.path(ref["apiVersion"], ref["kind"], namespace_of(ref), name_of(ref)))
         except ApiError as exc:
-            if exc.status == 404 and "does not serve" not in exc.message:
+            if absent(exc):
                 return None
             raise
 
@@ -143,7 +156,7 @@ class Api:
             self.request("DELETE", self.path(ref["apiVersion"], ref["kind"], namespace_of(ref), name_of(ref)),
                          body=body, query={"dryRun": "All"} if dry_run else None)
         except ApiError as exc:
-            if exc.status == 404 and "does not serve" not in exc.message:
+            if absent(exc):
                 return False
             raise
         return True
