@@ -10,13 +10,14 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.cluster.objects import plain
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.node import engine
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.node.steps import START
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.node.steps import PREFLIGHT, START
 
 ARGUMENT_SPEC = dict(
     steps=dict(type="list", elements="dict", required=True),
     stage=dict(type="str"),
 )
 KEPT = "node_base_node_results"
+PLAY_KEPT = "node_base_play_results"  # every play host's, as the node_results filter gives them
 
 
 class ActionModule(ActionBase):
@@ -31,20 +32,24 @@ class ActionModule(ActionBase):
         steps = plain(args["steps"])
         check_mode = bool(self._task.check_mode)
 
-        def execute(module, module_args, check):
-            saved = self._task.check_mode, self._task.no_log
+        def execute(module, module_args, check, become=True):
+            saved = self._task.check_mode, self._task.no_log, self._connection.become
             self._task.check_mode = check
-            self._task.no_log = saved[1] or any(s.get("secret") for s in steps if s["module"] == module)
+            if not become:
+                self._connection.set_become_plugin(None)
+            self._task.no_log = saved[1] or any(s.get("secret") for s in steps if s.get("module") == module)
             try:
                 return self._execute_module(module_name=module, module_args=dict(module_args), task_vars=task_vars)
             except AnsibleError as exc:  # become or the connection failed before the module ran
                 return {"failed": True, "msg": to_text(exc.message),
                         "unreachable": isinstance(exc, AnsibleConnectionFailure)}
             finally:
-                self._task.check_mode, self._task.no_log = saved
+                self._task.check_mode, self._task.no_log = saved[:2]
+                self._connection.set_become_plugin(saved[2])
 
         try:
-            run = engine.run_steps(steps, execute, check_mode, play_results=self.kept_by_play(task_vars))
+            play = engine.Play(task_vars.get(KEPT), task_vars.get(PLAY_KEPT))
+            run = engine.run_steps(steps, execute, check_mode, play)
         except (KeyError, TypeError, ValueError, LookupError) as exc:
             return dict(result, failed=True, msg="the node steps are not runnable (%s): they come from the "
                                                  "node_steps filter" % exc)
@@ -52,18 +57,20 @@ class ActionModule(ActionBase):
             self._remove_tmp_path(self._connection._shell.tmpdir)
         result.update(run.result())
         if args["stage"]:
-            kept = {} if args["stage"] == START else dict(task_vars.get(KEPT) or {})
-            # only what a later stage decides on: facts of every host stay in the controller
-            kept[args["stage"]] = dict((k, dict((f, bool(v.get(f))) for f in ("changed", "failed")))
-                                       for k, v in run.results.items())
-            result["ansible_facts"] = {KEPT: kept}
+            result["ansible_facts"] = {KEPT: self.kept(args["stage"], task_vars.get(KEPT) or {}, run.kept)}
         if self._task.diff and run.diffs:
             result["diff"] = run.diffs
         return result
 
     @staticmethod
-    def kept_by_play(task_vars):
-        """Every play host's kept results of the stages before ({stage: {key: result}}), read
-        lazily: only a step with only_if reads them."""
-        hostvars = task_vars.get("hostvars") or {}
-        return (hostvars[h].get(KEPT) for h in task_vars.get("ansible_play_hosts_all") or () if h in hostvars)
+    def kept(stage, before, now):
+        """This host's kept results with this stage's: a preflight starts them afresh; the start
+        of a role's stages keeps only its preflight (the run's own, moments before)."""
+        if stage == PREFLIGHT:
+            kept = {}
+        elif stage == START:
+            kept = dict((k, v) for k, v in before.items() if k == PREFLIGHT)
+        else:
+            kept = dict(before)
+        kept[stage] = now
+        return kept

@@ -41,8 +41,9 @@ options:
       - Facets whose run needs their clusters' APIs. A cluster of one of them with neither
         C(cluster_kubeconfig) nor C(cluster_kube_context) is a problem, unless it sets
         C(cluster_render_only) (the manifests are then only rendered, never applied).
-    type: list
-    elements: str
+      - "A list of facets, or C({facet: bool}) where the run's switch says whether it calls the API
+        (vxlan_mesh only with C(vxlan_mesh_ippools))."
+    type: raw
     default: []
 """
 
@@ -65,11 +66,14 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.nodenet.fabric.plugins.plugin_utils import model
 
 
 def fabric_problems(document, facets=None, api_facets=None):
+    if isinstance(api_facets, dict):
+        api_facets = [f for f, calls in api_facets.items() if boolean(calls)]
     try:
         fabric = model.loads(document)
         return [str(e) for e in sorted(set(fabric.problems(facets)) | set(model.access_problems(fabric, api_facets or [])))]

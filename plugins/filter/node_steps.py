@@ -9,8 +9,11 @@ short_description: One host's node steps of a role, from one gate to the next, f
 version_added: 0.8.0
 description:
   - The ordered node steps of a role for one host, each a module of this collection with the
-    arguments its plan gives, as the role's facet writes them (calico_bgp_rr and
-    kube_router_install; a ToR router or outside client of theirs gets the tor facet's).
+    arguments its plan gives, as the role's facet writes them (a ToR router or outside client
+    gets the tor facet's).
+  - A role with a kernel state (vxlan_mesh, flannel_hostgw, an outside client) checks it at the
+    preflight, applies it at the start and, after the gate C(applied), gives it back on every
+    node when any node's apply failed, else enables its boot unit and pings its targets.
   - The node order has the gates of the role's cluster order (P(nodenet.fabric.cluster_steps#filter));
     at each stage the nodes run their steps up to the next gate, then the cluster its steps after
     the same gate. P(nodenet.fabric.role_stages#filter) lists the stages.
@@ -30,6 +33,11 @@ options:
     required: true
   hostvars:
     description: C(hostvars), for a router whose neighbors' passwords are given by variable name (C(password_var)).
+    type: dict
+  node:
+    description:
+      - "node_base's settings of the node (C(node_base_node)), under the role's options:
+        C(root), C(systemd), C(state_dir), C(tool_dir)."
     type: dict
 """
 
@@ -69,13 +77,13 @@ def facet_of(fabric, role, host):
     return None
 
 
-def node_steps(document, role, state="present", stage=None, host=None, hostvars=None, options=None):
+def node_steps(document, role, state="present", stage=None, host=None, hostvars=None, options=None, node=None):
     facet = role_facet(role)
     fabric = fabric_of(document, [facet.NAME])
     own = facet_of(fabric, facet, host)
     if own is None or not hasattr(own, "node_steps"):
         return []
-    options = dict(options or {})
+    options = dict(node or {}, **(options or {}))
     secrets = None
     if hostvars is not None:
         secrets = run_secrets(fabric, hostvars)

@@ -14,13 +14,21 @@ description:
     after the same gate."
 options:
   _input:
-    description: The role (calico_bgp_rr, kube_router_install).
+    description: The role (vxlan_mesh, flannel_hostgw, calico_bgp_rr, kube_router_install).
     type: str
     required: true
   state:
     description: The role's state; C(absent) is its rollback order where it has one.
     type: str
     default: present
+  until:
+    description: The last gate to run (flannel_hostgw's make stops at C(applied); its retire play runs C(switched)).
+    type: str
+  facet:
+    description:
+      - The facet whose orders the play's hosts run, where they are not the role's nodes
+        (C(tor) for the outside clients, whose own steps have the gate C(applied)).
+    type: str
 """
 
 EXAMPLES = r"""
@@ -41,12 +49,24 @@ _value:
   sample: [null, "peered", "replaced"]
 """
 
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.nodenet.fabric.plugins.plugin_utils import registry
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import role_facet
 
 
-def role_stages(role, state="present"):
-    facet = role_facet(role, "gates", "no node steps between gates")
-    return [None] + list(facet.gates(str(state)))
+def role_stages(role, state="present", facet=None, until=None):
+    own = role_facet(role, "gates", "no node steps between gates")
+    if facet is not None:
+        own = dict((f.__name__.rpartition(".")[2], f) for f in registry.FACETS).get(facet)
+        if own is None or not hasattr(own, "gates"):
+            raise AnsibleFilterError("facet %s has no node steps between gates" % facet)
+    stages = [None] + list(own.gates(str(state)))
+    if until is not None:
+        if until not in stages:
+            raise AnsibleFilterError("%s has no gate %s (its gates: %s)" % (role, until, ", ".join(stages[1:])))
+        stages = stages[:stages.index(until) + 1]
+    return stages
 
 
 class FilterModule:

@@ -364,11 +364,14 @@ def test_flanneld_restarts_where_a_node_is_not_on_host_gw_and_no_rollout_runs():
 def test_the_cluster_order_applies_net_conf_then_restarts_where_it_must_and_waits(inventory):
     fabric = model.load(*inventory)
     order = hostgw.cluster_steps(fabric, "present")
+    assert order[0] == {"action": "gate", "name": "applied"}  # every node has its bridge routes first
+    assert order[-1] == {"action": "gate", "name": "switched"}  # then the nodes hand over
+    order = order[1:-1]
     assert [s["action"] for s in order if s["cluster"] == order[0]["cluster"]] == ["apply", "restart", "wait"]
     restart = [s for s in order if s["action"] == "restart"][0]
     assert restart["only_if"] == "flannel_hostgw.model.must_restart" and restart["read"]["daemonset"]["kind"] == "DaemonSet"
     assert [s["action"] for s in hostgw.cluster_steps(fabric, "present", options={"restart_flanneld": False})] == [
-        "apply"] * len(hostgw.configmaps(fabric))
+        "gate"] + ["apply"] * len(hostgw.configmaps(fabric)) + ["gate"]
     assert hostgw.cluster_checks(fabric, "absent") == []
 
 

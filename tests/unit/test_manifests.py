@@ -42,7 +42,9 @@ def test_the_schema_check_rejects_a_wrong_manifest(ippool_schema):
 
 def test_the_mesh_order_applies_each_calico_clusters_pools_and_prunes_ours(seed_inventory):
     fabric = model.load(*seed_inventory)
-    order = ippools.cluster_steps(fabric, "present")
-    assert [(s["action"], s["name"], s["file"]) for s in order] == [("apply", "pools", "vxlan-mesh-ippools.yml")] * len(order)
+    gate, *order = ippools.cluster_steps(fabric, "present")
+    assert gate == {"action": "gate", "name": "applied"}  # every node has its plan first
+    assert order and [(s["action"], s["name"], s["file"]) for s in order] == [("apply", "pools", "vxlan-mesh-ippools.yml")] * len(order)
     assert all(s["prune"] == ippools.PRUNE and len(s["objects"]) == 4 for s in order)
-    assert all(s["objects"] == [] for s in ippools.cluster_steps(fabric, "absent"))  # every pool of ours pruned
+    assert all(s["objects"] == [] for s in ippools.cluster_steps(fabric, "absent")[1:])  # every pool of ours pruned
+    assert ippools.cluster_steps(fabric, "present", options={"ippools": "false"}) == [gate]

@@ -259,3 +259,11 @@ def test_a_role_needing_the_api_names_each_cluster_without_access(seed):
     assert model.access_problems(fabric, []) == []
     only = dict((h, dict(v, cluster_render_only=True)) for h, v in hostvars.items())
     assert model.access_problems(model.read(only, groups), ["vxlan_mesh"]) == []
+
+
+def test_a_roles_switch_says_whether_its_run_needs_the_api(seed):
+    from ansible_collections.nodenet.fabric.plugins.filter.fabric_problems import fabric_problems
+    document = model.dumps(model.read(*seed))
+    needs = fabric_problems(document, ["vxlan_mesh"], {"vxlan_mesh": "true"})
+    assert needs and needs == fabric_problems(document, ["vxlan_mesh"], ["vxlan_mesh"])
+    assert fabric_problems(document, ["vxlan_mesh"], {"vxlan_mesh": False}) == fabric_problems(document, ["vxlan_mesh"])

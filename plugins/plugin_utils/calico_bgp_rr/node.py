@@ -18,9 +18,9 @@ from .plan import node_plan
 DEFAULTS = {"birdc": ["birdc", "-s", "/var/run/calico/bird.ctl"], "wait": 120, "bridge": True}
 
 
-def moving(_results, play_results):
+def moving(_results, play):
     """Some node of the play could not read its sessions as the target has them (or kept no result)."""
-    for kept in play_results:
+    for kept in play.hosts.values():
         before = [found["before"] for found in (kept or {}).values() if isinstance(found, dict) and "before" in found]
         if not before or before[0].get("failed"):
             return True

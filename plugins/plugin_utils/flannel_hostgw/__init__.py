@@ -1,14 +1,14 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The flannel_hostgw facet (see registry.py for the interface): its settings, checks, node plan,
-ConfigMaps and cluster steps (model)."""
+ConfigMaps and cluster steps (model), and its node steps (node)."""
 
 from __future__ import annotations
 
 from ..addresses import route_text
 from .model import (NAME, SETTINGS, VARIABLES, api_clusters, check, cluster_checks, cluster_steps, node_plan, node_state,
                     prepare, read)
-from .node import node_steps
+from .node import gates, node_steps
 
 ORDER = 20
 PREFIXES = (("flannel_hostgw_", NAME, (NAME,)),)

@@ -26,6 +26,7 @@ from ..addresses import ip_int, ip_text, net_range
 from ..errors import FabricError
 from ..cluster import objects, steps
 from ..fabric import api_access
+from ..node.reconcile import APPLIED
 
 NAME = "flannel_hostgw"
 HOSTGW_CNIS = ("flannel", "canal")
@@ -294,11 +295,11 @@ def cluster_checks(fabric, state="present", options=None):
 
 
 def cluster_steps(fabric, state="present", secrets=None, options=None):
-    """net-conf.json with Backend host-gw (only that key is forced: the ConfigMap's other keys
+    """Once every node has its bridge routes: net-conf.json with Backend host-gw (only that key is forced: the ConfigMap's other keys
     stay), then, with `restart_flanneld`, flanneld restarted where it must and every rollout
     waited for, so that the retire play finds flanneld's routes."""
     items = configmaps(fabric)
-    order = steps.apply(items, "net-conf.json", file="flannel-hostgw.yml", force=True)
+    order = [steps.gate(APPLIED)] + steps.apply(items, "net-conf.json", file="flannel-hostgw.yml", force=True)
     if (options or {}).get("restart_flanneld", True):
         for item in items:
             ds = item["daemonset"]
@@ -306,7 +307,7 @@ def cluster_steps(fabric, state="present", secrets=None, options=None):
             order.append(steps.step(item, "restart", "flanneld restarted", objects=[daemonset(item)],
                                     only_if=steps.named(must_restart), read=read, nodes=item["nodes"]))
         order += [steps.step(i, "wait", "flanneld rolled out", objects=[daemonset(i)], until="ready") for i in items]
-    return order
+    return order + [steps.gate("switched")]  # the nodes hand over to flanneld after it
 
 
 def rp_filter_problem(host, read):

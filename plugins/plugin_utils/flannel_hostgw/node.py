@@ -1,29 +1,38 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""flannel_hostgw's node steps after the bridge routes: the pods on the other nodes answer, and
-the boot unit and saved state that releases up to 0.6 installed go (the switch hands every route
-over to flanneld, so nothing of ours is left to re-apply at boot)."""
+"""flannel_hostgw's node steps. Make: the bridge routes checked, applied and given back when
+another node's apply fails (node/reconcile.py; never saved for boot: the bridge lives only
+during a switch), the pods on the other nodes answer, and the boot unit and saved state that
+releases up to 0.6 installed go (the switch hands every route over to flanneld, so nothing of
+ours is left to re-apply at boot). Break, after the gate `switched`: the hand-over to flanneld."""
 
 from __future__ import annotations
 
-from ..node import steps
+from ansible.module_utils.parsing.convert_bool import boolean
+
+from ..node import reconcile, steps
 from .model import node_plan
 
-LEGACY_UNIT = "/etc/systemd/system/nodenet-fabric-flannel-hostgw.service"
-DEFAULTS = {"verify": True, "root": "", "systemd": True, "state_dir": "/etc/nodenet-fabric"}
+PERSIST_NAME = "flannel-hostgw"
+LEGACY_UNIT = reconcile.unit(PERSIST_NAME)
+DEFAULTS = {"verify": True, "persist": False, "wait": 300, "restart_flanneld": True}
+# After it, net-conf.json says host-gw and flanneld restarted (the cluster order's gate).
+SWITCHED = "switched"
+GATES = reconcile.GATES + (SWITCHED,)
 
 
-def legacy_there(results, _play_results):
+def legacy_there(results, _play):
     return bool(((results.get("legacy_unit") or {}).get("stat") or {}).get("exists"))
 
 
-def legacy_removed(results, _play_results):
+def legacy_removed(results, _play):
     return any((results.get(k) or {}).get("changed") for k in ("legacy_unit_removed", "legacy_state_removed"))
 
 
 def legacy(options):
     """Look for the unit; only where it is, disable it (systemd), remove it and its state (they
     were installed together), and let systemd forget it."""
+    options = settings(options)
     unit = options["root"] + LEGACY_UNIT
     there, removed = steps.named(legacy_there), steps.named(legacy_removed)
     systemd = options["systemd"]
@@ -41,11 +50,46 @@ def legacy(options):
                              {"daemon_reload": True}, key="legacy_reload", only_if=removed)] if systemd else []))
 
 
+def pending(results, _play, _host):
+    return bool((results.get("retired") or {}).get("handover_pending"))
+
+
+def pending_message(results, _play, host):
+    return ("flanneld does not route %s over host-gw on %s yet: the bridge routes and flannel.N stay. Apply the "
+            "rendered ConfigMap, restart flanneld (kubectl rollout restart), then run this playbook again to hand "
+            "over and retire flannel.N." % (", ".join(r["dst"] for r in results["retired"]["handover_pending"]), host))
+
+
+def retire(fabric, host, options):
+    """Break: once flanneld's own host-gw route to every peer is in the table (waited for where
+    this run restarted it), the bridge routes hand over to it and flannel.N goes; then the pods
+    still answer. What flanneld does not route yet stays, and the run says so."""
+    plan = node_plan(fabric, host, retire=True, wait=options["wait"], restarted=boolean(options["restart_flanneld"]))
+    verify = plan["verify"]["targets"] if options["verify"] else ""
+    order = [steps.module("flanneld's host-gw routes waited for, then the bridge routes and flannel.N removed",
+                          "reconcile", {"desired": plan["reconcile"]}, key="retired"),
+             steps.warn("what still waits for flanneld", steps.named(pending), steps.named(pending_message), of=host,
+                        live_only=True)]
+    if verify:
+        order.append(steps.module("pods on the other nodes still answer", "reachability", {"targets": verify},
+                                  key="verified", live_only=True, unprivileged=True))
+    return order
+
+
 def node_steps(fabric, host, state="present", options=None, secrets=None, preflight_only=False):
-    options = dict(DEFAULTS, **(options or {}))
+    """Make (the bridge routes, gate `applied`), then, after the gate `switched`, break."""
+    options = settings(options)
+    plan = node_plan(fabric, host)
     if preflight_only:
-        return []
-    targets = [t for t in node_plan(fabric, host)["verify"]["targets"].split(",") if t]
-    verify = options["verify"] and state == "present" and targets
-    return ([steps.module("pods on the other nodes answer", "reachability", {"targets": targets}, live_only=True)]
-            if verify else []) + legacy(options)
+        return [reconcile.preflight(fabric, host, PERSIST_NAME, plan["reconcile"], state, options)]
+    verify = plan["verify"]["targets"] if options["verify"] and state == "present" else ""
+    return (reconcile.apply(PERSIST_NAME, plan["reconcile"], state, options, verify) + legacy(options)
+            + [steps.gate(SWITCHED)] + (retire(fabric, host, options) if state == "present" else []))
+
+
+def settings(options):
+    return dict(reconcile.settings(DEFAULTS, options), persist=False)  # never: flanneld routes at boot
+
+
+def gates(state="present"):
+    return GATES

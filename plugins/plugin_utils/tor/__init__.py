@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..addresses import route_text
 from .model import CLIENTS, EXTRA_READERS, EXTRA_SETTINGS, GROUPS, ROUTERS, VARIABLES, check
-from .node import node_steps
+from .node import gates, node_steps
 from .plan import client_state, router_state
 
 ORDER = 90

@@ -8,7 +8,10 @@ pools included, so a disabled pool per remote pod and service CIDR is enough.
 
 from __future__ import annotations
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ..cluster import steps
+from ..node.reconcile import APPLIED
 from ..fabric import api_access
 from .model import NAME as MESH
 
@@ -53,5 +56,8 @@ def ippool(name, cidr):
 
 
 def cluster_steps(fabric, state="present", secrets=None, options=None):
-    """vxlan_mesh's cluster side: the pools applied, ours no cluster needs pruned."""
-    return steps.apply(remote_ippools(fabric, state == "present"), "pools", file="vxlan-mesh-ippools.yml")
+    """vxlan_mesh's cluster side, once every node has its plan: the pools applied, ours no
+    cluster needs pruned (none with the option ippools off)."""
+    pools = (options or {}).get("ippools", True)
+    return [steps.gate(APPLIED)] + (steps.apply(remote_ippools(fabric, state == "present"), "pools",
+                                                file="vxlan-mesh-ippools.yml") if boolean(pools) else [])

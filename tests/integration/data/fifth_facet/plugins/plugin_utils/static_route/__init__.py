@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..cluster import steps
 from ..fabric import api_access
+from ..node import reconcile
 
 ORDER = 50
 NAME = "static_route"
@@ -69,6 +70,19 @@ def node_plan(fabric, host):
             "verify": {"targets": ""}}
 
 
+def node_steps(fabric, host, state="present", options=None, secrets=None, preflight_only=False):
+    """The routes checked at the preflight, then applied (not saved for boot)."""
+    options = reconcile.settings({"persist": False}, options)
+    desired = node_plan(fabric, host)["reconcile"]
+    if preflight_only:
+        return [reconcile.preflight(fabric, host, "static-route", desired, state, options)]
+    return reconcile.apply("static-route", desired, state, options)
+
+
+def gates(state="present"):
+    return reconcile.GATES
+
+
 def config_map(fabric, cluster):
     data = dict((n.host, json.dumps(fabric.settings(NAME, n.host).routes)) for n in fabric.cluster_nodes(cluster)
                 if n.host in fabric.facets[NAME])
@@ -77,12 +91,12 @@ def config_map(fabric, cluster):
 
 
 def cluster_steps(fabric, state="present", secrets=None, options=None):
-    """The ConfigMap applied, or (absent) pruned: ours by label, none named."""
+    """Once every node has its routes: the ConfigMap applied, or (absent) pruned: ours by label, none named."""
     prune = {"api_version": "v1", "kind": "ConfigMap", "namespace": "kube-system",
              "label_selector": "app.kubernetes.io/managed-by=nodenet.fabric"}
     items = [dict(api_access(fabric.clusters[c]), cluster=c, prune=prune,
                   manifests=[config_map(fabric, c)] if state == "present" else []) for c in clusters(fabric)]
-    return steps.apply(items, "static routes listed", file="static-routes.yml")
+    return [steps.gate(reconcile.APPLIED)] + steps.apply(items, "static routes listed", file="static-routes.yml")
 
 
 def report_rows(fabric, host):
