@@ -3,9 +3,10 @@
 """FRR's running configuration as the parts nodenet.fabric owns, and the vtysh commands that
 bring them to a desired state.
 
-Ours: BGP neighbors whose description starts with OWNER, and prefix-lists and route-maps whose
-name starts with NAME_PREFIX. Every other line of the configuration (other neighbors, the
-router's own policies, other daemons) is never the subject of a command.
+Ours (FrrOwnership, the ownership policy): BGP neighbors whose description starts with OWNER,
+and prefix-lists and route-maps whose name starts with NAME_PREFIX. Every other line of the
+configuration (other neighbors, the router's own policies, other daemons) is never the subject
+of a command.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,9 +15,31 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.ownership import Policy
+
 OWNER = "nodenet.fabric"
 NAME_PREFIX = "NODENET-"
 SECRET = re.compile(r"(\bpassword\s+)\S+")
+
+
+class FrrOwnership(Policy):
+    __slots__ = ()
+    KINDS = ("neighbor", "prefix_list", "route_map")
+
+    @staticmethod
+    def owns_neighbor(item):
+        """(ip, its lines in the running configuration): ours by its description."""
+        ip, lines = item
+        return any(line.startswith("neighbor %s description %s" % (ip, OWNER)) for line in lines)
+
+    @staticmethod
+    def owns_prefix_list(name):
+        return name.startswith(NAME_PREFIX)
+
+    owns_route_map = owns_prefix_list
+
+
+OURS = FrrOwnership()
 
 
 def mask(line):
@@ -62,8 +85,7 @@ def parse(text):
 
 
 def owned_neighbors(config):
-    return sorted(ip for ip, lines in config["neighbors"].items()
-                  if any(l.startswith("neighbor %s description %s" % (ip, OWNER)) for l in lines))
+    return sorted(ip for ip, lines in config["neighbors"].items() if OURS.owns("neighbor", (ip, lines)))
 
 
 def neighbor_lines(neighbor):
@@ -95,8 +117,8 @@ def owned(config):
     return {
         "neighbors": dict((ip, (sorted(config["neighbors"][ip]), sorted(config["afi"].get(ip, []))))
                           for ip in owned_neighbors(config)),
-        "prefix_lists": dict((n, sorted(l)) for n, l in config["prefix_lists"].items() if n.startswith(NAME_PREFIX)),
-        "route_maps": dict((n, l) for n, l in config["route_maps"].items() if n.startswith(NAME_PREFIX)),
+        "prefix_lists": dict((n, sorted(l)) for n, l in config["prefix_lists"].items() if OURS.owns("prefix_list", n)),
+        "route_maps": dict((n, l) for n, l in config["route_maps"].items() if OURS.owns("route_map", n)),
     }
 
 
@@ -126,7 +148,7 @@ def problems(args, config):
         if not neighbor["description"].startswith(OWNER):
             found.append("neighbor %s: description must start with %s" % (neighbor["ip"], OWNER))
     for item in list(args["prefix_lists"]) + list(args["route_maps"]):
-        if not item["name"].startswith(NAME_PREFIX):
+        if not OURS.owns("prefix_list", item["name"]):
             found.append("%s: our prefix-lists and route-maps are named %s*" % (item["name"], NAME_PREFIX))
     return found
 

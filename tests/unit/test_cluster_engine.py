@@ -66,6 +66,17 @@ def test_prune_deletes_only_ours_that_the_step_no_longer_names():
     assert not run(steps.apply([item(manifests=[CM], prune=OURS)], "pools"), fake).changed
 
 
+def test_prune_reads_the_label_again_and_never_deletes_what_a_selector_let_through_unlabelled():
+    theirs = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "theirs", "namespace": "kube-system"}}
+
+    class Loose(FakeApi):  # a server whose list ignores the selector
+        def list(self, api_version, kind, namespace=None, label_selector=None):
+            return super().list(api_version, kind, namespace)
+    fake = Loose([theirs])
+    result = run(steps.apply([item(manifests=[CM], prune=OURS)], "pools"), fake)
+    assert sorted(k[2] for k in fake.objects) == ["a", "theirs"] and "deleted" not in " ".join(result.rows)
+
+
 def test_a_field_another_manager_owns_is_a_conflict_unless_forced_and_the_failure_names_cluster_and_object():
     fake = FakeApi()
     run(steps.apply([item(manifests=[CM])], "x", field_manager="someone-else"), fake)

@@ -111,7 +111,7 @@ def test_kubelet_calico_docker_and_kube_router_chains_stay():
     assert set(KUBELET) <= left
     assert {"DOCKER", "DOCKER-USER", "DOCKER-ISOLATION-STAGE-1", "KUBE-ROUTER-INPUT", "cali-INPUT",
             "cali-nat-outgoing"} <= left
-    assert not any(iptables.owned_chain(t, c) for t in ("nat", "filter", "mangle") for c in left)
+    assert not any(KUBE_PROXY.owns("chain", (t, c)) for t in ("nat", "filter", "mangle") for c in left)
     kept = iptables.plan_iptables(IPT)["kept"]
     assert kept == {"mangle": {"chains": 4, "rules": 4}, "filter": {"chains": 12, "rules": 26},
                     "nat": {"chains": 9, "rules": 13}}

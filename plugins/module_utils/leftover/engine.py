@@ -157,7 +157,7 @@ def make_plan(state, opts):
     if opts["links"]:
         remove["links"], link_conflicts = plan_links(state["links"], owner)
         conflicts += link_conflicts
-    remove["nftables"] = [t for t in owner.nft_tables if t in state["nftables"]]
+    remove["nftables"] = [t for t in state["nftables"] if owner.owns("nft_table", t)]
     kept["nftables"] = len(state["nftables"]) - len(remove["nftables"])
     remove["routes"] = list(state["routes"])
     return {"remove": remove, "kept": kept, "conflicts": conflicts}

@@ -16,8 +16,7 @@ def parse_ipset_names(text):
 
 def plan_ipsets(names, in_use, owner=KUBE_PROXY):
     """(to destroy, kept count, conflicts): the owner's sets; one a staying rule uses cannot go."""
-    remove = [name for name in owner.ipsets if name in names]
-    remove += [name for name in names if owner.ipset_prefixes and name.startswith(owner.ipset_prefixes)]
+    remove = [name for name in names if owner.owns("ipset", name)]
     conflicts = ["ipset %s is %s's but a rule that stays uses it" % (name, owner.name)
                  for name in remove if name in in_use]
     return remove, len(set(names) - set(remove)), conflicts

@@ -27,10 +27,6 @@ def iptables_keys(backends):
             for backend in backends for family in IPTABLES_FAMILIES]
 
 
-def owned_chain(table, chain, owner=KUBE_PROXY):
-    return chain in owner.chains.get(table, ()) or chain.startswith(owner.prefixes.get(table, ("\0",)))
-
-
 def split_rule(line):
     try:
         return shlex.split(line)
@@ -77,14 +73,13 @@ def plan_table(table, owner=KUBE_PROXY):
     conflicts (a rule that stays but jumps to a chain that goes: deleting it would fail), and
     the ipsets the staying rules use."""
     name = table["name"]
-    chains = [c for c in table["chains"] if owned_chain(name, c, owner) and c not in table["builtin"]]
+    chains = [c for c in table["chains"] if owner.owns("chain", (name, c)) and c not in table["builtin"]]
     owned = set(chains)
-    base = owner.base.get(name, frozenset())
     jumps, kept, conflicts, sets = [], 0, [], set()
     for rule in table["rules"]:
         if rule["chain"] in owned:
             continue  # flushed with its chain
-        if rule["chain"] in base and (rule["target"] in owned or owner.base_rule and owner.base_rule(name, rule)):
+        if owner.owns("base_rule", (name, rule)):
             jumps.append(rule["line"])
             continue
         kept += 1

@@ -23,12 +23,12 @@ def parse_links(text):
 
 def plan_links(links, owner=KUBE_PROXY):
     """(links to delete, conflicts): the owner's dummy link when it is a dummy, as its cleanup checks."""
-    link = links.get(owner.dummy)
-    if link is None:
+    found = [name for name in links if owner.owns("link", name)]
+    if not found:
         return [], []
-    if link["kind"] != "dummy":
-        return [], ["%s exists but is a %s device, not %s's dummy" % (owner.dummy, link["kind"] or "plain", owner.name)]
-    return [owner.dummy], []
+    wrong = [n for n in found if links[n]["kind"] != "dummy"]
+    return ([n for n in found if n not in wrong],
+            ["%s exists but is a %s device, not %s's dummy" % (n, links[n]["kind"] or "plain", owner.name) for n in wrong])
 
 
 def parse_routes(text, family=""):

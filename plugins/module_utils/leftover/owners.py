@@ -14,6 +14,8 @@ from __future__ import absolute_import, division, print_function
 
 from collections import namedtuple
 
+from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.ownership import Policy
+
 __metaclass__ = type
 
 # chains: {table: names}; prefixes: {table: name prefixes}; base: {table: the built-in chains the
@@ -22,8 +24,40 @@ __metaclass__ = type
 # ipsets / ipset_prefixes: set names; dummy: the dummy link it makes; ipvs: whether it makes
 # IPVS services this cleanup deletes; nft_tables: "FAMILY NAME"; route_protocol: the protocol
 # number of the routes it injects (all of them are its own), or None.
-Owner = namedtuple("Owner", "name chains prefixes base base_rule ipsets ipset_prefixes dummy ipvs nft_tables "
-                            "route_protocol")
+OwnerFields = namedtuple("OwnerFields", "name chains prefixes base base_rule ipsets ipset_prefixes dummy ipvs "
+                                        "nft_tables route_protocol")
+
+
+class Owner(OwnerFields, Policy):
+    """Another program as the owner of what its cleanup removes (the ownership policy,
+    reconcile/ownership.py): each backend asks it before it plans to remove anything."""
+
+    __slots__ = ()
+    KINDS = ("chain", "base_rule", "ipset", "link", "nft_table")  # its routes: read by route_protocol
+
+    def owns_chain(self, item):
+        """(table, chain): one of its chains, by name or prefix."""
+        table, chain = item
+        return chain in self.chains.get(table, ()) or chain.startswith(self.prefixes.get(table, ("\0",)))
+
+    def owns_base_rule(self, item):
+        """(table, rule): a rule of a built-in chain it hooks that jumps to one of its chains, or
+        one it writes there without a chain of its own."""
+        table, rule = item
+        if rule["chain"] not in self.base.get(table, ()):
+            return False
+        return self.owns_chain((table, rule["target"] or "")) or bool(self.base_rule and self.base_rule(table, rule))
+
+    def owns_ipset(self, name):
+        return name in self.ipsets or bool(self.ipset_prefixes) and name.startswith(self.ipset_prefixes)
+
+    def owns_link(self, name):
+        return name == self.dummy
+
+    def owns_nft_table(self, table):
+        """"FAMILY NAME", as `nft list tables` gives it."""
+        return table in self.nft_tables
+
 
 # KUBE-FIREWALL (filter: kubelet's; nat: old IPVS versions), KUBE-MARK-DROP, KUBE-KUBELET-CANARY,
 # KUBE-IPTABLES-HINT and KUBE-XLB-* are not in kube-proxy's list, so they stay. IPv6 sets are

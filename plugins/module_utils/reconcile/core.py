@@ -122,9 +122,9 @@ def owned_lines(state, dataplane=None):
         link = dataplane.link(owner.device) if owner.device else None
         if link:
             lines.append(LINK.describe(link))
-            lines += [kinds["neighbors"].describe(n) for n in dataplane.neighbors if owner.device_entry(n)]
-            lines += [kinds["fdb"].describe(f) for f in dataplane.fdb if owner.device_entry(f)]
-        lines += [kinds["routes"].describe(r) for r in dataplane.routes if owner.route(r)]
+            lines += [kinds["neighbors"].describe(n) for n in dataplane.neighbors if owner.owns("neighbor", n)]
+            lines += [kinds["fdb"].describe(f) for f in dataplane.fdb if owner.owns("fdb", f)]
+        lines += [kinds["routes"].describe(r) for r in dataplane.routes if owner.owns("route", r)]
         # Another agent's device this run retires: gone in the after side.
         retired = [entry[0] for entry in retire_entries(state["retire_devices"]) if state["state"] == "present"]
         lines += ["%s (retired)" % LINK.describe(dataplane.link(name)) for name in retired if dataplane.link(name)]
@@ -266,10 +266,10 @@ def restore_state(state, dataplane):
         before["device"]["address"] = (link["addresses"] or [state["device"]["address"]])[0]
     elif owner.device and link is None:
         before["retire_devices"] = [{"name": owner.device, "kind": state["device"].get("kind", "vxlan")}]
-    before["neighbors"] = [{"ip": n["ip"], "mac": n["mac"]} for n in dataplane.neighbors if owner.device_entry(n)]
-    before["fdb"] = [{"mac": f["mac"], "dst": f["dst"]} for f in dataplane.fdb if owner.device_entry(f)]
+    before["neighbors"] = [{"ip": n["ip"], "mac": n["mac"]} for n in dataplane.neighbors if owner.owns("neighbor", n)]
+    before["fdb"] = [{"mac": f["mac"], "dst": f["dst"]} for f in dataplane.fdb if owner.owns("fdb", f)]
     before["routes"] = [dict((k, r[k]) for k in ("dst", "via", "dev", "onlink")) for r in dataplane.routes
-                        if owner.route(r) and r["metric"] == owner.metric]
+                        if owner.owns("route", r) and r["metric"] == owner.metric]
     return before
 
 

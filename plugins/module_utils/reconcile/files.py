@@ -17,7 +17,7 @@ from .protocols import ROUTE_PROTOCOLS
 __metaclass__ = type
 
 # cli is imported so that AnsiballZ carries it to the node with the rest of the tool.
-TOOL_FILES = ("__init__.py", cli.__name__.rsplit(".", 1)[1] + ".py", "core.py", "files.py", "kernel.py", "kinds.py", "plan.py", "protocols.py",
+TOOL_FILES = ("__init__.py", cli.__name__.rsplit(".", 1)[1] + ".py", "core.py", "files.py", "kernel.py", "kinds.py", "ownership.py", "plan.py", "protocols.py",
               "read.py")
 RT_PROTOS = "/etc/iproute2/rt_protos.d/nodenet.conf"
 STATE_DIR_MODE = 0o700

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 from collections import namedtuple
 
 from . import kernel
+from .ownership import Policy
 
 __metaclass__ = type
 
@@ -178,10 +179,10 @@ ENTRY_KINDS = (("neighbors", NEIGHBOR), ("fdb", FDB), ("routes", ROUTE))
 READ_KINDS = (("links", LINK), ("neighbors", NEIGHBOR), ("fdb", FDB), ("routes", ROUTE), ("nexthops", NEXTHOP))
 
 
-class Ownership:
+class Ownership(Policy):
     """What this call owns, and so may change or remove (felix's route ownership policy, and its
-    interface policy): the managed device with every permanent neighbor and FDB entry on it, and
-    routes in the managed table with the managed protocol. Foreign routes to a wanted destination
+    interface policy; ownership.py): the managed device with every permanent neighbor and FDB
+    entry on it, and routes and nexthops with the managed protocol. Foreign routes to a wanted destination
     are a conflict, unless they sit on a device the call may take over, or (when allowed) are
     identical to the wanted route. Devices to retire must be of the kind named."""
 
@@ -201,7 +202,7 @@ class Ownership:
         routes of our protocol."""
         if link["name"] == self.saved_device:
             return True
-        return any(r["dev"] == link["name"] and self.route(r) for r in dataplane.routes)
+        return any(r["dev"] == link["name"] and self.owns("route", r) for r in dataplane.routes)
 
     def takeover_conflict(self, link, want, dataplane):
         """Why an existing device of the managed name and kind is not ours, or None. It is ours
@@ -211,20 +212,24 @@ class Ownership:
             return None
         if link["mac"] == want["mac"] or want["address"] in link["addresses"]:
             return None
-        if any(r["dev"] == link["name"] and self.route(r) for r in dataplane.routes):
+        if any(r["dev"] == link["name"] and self.owns("route", r) for r in dataplane.routes):
             return None
         return ("device %s exists, and neither its MAC (%s), its addresses, our routes nor the saved state say "
                 "it is ours; refusing to take it over: name another device, or delete this one if it is a "
                 "leftover of ours" % (link["name"], link["mac"] or "none"))
 
-    def device_entry(self, entry):
+    KINDS = ("neighbor", "fdb", "route", "nexthop")
+
+    def owns_neighbor(self, entry):
         """A neighbor or FDB entry: ours when it is permanent on the managed device."""
         return entry["dev"] == self.device and entry["permanent"]
 
-    def route(self, route):
+    owns_fdb = owns_neighbor
+
+    def owns_route(self, route):
         return route["protocol"] == self.protocol
 
-    def nexthop(self, nexthop):
+    def owns_nexthop(self, nexthop):
         """Nexthop objects are owned by protocol, as routes are."""
         return nexthop["protocol"] == self.protocol
 

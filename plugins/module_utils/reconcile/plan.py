@@ -131,7 +131,7 @@ def handover_pending(state, dataplane):
     """The desired routes that bridge until another agent's route takes over (their `handover`:
     dst, via and dev of that route) and whose successor is not in the table yet."""
     owner = Ownership(state)
-    present = set((r["dst"], r["via"], r["dev"]) for r in dataplane.routes if not owner.route(r))
+    present = set((r["dst"], r["via"], r["dev"]) for r in dataplane.routes if not owner.owns("route", r))
     return [r for r in state["routes"]
             if r.get("handover") and (r["handover"]["dst"], r["handover"]["via"], r["handover"]["dev"]) not in present]
 
@@ -242,7 +242,7 @@ def plan_neighbors(plan, dev, wanted, actual):
 def plan_stale_neighbors(plan, dev, wanted, actual, owner):
     keep = set(n["ip"] for n in wanted)
     for cur in actual:
-        if owner.device_entry(cur) and cur["ip"] not in keep:
+        if owner.owns("neighbor", cur) and cur["ip"] not in keep:
             plan.add(NEIGHBOR.delete_phase, NEIGHBOR.delete(cur),
                      "remove neighbor %s lladdr %s on %s" % (cur["ip"], cur["mac"], dev))
 
@@ -297,7 +297,7 @@ def plan_nexthops(gateways, dataplane, owner, flushed, device=None):
         if nexthop["dev"] in flushed:
             continue  # gone with the device
         used.add(nexthop["id"])
-        if owner.nexthop(nexthop):
+        if owner.owns("nexthop", nexthop):
             ours.setdefault(gateway(nexthop), nexthop["id"])
     ids, created = {}, set()
     free = owner.nexthop_ids(used)
@@ -317,7 +317,7 @@ def plan_stale_nexthops(plan, dataplane, owner, flushed, ids):
     deletes the routes that use it)."""
     keep = set(ids.values())
     for nexthop in dataplane.nexthops:
-        if owner.nexthop(nexthop) and nexthop["id"] not in keep and nexthop["dev"] not in flushed:
+        if owner.owns("nexthop", nexthop) and nexthop["id"] not in keep and nexthop["dev"] not in flushed:
             plan.add(NEXTHOP.delete_phase, NEXTHOP.delete(nexthop),
                      "remove nexthop %d via %s dev %s" % (nexthop["id"], nexthop["via"], nexthop["dev"]))
 
@@ -341,7 +341,7 @@ def plan_routes(plan, desired, dataplane, owner, flushed, nexthops=None, gateway
     for route in dataplane.routes:
         if route["dev"] in flushed:
             continue  # gone with the device
-        target = ours if owner.route(route) else foreign
+        target = ours if owner.owns("route", route) else foreign
         target.setdefault((route["dst"], route["metric"]), route)
     wanted, used = set(), set()
     for want in desired["routes"]:
@@ -383,7 +383,7 @@ def by_wanted_nexthops(dataplane, nexthops, gateways):
 
 def routes_match(wanted, routes, owner):
     """Fast no-op test: our routes are exactly the wanted ones."""
-    ours = [r for r in routes if owner.route(r)]
+    ours = [r for r in routes if owner.owns("route", r)]
     if len(ours) != len(wanted):
         return False
 
@@ -396,11 +396,11 @@ def routes_match(wanted, routes, owner):
 def plan_absent(plan, desired, dataplane, link, owner):
     """Remove every route we own, then the device (the kernel drops its entries)."""
     for route in dataplane.routes:
-        if owner.route(route):
+        if owner.owns("route", route):
             plan.add(ROUTE.delete_phase, ROUTE.delete(route, owner),
                      "remove route %s via %s dev %s" % (route["dst"], route["via"], route["dev"]))
     for nexthop in dataplane.nexthops or []:
-        if owner.nexthop(nexthop):
+        if owner.owns("nexthop", nexthop):
             plan.add(NEXTHOP.delete_phase, NEXTHOP.delete(nexthop),
                      "remove nexthop %d via %s dev %s" % (nexthop["id"], nexthop["via"], nexthop["dev"]))
     device = desired.get("device")

@@ -20,21 +20,19 @@ from __future__ import annotations
 
 from functools import partial
 
-from ..cluster import checks, steps
+from ..cluster import checks, owners, steps
 from ..fabric import api_access
 from ..peers import has_password, peer_password
 from .model import NAME, POOL_MODES, RR_CLUSTER_ID_ANNOTATION, RR_LABEL, RR_PEER_NAME, cluster_settings, clusters, reflectors
 
-MANAGED_BY = "nodenet.fabric"
-LABELS = {"app.kubernetes.io/managed-by": MANAGED_BY}
+LABELS = owners.LABELS
 CALICO_API = "crd.projectcalico.org/v1"
 RR_SELECTOR = "%s == 'true'" % RR_LABEL
 STEPS = ("as", "reflectors", "peers", "config")
 # Where the order waits for the nodes: each has read its sessions (and bridges where any changes),
 # its new sessions are Established, and it has exactly the expected sessions and routes.
 GATES = ("bridged", "sessions_up", "settled")
-PRUNE = {"peers": {"api_version": CALICO_API, "kind": "BGPPeer",
-                   "label_selector": "app.kubernetes.io/managed-by=%s" % MANAGED_BY}}
+PRUNE = {"peers": owners.prune(CALICO_API, "BGPPeer")}
 
 
 def manifests(fabric, step, topology=None, secrets=None):

@@ -12,8 +12,9 @@ import yaml
 
 from . import objects, steps
 from .api import ApiError
+from .owners import MANAGER, OURS
 
-FIELD_MANAGER = "nodenet.fabric"
+FIELD_MANAGER = MANAGER
 
 
 class Change:
@@ -95,7 +96,7 @@ def apply(ctx, step):
         for found in listed:
             found.setdefault("apiVersion", prune["api_version"])
             found.setdefault("kind", prune["kind"])
-            if objects.key(found) not in wanted:
+            if objects.key(found) not in wanted and OURS.owns("object", found):  # the label, read again
                 changes += delete_one(ctx, found, None)
     return changes
 
@@ -222,23 +223,12 @@ def release(ctx, step):
     for found in on(subject, lambda: ctx.api.list(step["api_version"], step["kind"])):
         found.setdefault("apiVersion", step["api_version"])
         found.setdefault("kind", step["kind"])
-        if objects.key(found) in wanted or not owns_prefix(found, manager, step["prefix"]):
+        if objects.key(found) in wanted or not OURS.owns("field", (found, manager, step["prefix"])):
             continue
         meta = found["metadata"]
         changes += apply_one(ctx, objects.ref(step["api_version"], step["kind"], meta["name"], meta.get("namespace")),
                              manager, False)
     return changes
-
-
-def owns_prefix(obj, manager, prefix):
-    for entry in (obj.get("metadata") or {}).get("managedFields") or []:
-        if entry.get("manager") != manager or entry.get("operation") != "Apply":
-            continue
-        meta = ((entry.get("fieldsV1") or {}).get("f:metadata") or {})
-        for field in ("f:annotations", "f:labels"):
-            if any(k.startswith("f:" + prefix) for k in meta.get(field) or {}):
-                return True
-    return False
 
 
 def restart(ctx, step):

@@ -24,7 +24,7 @@ from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols
 
 from ..addresses import ip_int, ip_text, net_range
 from ..errors import FabricError
-from ..cluster import objects, steps
+from ..cluster import objects, owners, steps
 from ..fabric import api_access
 from ..node.reconcile import APPLIED
 
@@ -226,7 +226,7 @@ def configmaps(fabric):
         else:
             meta = {"name": "kube-flannel-cfg", "namespace": cluster_settings(fabric, name).namespace}
             daemonset = {"name": "kube-flannel-ds", "namespace": meta["namespace"]}
-        meta["labels"] = {"app.kubernetes.io/managed-by": "nodenet.fabric"}
+        meta["labels"] = dict(owners.LABELS)
         manifest = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta,
                     "data": {"net-conf.json": netconf(fabric, name)}}
         result.append({"cluster": name, **api_access(cluster), "manifests": [manifest],

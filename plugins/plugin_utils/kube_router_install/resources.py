@@ -20,13 +20,13 @@ import base64
 import json
 from functools import partial
 
-from ..peers import has_password, peer_password
+from ..cluster import owners
 from ..fabric import api_access
+from ..peers import has_password, peer_password
 from .model import NAME, NODE_ASN_ANNOTATION, RR_CLIENT_ANNOTATION, RR_SERVER_ANNOTATION, SWITCHES, cluster_settings, clusters, reflectors
 
-MANAGED_BY = "nodenet.fabric"
 APP = "kube-router"
-LABELS = {"app.kubernetes.io/managed-by": MANAGED_BY, "k8s-app": APP}
+LABELS = dict(owners.LABELS, **{"k8s-app": APP})
 STEPS = ("base", "nodes", "services", "daemonset")
 KUBECONFIG_DIR = "/var/lib/kube-router"
 CNI_FILE = "10-kuberouter.conflist"

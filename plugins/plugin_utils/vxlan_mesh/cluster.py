@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ..cluster import steps
+from ..cluster import owners, steps
 from ..node.reconcile import APPLIED
 from ..fabric import api_access
 from .model import NAME as MESH
-
-MANAGED_BY = "nodenet.fabric"
 
 
 def remote_ippools(fabric, present=True):
@@ -39,8 +37,7 @@ def remote_ippools(fabric, present=True):
 
 
 # Ours, found by label: what a cluster has and no manifest names any more is pruned.
-PRUNE = {"api_version": "crd.projectcalico.org/v1", "kind": "IPPool",
-         "label_selector": "app.kubernetes.io/managed-by=%s" % MANAGED_BY}
+PRUNE = owners.prune("crd.projectcalico.org/v1", "IPPool")
 
 
 def ippool(name, cidr):
@@ -49,7 +46,7 @@ def ippool(name, cidr):
         "kind": "IPPool",
         "metadata": {
             "name": name,
-            "labels": {"app.kubernetes.io/managed-by": MANAGED_BY},
+            "labels": dict(owners.LABELS),
         },
         "spec": {"cidr": str(cidr), "natOutgoing": False, "disabled": True},
     }
