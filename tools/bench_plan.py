@@ -8,7 +8,7 @@ holds an entry per other node), a play that only reads, checks and plans, touchi
 in rotating order in one run:
 
   constant   the "static" play with the plan task replaced by a constant set_fact (Ansible's own cost)
-  static     node_base/validate (run_once fabric_model over hostvars) + mesh_node_state per host,
+  static     node_base/validate (run_once fabric_model over hostvars) + vxlan_mesh_node_state per host,
              computed in the task that uses it, as the roles do (not kept as a fact)
   plugin     the same play, the inventory also loading the nodenet.fabric.fabric plugin
   kept       plugin, but every host keeps its plan as a fact (what the roles avoid)
@@ -52,7 +52,7 @@ PLAY = """
 """
 CHECK = ("name: check\n      ansible.builtin.import_role: {name: nodenet.fabric.node_base, tasks_from: validate, "
          "rolespec_validate: false}\n      vars: {node_base_facets: [vxlan_mesh]}")
-PLAN = '"{{ node_base_fabric | nodenet.fabric.mesh_node_state(inventory_hostname) }}"'
+PLAN = '"{{ node_base_fabric | nodenet.fabric.vxlan_mesh_node_state(inventory_hostname) }}"'
 PLAYS = {
     # The same play as "static", with the plan task replaced by a constant set_fact.
     "constant": PLAY % (CHECK, "{name: plan, ansible.builtin.set_fact: {planned: 0}}"),
@@ -65,7 +65,7 @@ PLAYS = {
     "per-host": PLAY % ("{name: check, ansible.builtin.assert: {that: true}, run_once: true}",
                         "name: plan\n      ansible.builtin.set_fact: {planned: \"{{ plan.reconcile | length }}\"}"
                         "\n      vars: {plan: \"{{ hostvars | nodenet.fabric.fabric_model(groups) "
-                        "| nodenet.fabric.mesh_node_state(inventory_hostname) }}\"}"),
+                        "| nodenet.fabric.vxlan_mesh_node_state(inventory_hostname) }}\"}"),
 }
 PLAYS["plugin"] = PLAYS["static"]
 

@@ -11,8 +11,8 @@ description:
   - The node plan of O(role)'s facet for O(host), as the facet's C(node_plan) gives it; a route
     role's holds C(reconcile) (the node's desired state as one JSON string, for
     M(nodenet.fabric.reconcile)), C(verify) and C(report).
-  - The same plan the role's own filter gives (P(nodenet.fabric.mesh_node_state#filter),
-    P(nodenet.fabric.hostgw_node_state#filter), ...); a new role needs no filter of its own.
+  - The same plan the role's own filter gives (P(nodenet.fabric.vxlan_mesh_node_state#filter),
+    P(nodenet.fabric.flannel_hostgw_node_state#filter), ...); a new role needs no filter of its own.
 extends_documentation_fragment:
   - nodenet.fabric.fabric_inventory
 options:

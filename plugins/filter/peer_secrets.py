@@ -31,7 +31,7 @@ EXAMPLES = r"""
     router_id: "{{ router.router_id }}"
     neighbors: "{{ router.neighbors }}"
   vars:
-    router: "{{ node_base_fabric | nodenet.fabric.bgp_router_state(inventory_hostname,
+    router: "{{ node_base_fabric | nodenet.fabric.tor_router_state(inventory_hostname,
                 secrets=node_base_fabric | nodenet.fabric.peer_secrets(hostvars)) }}"
   no_log: true
 """

@@ -89,8 +89,8 @@ display = Display()
 
 # Loaded here, in the controller process, so that forked workers inherit them instead of each
 # loading them again (measured: ~15 ms per host and task at 1,000 hosts).
-FILTERS = ("fabric_model", "fabric_problems", "mesh_node_state", "hostgw_node_state", "calico_ippools",
-           "flannel_configmaps", "node_failures", "cluster_steps", "cluster_checks")
+FILTERS = ("fabric_model", "fabric_problems", "vxlan_mesh_node_state", "flannel_hostgw_node_state", "vxlan_mesh_ippools",
+           "flannel_hostgw_configmaps", "node_failures", "cluster_steps", "cluster_checks")
 
 
 class TemplatedVars(Mapping):

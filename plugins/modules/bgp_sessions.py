@@ -34,8 +34,8 @@ options:
     default: bird
   expected:
     description:
-      - The expected sessions (the C(verify.sessions) of P(nodenet.fabric.calico_bgp_node_plan#filter));
-        for C(gobgp), the expected peers [{ip, asn}] (of P(nodenet.fabric.kube_router_node_plan#filter)).
+      - The expected sessions (the C(verify.sessions) of P(nodenet.fabric.calico_bgp_rr_node_plan#filter));
+        for C(gobgp), the expected peers [{ip, asn}] (of P(nodenet.fabric.kube_router_install_node_plan#filter)).
     type: list
     elements: dict
     required: true

@@ -215,7 +215,7 @@ notes:
 EXAMPLES = r"""
 - name: Apply one node's mesh state computed by the plan filter
   nodenet.fabric.reconcile:
-    desired: "{{ (node_base_fabric | nodenet.fabric.mesh_node_state(inventory_hostname)).reconcile }}"
+    desired: "{{ (node_base_fabric | nodenet.fabric.vxlan_mesh_node_state(inventory_hostname)).reconcile }}"
 
 - name: Remove everything the mesh owns
   nodenet.fabric.reconcile:

@@ -108,7 +108,7 @@ def test_the_reachability_check_fails_when_one_nodes_device_is_down(fleet, conve
     plugin.write_text("plugin: nodenet.fabric.fabric\n")
     check = [str(BIN / "ansible"), "vxlan_mesh", "-i", str(fleet), "-i", ".lab/hosts.yml", "-i", str(plugin),
              "-m", "nodenet.fabric.reachability", "-a",
-             "targets={{ (node_base_fabric | nodenet.fabric.mesh_node_state(inventory_hostname)).verify.targets }}",
+             "targets={{ (node_base_fabric | nodenet.fabric.vxlan_mesh_node_state(inventory_hostname)).verify.targets }}",
              "-o"]
     broken = "fleet02-07"
     subprocess.run(["ip", "-n", broken, "link", "set", "dev", "nnmesh0", "down"], check=True)

@@ -106,3 +106,13 @@ def test_the_readme_quick_start_inventory_is_a_valid_fabric(tmp_path):
     fabric = model.read(*inventory_of(str(tmp_path)))
     assert [str(e) for e in fabric.problems()] == [] and len(fabric.nodes) == 4
     assert model.access_problems(fabric, ["vxlan_mesh"]) == []
+
+
+def test_every_renamed_filter_redirects_to_one_named_after_its_role_or_facet():
+    routing = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["plugin_routing"]["filter"]
+    stems = ("vxlan_mesh_", "flannel_hostgw_", "calico_bgp_rr_", "kube_router_install_", "tor_")
+    assert len(routing) >= 11
+    for old, route in routing.items():
+        new = route["redirect"].rpartition(".")[2]
+        assert (ROOT / "plugins" / "filter" / (new + ".py")).is_file() and new.startswith(stems), old
+        assert not (ROOT / "plugins" / "filter" / (old + ".py")).exists() and route["deprecation"]["removal_version"]

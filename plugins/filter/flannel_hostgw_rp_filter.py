@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
-name: hostgw_rp_filter
+name: flannel_hostgw_rp_filter
 short_description: Why a node's strict reverse-path filtering would break the switch to host-gw
-version_added: 0.7.0
+version_added: 0.8.0
 description:
+  - Its earlier name C(nodenet.fabric.hostgw_rp_filter) still works (deprecated).
   - During the switch a node that already routes its peers over the underlay still receives
     packets of peers on vxlan over C(flannel.<VNI>), and the other way round. Under strict
     reverse-path filtering (C(rp_filter) 1, the effective value being the higher of C(all) and the
@@ -26,7 +27,7 @@ options:
 EXAMPLES = r"""
 - name: Refuse strict reverse-path filtering
   ansible.builtin.assert:
-    that: (flannel_hostgw_rp_filter.stdout | nodenet.fabric.hostgw_rp_filter(inventory_hostname)) == ""
+    that: (flannel_hostgw_rp_filter.stdout | nodenet.fabric.flannel_hostgw_rp_filter(inventory_hostname)) == ""
 """
 
 RETURN = r"""
@@ -38,10 +39,10 @@ _value:
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.flannel_hostgw import model as hostgw
 
 
-def hostgw_rp_filter(read, host):
+def flannel_hostgw_rp_filter(read, host):
     return hostgw.rp_filter_problem(host, read)
 
 
 class FilterModule:
     def filters(self):
-        return {"hostgw_rp_filter": hostgw_rp_filter}
+        return {"flannel_hostgw_rp_filter": flannel_hostgw_rp_filter}

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
-name: hostgw_node_state
+name: flannel_hostgw_node_state
 short_description: One node's flannel host-gw plan, from the fabric model
-version_added: 0.1.0
+version_added: 0.8.0
 description:
+  - Its earlier name C(nodenet.fabric.hostgw_node_state) still works (deprecated).
   - The bridge of a switch from flannel's vxlan backend to host-gw. Per other node of the
     node's cluster, two routes carrying protocol 202 (C(nodenet_hostgw)), the halves of its pod
     CIDR via its C(node_ip) on C(node_interface). Being more specific, they carry the traffic
@@ -40,7 +41,7 @@ options:
 EXAMPLES = r"""
 - name: Plan this node's host-gw routes
   ansible.builtin.set_fact:
-    flannel_hostgw_plan: "{{ node_base_fabric | nodenet.fabric.hostgw_node_state(inventory_hostname) }}"
+    flannel_hostgw_plan: "{{ node_base_fabric | nodenet.fabric.flannel_hostgw_node_state(inventory_hostname) }}"
 
 - name: Install them
   nodenet.fabric.reconcile:
@@ -69,7 +70,7 @@ _value:
       type: dict
     preflight:
       description: C(rp_filter), the command (an argv) that prints the reverse-path filtering of C(all),
-        C(node_interface) and C(flannel.<VNI>), whose output P(nodenet.fabric.hostgw_rp_filter#filter) reads.
+        C(node_interface) and C(flannel.<VNI>), whose output P(nodenet.fabric.flannel_hostgw_rp_filter#filter) reads.
       type: dict
 """
 
@@ -77,11 +78,11 @@ from ansible_collections.nodenet.fabric.plugins.plugin_utils.flannel_hostgw impo
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of, plan_result
 
 
-def hostgw_node_state(document, host, retire=False, wait=0, restarted=True):
+def flannel_hostgw_node_state(document, host, retire=False, wait=0, restarted=True):
     fabric = fabric_of(document, [hostgw.NAME], host, hostgw.NAME)
     return plan_result(hostgw.node_plan(fabric, host, retire, wait, restarted))
 
 
 class FilterModule:
     def filters(self):
-        return {"hostgw_node_state": hostgw_node_state}
+        return {"flannel_hostgw_node_state": flannel_hostgw_node_state}

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
-name: kube_router_manifests
+name: kube_router_install_manifests
 short_description: One step of kube_router_install's Kubernetes objects, per cluster
-version_added: 0.5.0
+version_added: 0.8.0
 description:
+  - Its earlier name C(nodenet.fabric.kube_router_manifests) still works (deprecated).
   - C(base) gives the ServiceAccount, ClusterRole and ClusterRoleBinding C(kube-router), the
     kubeconfig ConfigMap C(kube-router) (seed 003 - the API server of C(kube_router_apiserver),
     the pod's own token and CA), C(kube-router-cfg) with the CNI conflist, and, when a peer has a
@@ -45,7 +46,7 @@ EXAMPLES = r"""
     content: "{{ item.manifests | map('to_nice_yaml') | join('---\n') }}"
     dest: "out/{{ item.cluster }}-kube-router.yml"
     mode: "0644"
-  loop: "{{ node_base_fabric | nodenet.fabric.kube_router_manifests('daemonset') }}"
+  loop: "{{ node_base_fabric | nodenet.fabric.kube_router_install_manifests('daemonset') }}"
 """
 
 RETURN = r"""
@@ -65,7 +66,7 @@ from ansible_collections.nodenet.fabric.plugins.plugin_utils.kube_router_install
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 
 
-def kube_router_manifests(document, step, release=False, secrets=None):
+def kube_router_install_manifests(document, step, release=False, secrets=None):
     if step not in kube_router_resources.STEPS:
         raise AnsibleFilterError("step %r is not one of %s" % (step, ", ".join(kube_router_resources.STEPS)))
     return kube_router_resources.manifests(fabric_of(document, [kube_router.NAME]), step, bool(release), secrets)
@@ -73,4 +74,4 @@ def kube_router_manifests(document, step, release=False, secrets=None):
 
 class FilterModule:
     def filters(self):
-        return {"kube_router_manifests": kube_router_manifests}
+        return {"kube_router_install_manifests": kube_router_install_manifests}

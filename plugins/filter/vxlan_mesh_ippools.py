@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
-name: calico_ippools
+name: vxlan_mesh_ippools
 short_description: Calico IPPools for the other clusters of the mesh, per cluster
-version_added: 0.1.0
+version_added: 0.8.0
 description:
+  - Its earlier name C(nodenet.fabric.calico_ippools) still works (deprecated).
   - For every calico cluster in the mesh, one disabled IPPool with C(natOutgoing=false) per
     other cluster's pod CIDR and service CIDR (seed 002), so felix does not SNAT mesh traffic.
   - Names follow the seed, C(pod-<cluster>) and C(svc-<cluster>), labelled
@@ -28,7 +29,7 @@ EXAMPLES = r"""
   ansible.builtin.copy:
     content: "{{ item.manifests | to_nice_yaml }}"
     dest: "out/{{ item.cluster }}-ippools.yml"
-  loop: "{{ node_base_fabric | nodenet.fabric.calico_ippools }}"
+  loop: "{{ node_base_fabric | nodenet.fabric.vxlan_mesh_ippools }}"
 """
 
 RETURN = r"""
@@ -47,10 +48,10 @@ from ansible_collections.nodenet.fabric.plugins.plugin_utils.vxlan_mesh.cluster 
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.vxlan_mesh.model import NAME as MESH
 
 
-def calico_ippools(document, present=True):
+def vxlan_mesh_ippools(document, present=True):
     return remote_ippools(fabric_of(document, [MESH]), present)
 
 
 class FilterModule:
     def filters(self):
-        return {"calico_ippools": calico_ippools}
+        return {"vxlan_mesh_ippools": vxlan_mesh_ippools}

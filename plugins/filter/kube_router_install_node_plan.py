@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
-name: kube_router_node_plan
+name: kube_router_install_node_plan
 short_description: One kube-router node's CNI files, expected BGP peers and routes, from the fabric model
-version_added: 0.5.0
+version_added: 0.8.0
 description:
+  - Its earlier name C(nodenet.fabric.kube_router_node_plan) still works (deprecated).
   - C(cni) is the node's CNI side, for P(nodenet.fabric.cni_config#module) - the conflist
     C(10-kuberouter.conflist) with the node's pod CIDR, byte for byte as kube-router writes it
     back at start, and the replaced CNI's files to set aside.
@@ -27,7 +28,7 @@ EXAMPLES = r"""
 - name: kube-router's peers are the expected ones, all established
   nodenet.fabric.bgp_sessions:
     daemon: gobgp
-    expected: "{{ (node_base_fabric | nodenet.fabric.kube_router_node_plan(inventory_hostname)).verify.sessions }}"
+    expected: "{{ (node_base_fabric | nodenet.fabric.kube_router_install_node_plan(inventory_hostname)).verify.sessions }}"
     timeout: 120
 """
 
@@ -52,10 +53,10 @@ from ansible_collections.nodenet.fabric.plugins.plugin_utils.kube_router_install
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 
 
-def kube_router_node_plan(document, host):
+def kube_router_install_node_plan(document, host):
     return kube_router_plan.node_plan(fabric_of(document, [kube_router.NAME], host, kube_router.NAME), host)
 
 
 class FilterModule:
     def filters(self):
-        return {"kube_router_node_plan": kube_router_node_plan}
+        return {"kube_router_install_node_plan": kube_router_install_node_plan}

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
-name: mesh_node_state
+name: vxlan_mesh_node_state
 short_description: One node's vxlan mesh plan (device, ARP, FDB, routes), from the fabric model
-version_added: 0.1.0
+version_added: 0.8.0
 description:
+  - Its earlier name C(nodenet.fabric.mesh_node_state) still works (deprecated).
   - Computes, from the model only, what one mesh node needs (seed 002).
   - The vxlan device; an ARP and an FDB entry for every other mesh node; a route to every node pod
     CIDR of the other clusters via that node's vxlan IP.
@@ -23,7 +24,7 @@ extends_documentation_fragment:
 EXAMPLES = r"""
 - name: Plan this node
   ansible.builtin.set_fact:
-    vxlan_mesh_plan: "{{ node_base_fabric | nodenet.fabric.mesh_node_state(inventory_hostname) }}"
+    vxlan_mesh_plan: "{{ node_base_fabric | nodenet.fabric.vxlan_mesh_node_state(inventory_hostname) }}"
 
 - name: Apply it
   nodenet.fabric.reconcile:
@@ -60,10 +61,10 @@ from ansible_collections.nodenet.fabric.plugins.plugin_utils.vxlan_mesh import m
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 
 
-def mesh_node_state(document, host):
+def vxlan_mesh_node_state(document, host):
     return mesh.node_plan(fabric_of(document, [mesh.NAME], host, mesh.NAME), host)
 
 
 class FilterModule:
     def filters(self):
-        return {"mesh_node_state": mesh_node_state}
+        return {"vxlan_mesh_node_state": vxlan_mesh_node_state}

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
-name: bgp_client_state
+name: tor_client_state
 short_description: One outside client's routes to the pods via its router, from the fabric model
-version_added: 0.4.0
+version_added: 0.8.0
 description:
+  - Its earlier name C(nodenet.fabric.bgp_client_state) still works (deprecated).
   - "A route to the pod range of each cluster the client's C(bgp_client_router) peers with (or of
     C(bgp_client_clusters)), via the router, carrying protocol 203 (C(nodenet_bgp)): seed 004's
     C(ip route add <pod CIDR> via <ToR>), kept by the reconcile engine."
@@ -20,7 +21,7 @@ extends_documentation_fragment:
 EXAMPLES = r"""
 - name: Route the pods via the ToR
   nodenet.fabric.reconcile:
-    desired: "{{ (node_base_fabric | nodenet.fabric.bgp_client_state(inventory_hostname)).reconcile }}"
+    desired: "{{ (node_base_fabric | nodenet.fabric.tor_client_state(inventory_hostname)).reconcile }}"
 """
 
 RETURN = r"""
@@ -37,7 +38,7 @@ from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support impo
 FACETS = [bgp.NAME, tor.ROUTERS, tor.CLIENTS]
 
 
-def bgp_client_state(document, host):
+def tor_client_state(document, host):
     fabric = fabric_of(document, FACETS, host, tor.CLIENTS)
     return plan_result({"reconcile": bgp_router.client_state(fabric, host),
                         "verify": {"targets": ",".join(bgp_router.client_targets(fabric, host))}})
@@ -45,4 +46,4 @@ def bgp_client_state(document, host):
 
 class FilterModule:
     def filters(self):
-        return {"bgp_client_state": bgp_client_state}
+        return {"tor_client_state": tor_client_state}

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
-name: bgp_router_state
+name: tor_router_state
 short_description: One ToR router's BGP configuration (FRR), from the fabric model
-version_added: 0.4.0
+version_added: 0.8.0
 description:
+  - Its earlier name C(nodenet.fabric.bgp_router_state) still works (deprecated).
   - "For every cluster whose C(calico_bgp_peers) names the router's C(bgp_router_ip): a neighbor
     per node that peers with it (the route reflectors, or every node) with the cluster's AS, a
     route-map that accepts any block inside the cluster's pod range and one that sends nothing."
@@ -31,7 +32,7 @@ EXAMPLES = r"""
     prefix_lists: "{{ router.prefix_lists }}"
     route_maps: "{{ router.route_maps }}"
   vars:
-    router: "{{ node_base_fabric | nodenet.fabric.bgp_router_state(inventory_hostname) }}"
+    router: "{{ node_base_fabric | nodenet.fabric.tor_router_state(inventory_hostname) }}"
   no_log: true
 """
 
@@ -51,10 +52,10 @@ from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support impo
 FACETS = [bgp.NAME, tor.ROUTERS, tor.CLIENTS]
 
 
-def bgp_router_state(document, host, secrets=None):
+def tor_router_state(document, host, secrets=None):
     return bgp_router.router_state(fabric_of(document, FACETS, host, tor.ROUTERS), host, secrets=secrets)
 
 
 class FilterModule:
     def filters(self):
-        return {"bgp_router_state": bgp_router_state}
+        return {"tor_router_state": tor_router_state}

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
-name: calico_bgp_manifests
+name: calico_bgp_rr_manifests
 short_description: One step of calico_bgp_rr's Kubernetes objects, per cluster
-version_added: 0.4.0
+version_added: 0.8.0
 description:
+  - Its earlier name C(nodenet.fabric.calico_bgp_manifests) still works (deprecated).
   - The objects of one step of the outage-free order, for every cluster of the calico_bgp_rr group.
   - C(as) gives BGPConfiguration C(default) with C(asNumber) alone, applied first (by a field
     manager of its own) so that external peers see the cluster's AS before they are expected up.
@@ -51,7 +52,7 @@ EXAMPLES = r"""
     content: "{{ item.manifests | map('to_nice_yaml') | join('---\n') }}"
     dest: "out/{{ item.cluster }}-bgp-peers.yml"
     mode: "0600"
-  loop: "{{ node_base_fabric | nodenet.fabric.calico_bgp_manifests('peers') }}"
+  loop: "{{ node_base_fabric | nodenet.fabric.calico_bgp_rr_manifests('peers') }}"
   no_log: true
 """
 
@@ -73,7 +74,7 @@ from ansible_collections.nodenet.fabric.plugins.plugin_utils.calico_bgp_rr impor
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 
 
-def calico_bgp_manifests(document, step, topology=None, secrets=None):
+def calico_bgp_rr_manifests(document, step, topology=None, secrets=None):
     if step not in bgp_resources.STEPS:
         raise AnsibleFilterError("step %r is not one of %s" % (step, ", ".join(bgp_resources.STEPS)))
     if topology not in (None, "mesh", "reflectors"):
@@ -83,4 +84,4 @@ def calico_bgp_manifests(document, step, topology=None, secrets=None):
 
 class FilterModule:
     def filters(self):
-        return {"calico_bgp_manifests": calico_bgp_manifests}
+        return {"calico_bgp_rr_manifests": calico_bgp_rr_manifests}

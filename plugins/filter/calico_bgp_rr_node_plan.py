@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
-name: calico_bgp_node_plan
+name: calico_bgp_rr_node_plan
 short_description: One Calico node's expected BGP sessions and routes, from the fabric model
-version_added: 0.4.0
+version_added: 0.8.0
 description:
+  - Its earlier name C(nodenet.fabric.calico_bgp_node_plan) still works (deprecated).
   - The sessions Calico's confd gives the node for the inventory's topology, named as BIRD's
     protocols are (C(Mesh_<ip>), C(Node_<ip>)) with the type C(calicoctl node status) shows.
   - A route reflector (a node with a cluster ID) ignores the node-to-node mesh and the other
@@ -25,7 +26,7 @@ extends_documentation_fragment:
 EXAMPLES = r"""
 - name: Every expected session is Established
   nodenet.fabric.bgp_sessions:
-    expected: "{{ (node_base_fabric | nodenet.fabric.calico_bgp_node_plan(inventory_hostname)).verify.sessions }}"
+    expected: "{{ (node_base_fabric | nodenet.fabric.calico_bgp_rr_node_plan(inventory_hostname)).verify.sessions }}"
 """
 
 RETURN = r"""
@@ -65,10 +66,10 @@ from ansible_collections.nodenet.fabric.plugins.plugin_utils.calico_bgp_rr impor
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 
 
-def calico_bgp_node_plan(document, host):
+def calico_bgp_rr_node_plan(document, host):
     return bgp_sessions.node_plan(fabric_of(document, [bgp.NAME], host, bgp.NAME), host)
 
 
 class FilterModule:
     def filters(self):
-        return {"calico_bgp_node_plan": calico_bgp_node_plan}
+        return {"calico_bgp_rr_node_plan": calico_bgp_rr_node_plan}

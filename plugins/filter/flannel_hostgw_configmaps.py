@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
-name: flannel_configmaps
+name: flannel_hostgw_configmaps
 short_description: flannel's net-conf.json with Backend host-gw, per cluster
-version_added: 0.1.0
+version_added: 0.8.0
 description:
+  - Its earlier name C(nodenet.fabric.flannel_configmaps) still works (deprecated).
   - For every cluster with a node in the flannel_hostgw group, the ConfigMap flanneld reads its backend from, with
     C(Backend.Type=host-gw) and C(Network=cluster_pod_cidr) (plus C(flannel_netconf_extra)).
   - flannel clusters get C(kube-flannel-cfg) in C(flannel_namespace) (default C(kube-flannel); set
@@ -23,7 +24,7 @@ EXAMPLES = r"""
   ansible.builtin.copy:
     content: "{{ item.manifests | map('to_nice_yaml') | join('---\n') }}"
     dest: "manifests/{{ item.cluster }}/flannel-hostgw.yml"
-  loop: "{{ node_base_fabric | nodenet.fabric.flannel_configmaps }}"
+  loop: "{{ node_base_fabric | nodenet.fabric.flannel_hostgw_configmaps }}"
 """
 
 RETURN = r"""
@@ -41,10 +42,10 @@ from ansible_collections.nodenet.fabric.plugins.plugin_utils.flannel_hostgw impo
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.filter_support import fabric_of
 
 
-def flannel_configmaps(document):
+def flannel_hostgw_configmaps(document):
     return hostgw.configmaps(fabric_of(document, [hostgw.NAME]))
 
 
 class FilterModule:
     def filters(self):
-        return {"flannel_configmaps": flannel_configmaps}
+        return {"flannel_hostgw_configmaps": flannel_hostgw_configmaps}
