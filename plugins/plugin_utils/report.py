@@ -145,25 +145,35 @@ CHANGE_KEYS = ("changes", "steps", "commands")
 
 def check_changes(document):
     """{host: [{task, lines}]} of every changed task result in an ansible.posix.json callback
-    document (a --check run), loop items included."""
+    document (a --check run), loop items included; a node_steps result gives one entry per
+    step that would change ("task: step")."""
     found = {}
     for play in (document or {}).get("plays", []):
         for task in play.get("tasks", []):
             name = task.get("task", {}).get("name", "")
             for host, result in sorted(task.get("hosts", {}).items()):
                 for item in result.get("results") or [result]:
-                    if not item.get("changed"):
-                        continue
-                    lines = []
-                    for key in CHANGE_KEYS:
-                        value = item.get(key)
-                        if isinstance(value, dict):
-                            value = [line for part in value.values() for line in (part or [])]
-                        if value:
-                            lines = [str(v) for v in value]
-                            break
-                    found.setdefault(host, []).append({"task": name, "lines": lines})
+                    if item.get("changed"):
+                        found.setdefault(host, []).extend(changed_parts(name, item))
     return found
+
+
+def changed_parts(name, item):
+    steps = item.get("steps")
+    if isinstance(steps, dict) and steps and all(isinstance(s, dict) for s in steps.values()):
+        return [{"task": "%s: %s" % (name, key), "lines": change_lines(step)}
+                for key, step in steps.items() if step.get("changed")]
+    return [{"task": name, "lines": change_lines(item)}]
+
+
+def change_lines(item):
+    for key in CHANGE_KEYS:
+        value = item.get(key)
+        if isinstance(value, dict):
+            value = [line for part in value.values() for line in (part or [])]
+        if value:
+            return [str(v) for v in value]
+    return []
 
 
 # --- the page -----------------------------------------------------------------------------

@@ -52,6 +52,14 @@ def module_runs(role, run):
     return dict((host, sum(r.get("node", 0) for r in roles.values())) for host, roles in counts.items())
 
 
+def steps_run(role, run):
+    """{host: the node steps that ran (their keys)} of a playbook(..., runs=(role, run))."""
+    import json
+    with open(RUNS_DIR / ("%s-%s.json" % (role, run))) as handle:
+        counts = json.load(handle)
+    return dict((host, set(s for r in roles.values() for s in r.get("steps", []))) for host, roles in counts.items())
+
+
 def recap(output):
     """{host: {"ok": n, "changed": n, "failed": n, ...}} from the PLAY RECAP."""
     result = {}

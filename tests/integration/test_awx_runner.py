@@ -29,12 +29,19 @@ def owned_state():
 
 
 def pinged(runner):
-    """{event: hosts} of the reachability task's results."""
+    """{event: hosts} of the peers' ping, the node step `verified` after the gate `applied`:
+    runner_on_ok where every target answered, runner_on_failed where one did not,
+    runner_on_skipped where the step did not run."""
     found = {}
     for event in runner.events:
         data = event.get("event_data", {})
-        if data.get("task_action") == "nodenet.fabric.reachability" and event["event"] in ("runner_on_ok", "runner_on_skipped", "runner_on_failed"):
-            found.setdefault(event["event"], []).append(data["host"])
+        if data.get("task_action") != "nodenet.fabric.node_steps" or "(applied)" not in data.get("task", ""):
+            continue
+        if event["event"] not in ("runner_on_ok", "runner_on_failed"):
+            continue
+        ran = ((data.get("res") or {}).get("steps") or {}).get("verified")
+        kind = "runner_on_skipped" if ran is None else "runner_on_failed" if ran.get("failed") else "runner_on_ok"
+        found.setdefault(kind, []).append(data["host"])
     return dict((k, sorted(v)) for k, v in found.items())
 
 
@@ -112,7 +119,7 @@ def test_the_report_shows_what_a_check_run_would_change_on_each_host(seed_lab, t
     sections = dict((host, text.split('id="host-%s"' % host, 1)[1].split("</section>", 1)[0]) for host in NODES)
     assert '<table class="changes">' in sections["multicluster-test-005"]
     changes = sections["multicluster-test-005"].split('<table class="changes">', 1)[1]
-    assert "Reconcile the node" in changes and DEVICE in changes, changes
+    assert "node steps (start): vxlan-mesh" in changes and DEVICE in changes, changes
     for host in NODES:
         if host != "multicluster-test-005":
             assert "No change against the live state." in sections[host], host

@@ -92,3 +92,14 @@ def test_check_results_show_what_would_change_per_host():
     assert report.check_changes(document) == {"n1": [
         {"task": "Reconcile the node (vxlan-mesh)", "lines": ["add route 10.1.0.0/24 via 1.1.1.2"]},
         {"task": "Clean up", "lines": ["link del x"]}]}
+
+
+def test_a_node_steps_result_shows_each_step_that_would_change():
+    document = {"plays": [{"tasks": [
+        {"task": {"name": "This host's node steps (start)"},
+         "hosts": {"n1": {"changed": True, "module_runs": 2, "steps": {
+             "vxlan-mesh": {"changed": True, "changes": ["add device vxlan-test"], "in_sync": False},
+             "boot_unit": {"changed": False}}},
+                   "n2": {"changed": False, "steps": {"vxlan-mesh": {"changed": False}}}}}]}]}
+    assert report.check_changes(document) == {"n1": [
+        {"task": "This host's node steps (start): vxlan-mesh", "lines": ["add device vxlan-test"]}]}

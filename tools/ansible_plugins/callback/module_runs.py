@@ -44,13 +44,15 @@ class CallbackModule(CallbackBase):
         data = result._result
         if data.get("skipped"):
             return
-        if "module_runs" in data:  # node_steps: the modules it ran on the node
+        role = task._role.get_name(include_role_fqcn=False) if task._role else "playbook"
+        if "module_runs" in data:  # node_steps: the modules it ran on the node, and which steps
             runs = data["module_runs"]
+            ran = self.counts[result._host.get_name()][role].setdefault("steps", [])
+            ran.extend(k for k in sorted(data.get("steps") or {}) if k not in ran)
         else:
             runs = len([r for r in data["results"] if not r.get("skipped")] if "results" in data else [data])
         if not runs:
             return
-        role = task._role.get_name(include_role_fqcn=False) if task._role else "playbook"
         where = "controller" if task.delegate_to in ("localhost", "127.0.0.1") else "node"
         self.counts[result._host.get_name()][role][where] += runs
 
