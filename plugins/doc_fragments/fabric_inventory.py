@@ -67,3 +67,11 @@ options:
 notes:
   - Fails with every problem of the core, calico_bgp_rr, bgp_routers and bgp_clients facets.
 """
+
+    PEER_SECRETS = r"""
+options:
+  secrets:
+    description: The run's value of each peer's C(password_var) (the P(nodenet.fabric.peer_secrets#filter) filter's result).
+    type: dict
+    default: {}
+"""

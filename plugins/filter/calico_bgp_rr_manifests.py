@@ -29,6 +29,7 @@ description:
   - Fails with every problem of the core and calico_bgp_rr facets when the model has any.
 extends_documentation_fragment:
   - nodenet.fabric.fabric_inventory
+  - nodenet.fabric.fabric_inventory.peer_secrets
 options:
   step:
     description: Which step.
@@ -40,10 +41,6 @@ options:
       (C(reflectors)); the role applies C(config) first for the former and last for the latter.
     type: str
     choices: [mesh, reflectors]
-  secrets:
-    description: The run's value of each peer's C(password_var) (the P(nodenet.fabric.peer_secrets#filter) filter's result).
-    type: dict
-    default: {}
 """
 
 EXAMPLES = r"""

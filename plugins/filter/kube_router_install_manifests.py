@@ -23,6 +23,7 @@ description:
   - Fails with every problem of the core and kube_router_install facets when the model has any.
 extends_documentation_fragment:
   - nodenet.fabric.fabric_inventory
+  - nodenet.fabric.fabric_inventory.peer_secrets
 options:
   step:
     description: Which step.
@@ -34,10 +35,6 @@ options:
       gives back every field we set (the rollback uses it for the Node and Service annotations).
     type: bool
     default: false
-  secrets:
-    description: The run's value of each peer's C(password_var) (the P(nodenet.fabric.peer_secrets#filter) filter's result).
-    type: dict
-    default: {}
 """
 
 EXAMPLES = r"""

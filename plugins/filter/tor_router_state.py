@@ -15,12 +15,8 @@ description:
   - The arguments of M(nodenet.fabric.frr_bgp). They may hold BGP passwords; use with no_log.
 extends_documentation_fragment:
   - nodenet.fabric.fabric_inventory
+  - nodenet.fabric.fabric_inventory.peer_secrets
   - nodenet.fabric.fabric_inventory.bgp_host
-options:
-  secrets:
-    description: The run's value of each peer's C(password_var) (the P(nodenet.fabric.peer_secrets#filter) filter's result).
-    type: dict
-    default: {}
 """
 
 EXAMPLES = r"""

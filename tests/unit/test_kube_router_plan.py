@@ -527,11 +527,11 @@ def test_each_live_problem_is_one_line_naming_cluster_and_node_or_variable(seed0
     nodes = [node_obj("k8s-1"), node_obj("k8s-2", "10.244.9.0/24")]
     services = [service_obj("nginx", {"port": 80, "targetPort": 8080}), service_obj("web", {"port": 80, "targetPort": 8080})]
     assert problems(fabric, nodes, services, kubeadm_obj("kubeadm.k8s.io/v1beta3")) == [
+        "cluster k8s: no Node named k8s-3 in its API",  # cluster/checks.missing's words, as every role's
         "cluster k8s, node k8s-1: the Node has no spec.podCIDR, and kube-router exits without one; start "
         "kube-controller-manager with --allocate-node-cidrs --cluster-cidr=10.244.0.0/16",
         "cluster k8s, node k8s-2, node_pod_cidrs: 10.244.1.0/24 differs from the Node's spec.podCIDR 10.244.9.0/24 "
         "(allocated by kube-controller-manager), which kube-router routes; set node_pod_cidrs to [10.244.9.0/24]",
-        "cluster k8s: no Node named k8s-3 in its API",
         "cluster k8s, kube_router_services[1].dsr: Service default/web maps port 80 to targetPort 8080; "
         "kube-router's DSR cannot remap ports, so give it port == targetPort or drop dsr",
         "cluster k8s: no Service named api in its API",

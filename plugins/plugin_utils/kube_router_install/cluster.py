@@ -11,7 +11,7 @@ from __future__ import annotations
 import yaml
 
 from . import model as kube_router
-from ..cluster import objects, steps
+from ..cluster import checks, objects, steps
 from ..fabric import api_access
 from .model import cluster_settings
 from .resources import LABELS, manifests
@@ -31,12 +31,11 @@ ROLLBACK_GATES = ("proxy_back", "router_gone")
 def node_problems(step, found):
     objects_found = dict((o["metadata"]["name"], o) for o in found or [])
     cluster = step["cluster"]
-    lines = []
+    lines = checks.missing(dict(step, expect={"nodes": sorted(step["nodes"])}), {"nodes": found})
     for host, pod_cidr in sorted(step["nodes"].items()):
         obj = objects_found.get(host)
         if obj is None:
-            lines.append("cluster %s: no Node named %s in its API" % (cluster, host))
-            continue
+            continue  # missing, said above
         have = (obj.get("spec") or {}).get("podCIDR")
         if not have:
             lines.append("cluster %s, node %s: the Node has no spec.podCIDR, and kube-router exits without one; "
