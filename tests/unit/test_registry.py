@@ -49,3 +49,22 @@ def test_the_awx_job_templates_are_one_per_role_of_the_registry():
     assert LookupModule().run([]) == list(registry.ROLE_NAMES)
     play = yaml.safe_load((ROOT / "playbooks" / "awx" / "job_templates.yml").read_text())[0]
     assert "nodenet.fabric.fabric_roles" in play["vars"]["nodenet_awx_roles"]
+
+
+def test_the_lab_names_no_facet_and_finds_each_facets_hooks_through_the_registry():
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root / "tools"))
+    from nnlab import facets
+    lab = (root / "tools" / "lab").read_text()
+    names = [f.__name__.rpartition(".")[2] for f in registry.FACETS]
+    import re
+    assert [n for n in names if re.search(r"\b%s\b" % n, lab)] == []  # its per-facet code is in nnlab/facets
+    found = [m.__name__.rpartition(".")[2] for m in facets.hooks()]
+    assert found == [n for n in names if (root / "tools" / "nnlab" / "facets" / (n + ".py")).exists()]
+    hooks = ("provides", "programs", "replaced_cni", "needs_api", "start", "overlay", "status")
+    for module in facets.hooks():
+        public = [n for n in vars(module) if callable(getattr(module, n)) and not n.startswith("_")
+                  and getattr(getattr(module, n), "__module__", "") == module.__name__]
+        assert set(public) & set(hooks), module.__name__

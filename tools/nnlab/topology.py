@@ -20,9 +20,7 @@ with the checkout, not in the collection.
 
 from __future__ import annotations
 
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.calico_bgp_rr import model as bgp
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.flannel_hostgw import model as hostgw
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.vxlan_mesh import model as mesh
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.tor import model as tor
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.addresses import ip_text, net_range
 
@@ -161,28 +159,18 @@ def flannel_nodes(fabric):
 
 
 def expected_paths(fabric):
-    """Pod pairs that must answer: (from host, to host, to IP, what provides the path)."""
-    meshed = set(fabric.members.get(mesh.NAME, []))
-    switched = set(fabric.members.get(hostgw.NAME, []))
+    """Pod pairs that must answer: (from host, to host, to IP, what provides the path): a facet
+    of the registry (nnlab/facets), else, inside a flannel or canal cluster, flanneld."""
+    from nnlab import facets
     flannel = set(flannel_nodes(fabric))
-    calico_bgp = set(fabric.members.get(bgp.NAME, []))
-    kube_router = set(fabric.members.get("kube_router_install", []))
     nodes = sorted(fabric.nodes.values(), key=lambda n: n.host)
     paths = []
     for src in nodes:
         for dst in nodes:
             if src.host == dst.host:
                 continue
-            role = None
-            if src.cluster != dst.cluster and src.host in meshed and dst.host in meshed:
-                role = "vxlan_mesh"
-            elif src.cluster == dst.cluster and src.host in switched and dst.host in switched:
-                role = "flannel_hostgw"
-            elif src.cluster == dst.cluster and src.host in calico_bgp and dst.host in calico_bgp:
-                role = "calico BGP (lab calico-node: BIRD)"
-            elif src.cluster == dst.cluster and src.host in kube_router and dst.host in kube_router:
-                role = "kube-router (BGP, lab kubelet)"
-            elif src.cluster == dst.cluster and src.host in flannel:
+            role = facets.provides(fabric, src, dst)
+            if role is None and src.cluster == dst.cluster and src.host in flannel:
                 role = "flannel (flanneld)"
             for ip in pod_ips(dst):
                 paths.append((src.host, dst.host, ip, role))

@@ -1,0 +1,68 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""calico_bgp_rr in the lab: BIRD on every node of a calico_bgp_rr cluster, configured by the
+calico-node stand-in from the cluster's API; birdc on the lab's socket; the sessions it shows."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+from ansible_collections.nodenet.fabric.plugins.module_utils import bird as birdlib
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.calico_bgp_rr import model as bgp
+
+
+def nodes(fabric):
+    """{cluster: [hosts]}: the nodes that get calico-node's BIRD."""
+    clusters = {}
+    for node in fabric.facet_nodes(bgp.NAME):
+        clusters.setdefault(node.cluster, []).append(node.host)
+    return clusters
+
+
+def provides(fabric, src, dst):
+    members = fabric.members.get(bgp.NAME, [])
+    if src.cluster == dst.cluster and src.host in members and dst.host in members:
+        return "calico BGP (lab calico-node: BIRD)"
+    return None
+
+
+def needs_api(fabric):
+    return bool(nodes(fabric))
+
+
+def start(lab):
+    from kubernetes import config
+    from nnlab import calico_node, daemons
+    for cluster, hosts in sorted(nodes(lab.fabric).items()):
+        if cluster not in lab.kubeconfigs:
+            print("lab: cluster %s: calico-node's BIRD needs the cluster's API (tools/lab up --k8s)" % cluster)
+            continue
+        calico_node.render_all(config.new_client_from_config(config_file=lab.kubeconfigs[cluster]), lab.run_dir, hosts)
+        for host in hosts:
+            lab.record["daemons"].append(daemons.start_bird(lab.run_dir, host))
+            lab.save()
+        lab.record["daemons"].append(daemons.start_standin(lab.run_dir, cluster, lab.kubeconfigs[cluster], hosts))
+        lab.save()
+
+
+def socket(run_dir, host):
+    return os.path.join(run_dir, host, "bird", "bird.ctl")
+
+
+def overlay(lab, host):
+    if host not in lab.fabric.facets.get(bgp.NAME, {}):
+        return []
+    return ["      calico_bgp_rr_birdc: %s" % json.dumps(["birdc", "-s", socket(lab.run_dir, host)])]
+
+
+def status(lab):
+    for cluster, hosts in sorted(nodes(lab.fabric).items()):
+        print("Cluster %s: BGP sessions per node (peer address, peer type, state, since, info)" % cluster)
+        for host in hosts:
+            out = subprocess.run(["birdc", "-s", socket(lab.run_dir, host), "show", "protocols"],
+                                 capture_output=True, text=True).stdout
+            print("  %s" % host)
+            for s in birdlib.parse_protocols(out):
+                print("    %-15s %-18s %-5s %-13s %s" % (s["ip"], s["type"], s["state"], s["since"], s["info"]))
+    return 0

@@ -1,0 +1,14 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""flannel_hostgw in the lab: the pod paths between switched nodes of one cluster (flanneld
+itself is the cluster CNI's program, which the lab runs for every flannel or canal cluster)."""
+
+from __future__ import annotations
+
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.flannel_hostgw import model as hostgw
+
+
+def provides(fabric, src, dst):
+    switched = fabric.members.get(hostgw.NAME, [])
+    if src.cluster == dst.cluster and src.host in switched and dst.host in switched:
+        return "flannel_hostgw"
+    return None

@@ -1,0 +1,13 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""vxlan_mesh in the lab: it provides the pod paths between meshed nodes of different clusters."""
+
+from __future__ import annotations
+
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.vxlan_mesh import model as mesh
+
+
+def provides(fabric, src, dst):
+    meshed = fabric.members.get(mesh.NAME, [])
+    if src.cluster != dst.cluster and src.host in meshed and dst.host in meshed:
+        return "vxlan_mesh"
+    return None
