@@ -43,3 +43,17 @@ def each(hook, *args):
 
 def provides(fabric, src, dst):
     return next((label for label in each("provides", fabric, src, dst) if label), None)
+
+
+def nodes_by_cluster(fabric, facet):
+    """{cluster: [hosts]} of a facet's nodes."""
+    clusters = {}
+    for node in fabric.facet_nodes(facet):
+        clusters.setdefault(node.cluster, []).append(node.host)
+    return clusters
+
+
+def both_in(fabric, facet, src, dst, same_cluster=True):
+    """Both nodes are the facet's, in one cluster (or, with same_cluster false, in two)."""
+    members = fabric.members.get(facet, [])
+    return (src.cluster == dst.cluster) == same_cluster and src.host in members and dst.host in members

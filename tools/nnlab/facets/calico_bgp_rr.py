@@ -8,23 +8,18 @@ import json
 import os
 import subprocess
 
+from nnlab.facets import both_in, nodes_by_cluster
+
 from ansible_collections.nodenet.fabric.plugins.module_utils import bird as birdlib
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.calico_bgp_rr import model as bgp
 
 
 def nodes(fabric):
-    """{cluster: [hosts]}: the nodes that get calico-node's BIRD."""
-    clusters = {}
-    for node in fabric.facet_nodes(bgp.NAME):
-        clusters.setdefault(node.cluster, []).append(node.host)
-    return clusters
+    return nodes_by_cluster(fabric, bgp.NAME)
 
 
 def provides(fabric, src, dst):
-    members = fabric.members.get(bgp.NAME, [])
-    if src.cluster == dst.cluster and src.host in members and dst.host in members:
-        return "calico BGP (lab calico-node: BIRD)"
-    return None
+    return "calico BGP (lab calico-node: BIRD)" if both_in(fabric, bgp.NAME, src, dst) else None
 
 
 def needs_api(fabric):

@@ -4,11 +4,10 @@ itself is the cluster CNI's program, which the lab runs for every flannel or can
 
 from __future__ import annotations
 
+from nnlab.facets import both_in
+
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.flannel_hostgw import model as hostgw
 
 
 def provides(fabric, src, dst):
-    switched = fabric.members.get(hostgw.NAME, [])
-    if src.cluster == dst.cluster and src.host in switched and dst.host in switched:
-        return "flannel_hostgw"
-    return None
+    return "flannel_hostgw" if both_in(fabric, hostgw.NAME, src, dst) else None

@@ -11,6 +11,8 @@ import os
 import re
 import subprocess
 
+from nnlab.facets import both_in, nodes_by_cluster
+
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.kube_router_install import model as kube_router
 
 PROGRAMS = ["kube-proxy", "kube-router", "flannel-cni"]
@@ -21,17 +23,11 @@ KUBE_ROUTER = re.compile(r"KUBE-ROUTER-|KUBE-NWPLCY-|KUBE-POD-FW-|kube-router|ku
 
 
 def nodes(fabric):
-    clusters = {}
-    for node in fabric.facet_nodes(kube_router.NAME):
-        clusters.setdefault(node.cluster, []).append(node.host)
-    return clusters
+    return nodes_by_cluster(fabric, kube_router.NAME)
 
 
 def provides(fabric, src, dst):
-    members = fabric.members.get(kube_router.NAME, [])
-    if src.cluster == dst.cluster and src.host in members and dst.host in members:
-        return "kube-router (BGP, lab kubelet)"
-    return None
+    return "kube-router (BGP, lab kubelet)" if both_in(fabric, kube_router.NAME, src, dst) else None
 
 
 def programs(fabric):

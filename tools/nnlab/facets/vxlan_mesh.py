@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
+from nnlab.facets import both_in
+
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.vxlan_mesh import model as mesh
 
 
 def provides(fabric, src, dst):
-    meshed = fabric.members.get(mesh.NAME, [])
-    if src.cluster != dst.cluster and src.host in meshed and dst.host in meshed:
-        return "vxlan_mesh"
-    return None
+    return "vxlan_mesh" if both_in(fabric, mesh.NAME, src, dst, same_cluster=False) else None
