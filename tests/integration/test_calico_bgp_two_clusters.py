@@ -25,11 +25,13 @@ def two_clusters():
 
 
 def lost_across(*argv):
+    """(lost, sent, report) of the pod pings (17 pairs, one every 20 ms) across a playbook run."""
     assert lab("ping", "start", "-i", str(INVENTORY)).returncode == 0
     rc, out = playbook(INVENTORY, *argv)
     stopped = lab("ping", "stop").stdout
     lost, sent = [int(x) for x in stopped.split("lab: ")[-1].split()[:3:2]]
     assert rc == 0, out[-3000:]
+    assert stopped.count(" -> ") == 17, stopped  # every pair pinged
     return lost, sent, stopped
 
 
@@ -37,14 +39,14 @@ def test_both_ways_lose_nothing_and_the_client_reaches_both_clusters(two_cluster
     rc, out = playbook(INVENTORY, *MESH)  # from Calico's defaults (AS 64512, ipip) to the mesh
     assert rc == 0, out[-3000:]
     lost, sent, report = lost_across()  # east: mesh -> RRs
-    assert sent > 10000 and lost == 0, report
+    assert sent > 5000 and lost == 0, report
     status = lab("bgp", "-i", str(INVENTORY))
     assert status.returncode == 0 and status.stdout.count("FAIL") == 0, status.stdout
     assert "Client laptop reaches pods: 10.50.1.1 ok, 10.50.1.65 ok" in status.stdout, status.stdout
     rc, out = playbook(INVENTORY)
     assert rc == 0 and all(r["changed"] == 0 for r in recap(out).values()), out[-3000:]
     lost, sent, report = lost_across(*MESH)  # and back
-    assert sent > 10000 and lost == 0, report
+    assert sent > 5000 and lost == 0, report
 
 
 def merged_kubeconfig(path):
