@@ -15,15 +15,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from .addresses import contains, ip_int, net_key, net_range, overlapping_pairs, within
+from .addresses import NAMES, contains, families, family, ip_int, net_key, net_range, of_family, overlapping_pairs, within
 from .errors import FabricError
 from .reader import is_dns_label
 
 NAME = "core"
 CNIS = ("calico", "canal", "flannel", "kube-router")
 MIN_IPV4_MTU = 68
+MIN_IPV6_MTU = 1280  # RFC 8200: every link carrying IPv6
 VARIABLES = {"node_interface": "eth0", "node_mtu": 1500}
-CLUSTER_FIELDS = (("cluster_pod_cidr", "pod_cidr"), ("cluster_service_cidr", "service_cidr"),
+# The CNIs whose node pod CIDRs are the Node's spec.podCIDRs (at most one per family); Calico's
+# are its IPAM blocks.
+PODCIDRS_CNIS = ("canal", "flannel", "kube-router")
+# Prefix lengths each CNI accepts for a node's IPv6 pod CIDR: Calico's IPv6 block sizes, flannel's
+# IPv6SubnetLen (room for a tunnel and a bridge address).
+IPV6_NODE_PREFIX = {"calico": (116, 128), "canal": (1, 126), "flannel": (1, 126)}
+CLUSTER_FIELDS = (("cluster_pod_cidr", "pod_cidrs"), ("cluster_service_cidr", "service_cidrs"),
                   ("cluster_cni", "cni"), ("cluster_kubeconfig", "kubeconfig"), ("cluster_kube_context", "context"),
                   ("cluster_render_only", "render_only"))
 # How a run reaches each cluster's API. They may resolve per job (an AWX credential's file, an
@@ -35,8 +42,8 @@ ACCESS_VARIABLES = ("cluster_kubeconfig", "cluster_kube_context", "cluster_rende
 @dataclass(frozen=True)
 class Cluster:
     name: str
-    pod_cidr: str
-    service_cidr: str
+    pod_cidrs: Tuple[str, ...]      # one per family, the primary first
+    service_cidrs: Tuple[str, ...]  # one per family of pod_cidrs at most
     cni: str
     kubeconfig: Optional[str] = None  # controller path
     context: Optional[str] = None     # a context of the kubeconfig (or of K8S_AUTH_KUBECONFIG's)
@@ -47,16 +54,56 @@ class Cluster:
         """The run applies this cluster's objects through its API."""
         return bool(self.kubeconfig or self.context) and not self.render_only
 
+    @property
+    def pod_cidr(self):
+        """The primary family's pod CIDR."""
+        return self.pod_cidrs[0]
+
+    @property
+    def service_cidr(self):
+        return self.service_cidrs[0]
+
+    @property
+    def families(self):
+        """The pod network's families (4, 6), the primary first."""
+        return families(self.pod_cidrs)
+
+    def pod_cidr_of(self, version):
+        return of_family(self.pod_cidrs, version)
+
+    def service_cidr_of(self, version):
+        return of_family(self.service_cidrs, version)
+
 
 @dataclass(frozen=True)
 class Node:
     host: str
     cluster: str
-    ip: str
+    ips: Tuple[str, ...]      # underlay addresses, one per family, the primary first
     interface: str
-    subnet: str
+    subnets: Tuple[str, ...]  # the underlay subnet of each of ips, in the same order
     mtu: int
     pod_cidrs: Tuple[str, ...]
+
+    @property
+    def ip(self):
+        """The primary underlay address."""
+        return self.ips[0]
+
+    @property
+    def subnet(self):
+        return self.subnets[0]
+
+    @property
+    def families(self):
+        """The underlay's families, the primary first."""
+        return families(self.ips)
+
+    def ip_of(self, version):
+        return of_family(self.ips, version)
+
+    def subnet_of(self, version):
+        return of_family(self.subnets, version)
 
 
 @dataclass
@@ -116,14 +163,22 @@ class Fabric:
 def read_cluster(reader):
     """The cluster as this host sees it (group vars merged into host vars)."""
     name = reader.raw("cluster_name")
-    pod = reader.network("cluster_pod_cidr")
-    service = reader.network("cluster_service_cidr")
+    pod = reader.per_family("cluster_pod_cidr", reader.network)
+    service = reader.per_family("cluster_service_cidr", reader.network)
     cni = reader.choice("cluster_cni", CNIS)
     if name is not None and not is_dns_label(str(name)):
         reader.error("cluster_name", "%r must be a DNS-1123 label (lower-case letters, digits, '-'); "
                      "it names Kubernetes resources" % (name,))
         name = None
     kubeconfig, context, render_only = read_access(reader)
+    if pod is not None and service is not None:
+        extra = [v for v in families(service) if v not in families(pod)]
+        for version in extra:
+            reader.error("cluster_service_cidr", "lists an %s range, but cluster_pod_cidr has none; services of a "
+                         "family need pods of it: add an %s range to cluster_pod_cidr or remove %s here"
+                         % (NAMES[version], NAMES[version], of_family(service, version)))
+        if extra:
+            service = None
     if None in (name, pod, service, cni):
         return None
     return Cluster(str(name), pod, service, cni, kubeconfig, context, render_only)
@@ -153,20 +208,43 @@ def access_problems(fabric, clusters, why):
 
 
 def read_node(reader):
-    ip = reader.address("node_ip")
+    ips = reader.per_family("node_ip", reader.address)
     interface = reader.ifname("node_interface")
-    subnet = reader.network("node_subnet")
+    subnets = reader.per_family("node_subnet", reader.network)
     mtu = reader.integer("node_mtu", MIN_IPV4_MTU, 65535)
-    if ip is not None and subnet is not None:
+    if ips is not None and subnets is not None:
+        subnets = underlay_subnets(reader, ips, subnets)
+    pod_cidrs = read_pod_cidrs(reader)
+    if mtu is not None and mtu < MIN_IPV6_MTU and 6 in families((ips or ()) + (pod_cidrs or ())):
+        reader.error("node_mtu", "%d is under %d, the least any link carrying IPv6 may have, and the node has IPv6 "
+                     "addresses" % (mtu, MIN_IPV6_MTU))
+    if None in (ips, interface, subnets, mtu, pod_cidrs):
+        return None, mtu
+    return Node(reader.host, reader.cluster, ips, interface, subnets, mtu, pod_cidrs), mtu
+
+
+def underlay_subnets(reader, ips, subnets):
+    """node_subnet ordered like node_ip, one per family; None with the problems recorded."""
+    ordered = []
+    for ip in ips:
+        subnet = of_family(subnets, family(ip))
+        if subnet is None:
+            reader.error("node_subnet", "has no %s subnet for node_ip %s; list the subnet holding it"
+                         % (NAMES[family(ip)], ip))
+            continue
         first, last = net_range(subnet)
         if not contains(subnet, ip):
             reader.error("node_ip", "%s is outside node_subnet %s" % (ip, subnet))
-        elif last - first > 1 and ip_int(ip) in (first, last):
+        elif family(ip) == 4 and last - first > 1 and ip_int(ip) in (first, last):
             reader.error("node_ip", "%s is the network or broadcast address of node_subnet %s" % (ip, subnet))
-    pod_cidrs = read_pod_cidrs(reader)
-    if None in (ip, interface, subnet, mtu, pod_cidrs):
-        return None, mtu
-    return Node(reader.host, reader.cluster, ip, interface, subnet, mtu, pod_cidrs), mtu
+        elif family(ip) == 6 and last > first and ip_int(ip) == first:
+            reader.error("node_ip", "%s is the Subnet-Router anycast address of node_subnet %s" % (ip, subnet))
+        ordered.append(subnet)
+    for subnet in subnets:
+        if of_family(ips, family(subnet)) is None:
+            reader.error("node_subnet", "%s is %s, but node_ip has no %s address; give the node's address in it or "
+                         "leave it out" % (subnet, NAMES[family(subnet)], NAMES[family(subnet)]))
+    return tuple(ordered) if len(ordered) == len(ips) == len(subnets) else None
 
 
 def read_pod_cidrs(reader):
@@ -179,7 +257,7 @@ def read_pod_cidrs(reader):
     if not value:
         reader.error("node_pod_cidrs", "is empty; a node needs at least one pod CIDR")
         return None
-    nets = [reader.network("node_pod_cidrs", value=v) for v in value]
+    nets = [reader.network("node_pod_cidrs", value=v, versions=(4, 6)) for v in value]
     if None in nets:
         return None
     return tuple(nets)
@@ -196,7 +274,7 @@ def add_host(fabric, reader, seen_clusters):
             if getattr(first, attr) != getattr(cluster, attr):
                 reader.error(variable, "%s differs from %s on node %s of the same cluster; set "
                              "cluster variables on the cluster group"
-                             % (getattr(cluster, attr), getattr(first, attr), first_host))
+                             % (listed(getattr(cluster, attr)), listed(getattr(first, attr)), first_host))
         fabric.clusters.setdefault(cluster.name, cluster)
     node, mtu = read_node(reader)
     if node is not None and cluster is not None:
@@ -206,28 +284,67 @@ def add_host(fabric, reader, seen_clusters):
     return mtu
 
 
+def listed(value):
+    """A value as the inventory lists it: one per family, comma-separated."""
+    return ",".join(value) if isinstance(value, tuple) else value
+
+
 def check(fabric):
     """Checks across clusters and nodes."""
     ranges = []
     for cluster in fabric.clusters.values():
-        ranges.append((cluster.pod_cidr, (cluster, "cluster_pod_cidr")))
-        ranges.append((cluster.service_cidr, (cluster, "cluster_service_cidr")))
+        ranges.extend((cidr, (cluster, "cluster_pod_cidr")) for cidr in cluster.pod_cidrs)
+        ranges.extend((cidr, (cluster, "cluster_service_cidr")) for cidr in cluster.service_cidrs)
     for (n1, (c1, v1)), (n2, (c2, v2)) in overlapping_pairs(ranges):
         fabric.errors.append(FabricError(c2.name, "", v2, "%s overlaps %s %s of cluster %s"
                                          % (n2, v1, n1, c1.name)))
     owned = []
     for node in fabric.nodes.values():
+        owned.extend((cidr, node) for cidr in node.pod_cidrs)
         cluster = fabric.clusters.get(node.cluster)
-        for cidr in node.pod_cidrs:
-            owned.append((cidr, node))
-            if cluster is not None and not within(cidr, cluster.pod_cidr):
-                fabric.errors.append(FabricError(node.cluster, node.host, "node_pod_cidrs",
-                                                 "%s is outside cluster_pod_cidr %s" % (cidr, cluster.pod_cidr)))
+        if cluster is not None:
+            fabric.errors.extend(pod_cidr_problems(node, cluster))
     for (c1, n1), (c2, n2) in overlapping_pairs(owned):
         fabric.errors.append(FabricError(n2.cluster, n2.host, "node_pod_cidrs",
                                          "%s overlaps %s of node %s" % (c2, c1, n1.host)))
-    report_duplicates(fabric, fabric.nodes.values(), "node_ip", lambda n: n.ip)
+    report_duplicates(fabric, fabric.nodes.values(), "node_ip", lambda n: n.ips)
     check_underlay(fabric)
+
+
+def pod_cidr_problems(node, cluster):
+    """A node's pod CIDRs against its cluster's: inside the range of their family, every family of the
+    cluster present, at most one per family where they are the Node's spec.podCIDRs, and prefix
+    lengths the cluster's CNI accepts."""
+    def problem(message):
+        return FabricError(node.cluster, node.host, "node_pod_cidrs", message)
+    found = []
+    for cidr in node.pod_cidrs:
+        outer = cluster.pod_cidr_of(family(cidr))
+        if outer is None:
+            found.append(problem("%s is %s, but cluster_pod_cidr %s has no %s range; the cluster's families are "
+                                 "those of cluster_pod_cidr" % (cidr, NAMES[family(cidr)], listed(cluster.pod_cidrs),
+                                                                NAMES[family(cidr)])))
+        elif not within(cidr, outer):
+            found.append(problem("%s is outside cluster_pod_cidr %s" % (cidr, outer)))
+        elif family(cidr) == 6 and cluster.cni in IPV6_NODE_PREFIX:
+            low, high = IPV6_NODE_PREFIX[cluster.cni]
+            if not low <= int(cidr.split("/")[1]) <= high:
+                found.append(problem("%s: %s takes an IPv6 node pod CIDR of /%d to /%d" % (
+                    cidr, cluster.cni, low, high)))
+    for version in cluster.families:
+        if of_family(node.pod_cidrs, version) is None:
+            found.append(problem("has no %s CIDR, but cluster %s's pods are %s (cluster_pod_cidr %s); list the "
+                                 "node's %s pod CIDR inside %s" % (
+                                     NAMES[version], cluster.name, " and ".join(NAMES[v] for v in cluster.families),
+                                     listed(cluster.pod_cidrs), NAMES[version], cluster.pod_cidr_of(version))))
+    if cluster.cni in PODCIDRS_CNIS:
+        for version in families(node.pod_cidrs):
+            same = [c for c in node.pod_cidrs if family(c) == version]
+            if len(same) > 1:
+                found.append(problem("lists %d %s CIDRs (%s); under %s they are the Node's spec.podCIDRs, which "
+                                     "hold at most one per family" % (len(same), NAMES[version], ", ".join(same),
+                                                                       cluster.cni)))
+    return found
 
 
 def check_underlay(fabric):
@@ -235,15 +352,16 @@ def check_underlay(fabric):
     route to a pod range that covers an underlay subnet takes the nodes' own traffic."""
     subnets = {}
     for node in sorted(fabric.nodes.values(), key=lambda n: n.host):
-        subnets.setdefault(node.subnet, node)
+        for subnet in node.subnets:
+            subnets.setdefault(subnet, node)
     for (s1, n1), (s2, n2) in overlapping_pairs(list(subnets.items())):
         fabric.errors.append(FabricError(n2.cluster, n2.host, "node_subnet", (
             "%s overlaps node_subnet %s of node %s (cluster %s); nodes of one underlay subnet must give "
             "the same node_subnet, and different subnets must not overlap" % (s2, s1, n1.host, n1.cluster))))
     ranges = [(net, ("node", node)) for net, node in subnets.items()]
     for cluster in sorted(fabric.clusters.values(), key=lambda c: c.name):
-        ranges.append((cluster.pod_cidr, ("cluster_pod_cidr", cluster)))
-        ranges.append((cluster.service_cidr, ("cluster_service_cidr", cluster)))
+        ranges.extend((cidr, ("cluster_pod_cidr", cluster)) for cidr in cluster.pod_cidrs)
+        ranges.extend((cidr, ("cluster_service_cidr", cluster)) for cidr in cluster.service_cidrs)
     for (a, (kind_a, what_a)), (b, (kind_b, what_b)) in overlapping_pairs(ranges):
         if (kind_a == "node") == (kind_b == "node"):
             continue  # node against node is above, cluster against cluster in check()
@@ -283,15 +401,39 @@ def check_cluster_groups(fabric, cluster_groups, groups):
 
 
 def report_duplicates(fabric, nodes, variable, key, facet=NAME):
+    """Values used by two nodes; `key` gives a node's value, or a tuple of them (one per family)."""
     first = {}
     for node in sorted(nodes, key=lambda n: n.host):
-        value = key(node)
-        if value in first:
-            fabric.errors.append(FabricError(
-                node.cluster, node.host, variable, "%s is also used by node %s (cluster %s)"
-                % (value, first[value].host, first[value].cluster), facet))
-        else:
-            first[value] = node
+        values = key(node)
+        for value in values if isinstance(values, tuple) else (values,):
+            if value in first:
+                fabric.errors.append(FabricError(
+                    node.cluster, node.host, variable, "%s is also used by node %s (cluster %s)"
+                    % (value, first[value].host, first[value].cluster), facet))
+            else:
+                first[value] = node
+
+
+def family_problems(fabric, facet, handled):
+    """The facet's clusters and nodes in an address family its role does not handle (`handled`:
+    the families it does, 4 and 6), each named where it is set."""
+    missing = [v for v in (4, 6) if v not in handled]
+    if not missing:
+        return []
+    why = "%s does not handle %s yet; leave this cluster out of group %s or give it %s only" % (
+        facet, " or ".join(NAMES[v] for v in missing), fabric.groups.get(facet, facet),
+        " and ".join(NAMES[v] for v in handled))
+    found = []
+    for name in facet_clusters(fabric, facet):
+        cluster, nodes = fabric.clusters[name], fabric.facet_nodes(facet)
+        for variable, cidrs in (("cluster_pod_cidr", cluster.pod_cidrs), ("cluster_service_cidr", cluster.service_cidrs)):
+            if set(families(cidrs)) - set(handled):
+                found.append(FabricError(name, "", variable, "%s: %s" % (listed(cidrs), why), facet))
+        for node in (n for n in nodes if n.cluster == name):
+            if family(node.ip) not in handled:
+                found.append(FabricError(name, node.host, "node_ip", "%s, the primary address, is %s: %s" % (
+                    node.ip, NAMES[family(node.ip)], why), facet))
+    return found
 
 
 def facet_clusters(fabric, facet):
@@ -354,8 +496,10 @@ def to_document(fabric, settings_to_dict):
 
 def from_document(doc, settings_from_dict):
     fabric = Fabric(groups=dict(doc["groups"]), members=dict(doc["members"]))
-    fabric.clusters = dict((n, Cluster(*values)) for n, values in doc["clusters"].items())
-    fabric.nodes = dict((h, Node(*values[:6], tuple(values[6]))) for h, values in doc["nodes"].items())
+    fabric.clusters = dict((n, Cluster(values[0], tuple(values[1]), tuple(values[2]), *values[3:]))
+                           for n, values in doc["clusters"].items())
+    fabric.nodes = dict((h, Node(h, values[1], tuple(values[2]), values[3], tuple(values[4]), values[5],
+                                 tuple(values[6]))) for h, values in doc["nodes"].items())
     fabric.facets = dict((facet, dict((h, settings_from_dict(facet, s)) for h, s in per_host.items()))
                          for facet, per_host in doc["facets"].items())
     fabric.errors = [FabricError(*e) for e in doc["errors"]]

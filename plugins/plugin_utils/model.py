@@ -40,7 +40,7 @@ SETTINGS = dict((f.NAME, f.SETTINGS) for f in FACETS)
 for _facet in ALL_FACETS:
     SETTINGS.update(getattr(_facet, "EXTRA_SETTINGS", {}))
 
-FORMAT = 2  # 2: clusters carry their API access (context, render_only)
+FORMAT = 3  # 2: clusters carry their API access (context, render_only); 3: addresses per family
 HEADER = re.compile(r'^\{"nodenet_fabric":(\d+),"digest":"([0-9a-f]+)",')
 _LOADED = {}  # digest -> Fabric
 _LOADED_MAX = 8
@@ -96,6 +96,8 @@ def read(hostvars, groups, names=None, cluster_groups=None):
     core.check(fabric)
     if cluster_groups:
         core.check_cluster_groups(fabric, cluster_groups, groups)
+    for facet in FACETS:
+        fabric.errors.extend(core.family_problems(fabric, facet.NAME, getattr(facet, "FAMILIES", (4,))))
     for facet in ALL_FACETS:
         facet.check(fabric)
     prepare(fabric)

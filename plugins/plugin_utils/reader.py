@@ -10,6 +10,7 @@ bools), so the loaded model is plain data.
 
 from __future__ import annotations
 
+from .addresses import NAMES, family
 from .errors import FabricError
 
 # netaddr is imported where a value is parsed, not here: planning from a loaded model (in every
@@ -56,42 +57,69 @@ class VarReader:
             return None
         return value
 
-    def network(self, name, required=True, value=MISSING):
-        """`a.b.c.d/len` with no host bits, or None."""
-        net = self._network(name, required, value)
+    def network(self, name, required=True, value=MISSING, versions=(4,)):
+        """`address/len` with no host bits in one of the families `versions`, or None."""
+        net = self._network(name, required, value, versions)
         return None if net is None else str(net)
 
-    def _network(self, name, required=True, value=MISSING):
+    def _network(self, name, required=True, value=MISSING, versions=(4,)):
         AddrFormatError, IPNetwork = netaddr("AddrFormatError", "IPNetwork")
         value = self.raw(name, required) if value is MISSING else value
         if value is None:
             return None
         try:
-            net = IPNetwork(str(value), flags=0)
+            net = IPNetwork(str(value).strip(), flags=0)
         except (AddrFormatError, ValueError, TypeError):
             self.error(name, "%r is not a CIDR" % (value,))
             return None
-        if net.version != 4 or "/" not in str(value):
-            self.error(name, "%r is not an IPv4 CIDR (address/prefix)" % (value,))
+        if net.version not in versions or "/" not in str(value):
+            self.error(name, "%r is not an %s CIDR (address/prefix)" % (value, family_names(versions)))
             return None
         if net.ip != net.network:
             self.error(name, "%s has host bits set; did you mean %s?" % (value, net.cidr))
             return None
         return net
 
-    def address(self, name, required=True):
+    def address(self, name, required=True, value=MISSING, versions=(4,)):
         AddrFormatError, IPAddress = netaddr("AddrFormatError", "IPAddress")
-        value = self.raw(name, required)
+        value = self.raw(name, required) if value is MISSING else value
         if value is None:
             return None
         try:
-            ip = IPAddress(str(value), flags=0)
+            ip = IPAddress(str(value).strip(), flags=0)
         except (AddrFormatError, ValueError, TypeError):
             ip = None
-        if ip is None or ip.version != 4 or str(ip) != str(value).strip():
-            self.error(name, "%r is not an IPv4 address" % (value,))
+        if ip is None or ip.version not in versions or (ip.version == 4 and str(ip) != str(value).strip()):
+            self.error(name, "%r is not an %s address" % (value, family_names(versions)))
+            return None
+        if ip.version == 6 and ip.is_link_local():
+            self.error(name, "%s is link-local (fe80::/10), which only reaches its own link; give a global or "
+                       "unique local (fd00::/8) address" % ip)
             return None
         return str(ip)
+
+    def per_family(self, name, parse, required=True):
+        """A value of one CIDR or address per family: one, a comma-separated string as Kubernetes
+        flags take them (`10.0.0.0/16,fd00::/56`), or a list; the first is the primary. A tuple, or
+        None with every problem recorded."""
+        value = self.raw(name, required)
+        if value is None:
+            return None
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)) or not items:
+            self.error(name, "must be one value or a list of one per family (IPv4, IPv6), got %r" % (value,))
+            return None
+        parsed = [parse(name, value=item, versions=(4, 6)) for item in items]
+        if None in parsed:
+            return None
+        by_family = {}
+        for item in parsed:
+            by_family.setdefault(family(item), []).append(item)
+        repeated = [(v, items) for v, items in sorted(by_family.items()) if len(items) > 1]
+        for version, same in repeated:
+            self.error(name, "lists %d %s values (%s); give at most one per family"
+                       % (len(same), NAMES[version], ", ".join(same)))
+        return None if repeated else tuple(parsed)
 
     def integer(self, name, low, high, required=True):
         value = self.raw(name, required)
@@ -168,6 +196,10 @@ class VarReader:
             self.error(name, "%r %s" % (value, problem))
             return None
         return str(value)
+
+
+def family_names(versions):
+    return " or ".join(NAMES[v] for v in versions)
 
 
 def mac_problem(mac):
