@@ -88,7 +88,7 @@ lab-down:
 	 else python3 tools/lab down; fi
 
 # Tests that need none of the programs tools/k8s builds (no control plane: the seed lab, a fleet).
-EARLY_TESTS := tests/integration/test_foreign_state.py tests/integration/test_vxlan_mesh_lab.py \
+EARLY_TESTS := tests/integration/test_foreign_state.py tests/integration/test_foreign_state_ipv6.py tests/integration/test_vxlan_mesh_lab.py \
                tests/integration/test_fleet_lab.py \
                tests/integration/test_awx_runner.py
 

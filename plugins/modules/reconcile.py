@@ -45,18 +45,22 @@ options:
       vni: {description: VXLAN network identifier (vxlan only)., type: int}
       port: {description: UDP destination port (vxlan only)., type: int}
       local:
-        description: Local underlay IP, the node IP (vxlan only).
+        description: Local underlay IP, the node IP, IPv4 or IPv6 (vxlan only).
         type: str
       underlay: {description: Underlay interface (vxlan only)., type: str}
       learning: {description: Whether the device learns FDB entries., type: bool, default: false}
       mtu: {description: Device MTU., type: int, required: true}
       mac: {description: Device MAC address., type: str, required: true}
       address:
-        description: IPv4 address with prefix length, for example C(179.17.1.21/24).
-        type: str
+        description:
+          - The device's addresses with their prefix length, at most one per family, for example
+            C([179.17.1.21/24, fd17:1::15/64]); one address may be given as a string. IPv6 addresses
+            are added without duplicate address detection (the plan makes them unique).
+        type: list
+        elements: str
         required: true
   neighbors:
-    description: Permanent ARP entries on the device.
+    description: Permanent neighbor entries on the device (ARP for IPv4, NDP for IPv6).
     type: list
     elements: dict
     default: []
@@ -77,7 +81,7 @@ options:
     elements: dict
     default: []
     suboptions:
-      dst: {description: Destination CIDR., type: str, required: true}
+      dst: {description: Destination CIDR (IPv4 or IPv6; IPv6 routes are read with C(ip -6))., type: str, required: true}
       via: {description: Gateway., type: str, required: true}
       dev: {description: Output device., type: str, required: true}
       onlink: {description: Add the route with the onlink flag., type: bool, default: false}
@@ -310,7 +314,7 @@ def argument_spec():
             name=req, kind=dict(type="str", default="vxlan", choices=["vxlan", "bridge", "dummy"]),
             vni=dict(type="int"), port=dict(type="int"), local=dict(type="str"), underlay=dict(type="str"),
             learning=dict(type="bool", default=False),
-            mtu=dict(type="int", required=True), mac=req, address=req)),
+            mtu=dict(type="int", required=True), mac=req, address=dict(type="list", elements="str", required=True))),
         neighbors=entry(ip=req, mac=req),
         fdb=entry(mac=req, dst=req),
         routes=entry(dst=req, via=req, dev=req, onlink=dict(type="bool", default=False),

@@ -342,8 +342,8 @@ def pod_cidr_problems(node, cluster):
             same = [c for c in node.pod_cidrs if family(c) == version]
             if len(same) > 1:
                 found.append(problem("lists %d %s CIDRs (%s); under %s they are the Node's spec.podCIDRs, which "
-                                     "hold at most one per family" % (len(same), NAMES[version], ", ".join(same),
-                                                                       cluster.cni)))
+                                     "hold at most one per family"
+                                     % (len(same), NAMES[version], ", ".join(same), cluster.cni)))
     return found
 
 

@@ -10,6 +10,8 @@ from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import co
     ("net", ["10.0.0.0/24", "10.0.0.7/24", "10.1.2.3"], ["10.0.0.0/24", "10.0.0.0/24", "10.1.2.3/32"]),
     ("net", ["default"], ["0.0.0.0/0"]),
     ("mac", ["AA:BB:cc:dd:ee:01"], ["aa:bb:cc:dd:ee:01"]),
+    ("ip", ["10.0.0.1", "FD00:0:0::0:5"], ["10.0.0.1", "fd00::5"]),
+    ("net", ["fd00:10:0:1:2::/64", "fd00::5", "::/0"], ["fd00:10:0:1::/64", "fd00::5/128", "::/0"]),
 ])
 def test_columns_are_canonicalised(kind, values, expected):
     parse = {"ip": kernel.canonical_ip, "net": kernel.canonical_net, "mac": kernel.canonical_mac}[kind]
@@ -17,8 +19,8 @@ def test_columns_are_canonicalised(kind, values, expected):
 
 
 @pytest.mark.parametrize("kind,value", [
-    ("ip", "10.0.0"), ("ip", "10.0.0.256"), ("ip", "010.0.0.1"), ("ip", "fe80::1"), ("ip", ""),
-    ("net", "10.0.0.0/33"), ("net", "10.0.0/24"),
+    ("ip", "10.0.0"), ("ip", "10.0.0.256"), ("ip", "010.0.0.1"), ("ip", "fe80::1::2"), ("ip", "fd00::g"), ("ip", ""),
+    ("net", "10.0.0.0/33"), ("net", "10.0.0/24"), ("net", "fd00::/129"),
     ("mac", "aa:bb:cc:dd:ee"), ("mac", "aa-bb-cc-dd-ee-ff"), ("mac", "gg:bb:cc:dd:ee:ff"),
 ])
 def test_malformed_values_are_refused(kind, value):
@@ -39,3 +41,13 @@ def test_normalise_gives_kernel_forms():
     assert state["neighbors"] == [{"ip": "172.30.0.2", "mac": "0a:58:00:00:00:02"}]
     assert state["routes"][0]["dst"] == "10.1.0.0/16"
     assert (state["route_protocol"], state["route_table"], state["state"]) == (201, 254, "present")
+
+
+def test_a_dual_stack_device_keeps_one_address_per_family_the_first_primary():
+    state = core.normalise({
+        "device": {"name": "vx", "vni": 7, "port": 4789, "local": "FD00::1", "underlay": "eth0", "mtu": 1430,
+                   "mac": "0a:58:00:00:00:01", "address": ["172.30.0.1/16", "FD30::1/64"]},
+        "routes": [{"dst": "fd10:1::/64", "via": "fd30::2", "dev": "vx"}], "route_protocol": 201})
+    device = state["device"]
+    assert device["addresses"] == ["172.30.0.1/16", "fd30::1/64"] and device["address"] == "172.30.0.1/16"
+    assert device["local"] == "fd00::1" and state["routes"][0]["via"] == "fd30::2"

@@ -14,11 +14,13 @@ def dump(ns, *argv):
 
 
 def kernel_state(ns):
-    """Links (without operstate, which a peer changes), IPv4 routes of every table (IPv6 local
-    routes come and go with DAD), addresses, and permanent neighbors and FDB entries."""
+    """Links (without operstate, which a peer changes), IPv4 routes of every table and IPv6 routes
+    of every table but local (whose entries come and go with DAD), addresses, and permanent
+    neighbors and FDB entries."""
     return {
         "links": [strip_link(link) for link in dump(ns, "ip", "-j", "-d", "link", "show")],
-        "routes": dump(ns, "ip", "-4", "-N", "-j", "route", "show", "table", "all"),
+        "routes": dump(ns, "ip", "-4", "-N", "-j", "route", "show", "table", "all")
+        + [r for r in dump(ns, "ip", "-6", "-N", "-j", "route", "show", "table", "all") if r.get("table") != "255"],
         "addrs": [[a["ifname"], [stable(i) for i in a.get("addr_info", [])]] for a in dump(ns, "ip", "-j", "addr", "show")],
         "neighbors": [n for n in dump(ns, "ip", "-j", "neigh", "show") if "PERMANENT" in n.get("state", [])],
         "fdb": [f for f in dump(ns, "bridge", "-j", "fdb", "show") if f.get("state") == "permanent"],

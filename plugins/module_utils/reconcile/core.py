@@ -263,7 +263,7 @@ def restore_state(state, dataplane):
     before["device"] = None
     if link is not None and link["kind"] == state["device"].get("kind", "vxlan"):
         before["device"] = dict((k, v) for k, v in link.items() if k not in ("addresses", "up", "carrier"))
-        before["device"]["address"] = (link["addresses"] or [state["device"]["address"]])[0]
+        before["device"]["address"] = link["addresses"] or state["device"]["addresses"]
     elif owner.device and link is None:
         before["retire_devices"] = [{"name": owner.device, "kind": state["device"].get("kind", "vxlan")}]
     before["neighbors"] = [{"ip": n["ip"], "mac": n["mac"]} for n in dataplane.neighbors if owner.owns("neighbor", n)]

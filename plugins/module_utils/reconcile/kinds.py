@@ -52,9 +52,17 @@ CREATED_LINK_KINDS = ("vxlan", "bridge", "dummy")
 VXLAN_FIELDS = ("vni", "port", "local", "underlay")
 
 
+def canonical_address(text):
+    """`address/len` as `ip address` prints it (a bare address is a host address)."""
+    address, _sep, length = str(text).partition("/")
+    address = kernel.canonical_ip(address)
+    return "%s/%d" % (address, int(length or (128 if ":" in address else 32)))
+
+
 def canonical_device(device):
-    """The managed device: vxlan needs its VNI, port, local IP and underlay; bridge and dummy
-    only a name, MTU, MAC and address."""
+    """The managed device: vxlan needs its VNI, port, local IP (IPv4 or IPv6) and underlay;
+    bridge and dummy only a name, MTU, MAC and addresses. `address` is one address or a list of
+    them (one per family); `addresses` holds them all, `address` the first."""
     device = dict(device)
     kind = device.setdefault("kind", "vxlan") or "vxlan"
     if kind not in CREATED_LINK_KINDS:
@@ -62,8 +70,11 @@ def canonical_device(device):
                          % (device.get("name"), kind, ", ".join(CREATED_LINK_KINDS)))
     device["kind"] = kind
     device["mac"] = kernel.canonical_mac(device["mac"])
-    address, _sep, length = device["address"].partition("/")
-    device["address"] = "%s/%d" % (kernel.canonical_ip(address), int(length or 32))
+    given = device.get("addresses") or device["address"]
+    device["addresses"] = [canonical_address(a) for a in ([given] if isinstance(given, str) else given)]
+    if not device["addresses"]:
+        raise ValueError("device %s: an address is required" % device.get("name"))
+    device["address"] = device["addresses"][0]
     device["mtu"] = int(device["mtu"])
     if kind == "vxlan":
         missing = [key for key in VXLAN_FIELDS if device.get(key) in (None, "")]
@@ -84,8 +95,8 @@ def link_add(want, owner=None):
 
 
 def describe_link(link):
-    """The same line for a desired device (one `address`) and a kernel link (`addresses`, `up`)."""
-    addresses = link["addresses"] if "addresses" in link else [link["address"]]
+    """The same line for a desired device and a kernel link (`up`)."""
+    addresses = link["addresses"]
     state = "" if link.get("up", True) else " (down)"
     if link.get("kind", "vxlan") == "vxlan":
         return ("device %s vxlan id %s dstport %s local %s dev %s mtu %s address %s inet %s%s"
@@ -139,8 +150,11 @@ def on_device(argv):
 LINK = Kind("link", lambda l: l["name"], canonical_device,
             lambda scope: ["ip", "-d", "-j", "address", "show"], lambda dump, scope: kernel.parse_links(dump), None,
             0, 10, link_add, lambda l, owner=None: "link delete dev %s" % l["name"], describe_link)
+# An IPv6 address of ours is unique by the model: duplicate address detection would only hold it
+# back (tentative) for a second.
 ADDRESS = Kind("address", lambda a: (a["dev"], a["address"]), None, None, None, None, 1, 1,  # read with links
-               lambda a, owner=None: "address replace %s dev %s" % (a["address"], a["dev"]),
+               lambda a, owner=None: "address replace %s dev %s%s" % (
+                   a["address"], a["dev"], " nodad" if ":" in a["address"] else ""),
                lambda a, owner=None: "address delete %s dev %s" % (a["address"], a["dev"]),
                lambda a: "address %s on %s" % (a["address"], a["dev"]))
 NEIGHBOR = Kind("neighbor", lambda n: n["ip"],
@@ -164,7 +178,7 @@ ROUTE = Kind("route", lambda r: r["dst"], canonical_routes,
              lambda dump, scope: kernel.parse_routes(dump, scope.table, scope.protocol), kernel.route_dump_keys, 6, 7,
              route_add,
              lambda r, owner: "route delete %s proto %d table %d metric %d"
-             % (r["dst"], owner.protocol, owner.table, r["metric"]),
+             % (r["dst"], owner.protocol, owner.table, kernel.kernel_metric(r)),
              lambda r: "route %s via %s dev %s" % (r["dst"], r["via"], r["dev"]))
 # Every nexthop object: their ids are one space. The dump fails where the kernel has none.
 NEXTHOP = Kind("nexthop", lambda n: (n["via"], n["dev"], n["onlink"]), None,
@@ -210,7 +224,7 @@ class Ownership(Policy):
         otherwise it is another agent's (flanneld's flannel.1, Calico's vxlan.calico)."""
         if link is None or link["name"] == self.saved_device:
             return None
-        if link["mac"] == want["mac"] or want["address"] in link["addresses"]:
+        if link["mac"] == want["mac"] or set(want["addresses"]) & set(link["addresses"]):
             return None
         if any(r["dev"] == link["name"] and self.owns("route", r) for r in dataplane.routes):
             return None

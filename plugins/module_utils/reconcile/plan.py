@@ -184,10 +184,10 @@ def plan_device(plan, want, link, dataplane, owner):
             plan.add(LINK.add_phase, LINK.delete(want),
                      "recreate device %s: %s" % (name, "; ".join(plan.recreate_reasons)))
             fresh = True
-    address = {"dev": name, "address": want["address"]}
     if fresh:
         plan.add(LINK.add_phase, LINK.add(want), None if link is not None else "create " + LINK.describe(want))
-        plan.add(ADDRESS.add_phase, ADDRESS.add(address))
+        for address in want["addresses"]:
+            plan.add(ADDRESS.add_phase, ADDRESS.add({"dev": name, "address": address}))
         plan.add(LINK_UP_PHASE, "link set dev %s up" % name)
         return True
     if link["mtu"] != want["mtu"]:
@@ -196,10 +196,12 @@ def plan_device(plan, want, link, dataplane, owner):
     if link["mac"] != want["mac"]:
         plan.add(LINK.add_phase, "link set dev %s address %s" % (name, want["mac"]),
                  "set %s address %s -> %s" % (name, link["mac"], want["mac"]))
-    if want["address"] not in link["addresses"]:
-        plan.add(ADDRESS.add_phase, ADDRESS.add(address), "add address %s to %s" % (want["address"], name))
+    for address in want["addresses"]:
+        if address not in link["addresses"]:
+            plan.add(ADDRESS.add_phase, ADDRESS.add({"dev": name, "address": address}),
+                     "add address %s to %s" % (address, name))
     for other in link["addresses"]:
-        if other != want["address"]:
+        if other not in want["addresses"]:
             plan.add(ADDRESS.delete_phase, ADDRESS.delete({"dev": name, "address": other}),
                      "remove address %s from %s" % (other, name))
     if not link["up"]:

@@ -11,7 +11,12 @@ __metaclass__ = type
 
 # Dumps that must succeed. The others may fail: `dev X` without the device (nothing on it), and
 # the nexthop dump on a kernel without nexthop objects (the Dataplane then says None).
-REQUIRED = ("links", "routes")
+REQUIRED = ("links", "routes", "routes6")
+
+
+def ipv6(argv):
+    """The same `ip` dump for IPv6 (`ip route` shows IPv4 alone unless told)."""
+    return argv[:1] + ["-6"] + argv[1:]
 
 
 def start_read(runner, device, table, protocol):
@@ -23,6 +28,7 @@ def start_read(runner, device, table, protocol):
     """
     scope = Scope(device, table, protocol)
     argvs = dict((field, kind.read(scope)) for field, kind in READ_KINDS)
+    argvs["routes6"] = ipv6(argvs["routes"])
     pending = runner.start_all(dict((field, argv) for field, argv in argvs.items() if argv))
 
     def collect():
@@ -41,6 +47,8 @@ def start_read(runner, device, table, protocol):
         for field in kernel.Dataplane.KINDS:
             kind = kinds[field]
             entries = dump(field) if field == "routes" or device in links else []
+            if field == "routes":
+                entries = (entries or []) + kernel.ipv6_routes(dump("routes6"))
             raw[field] = (entries, lambda d, kind=kind: kind.parse(d, scope), kind.keyer)
         nexthops = dump("nexthops")
         return kernel.Dataplane(links, None, None, None, raw,
@@ -51,4 +59,5 @@ def start_read(runner, device, table, protocol):
 def read_foreign_routes(runner, table):
     """The whole table: only needed to check desired destinations that have no route of ours."""
     argv = ROUTE.read(Scope(None, table, 0))[:-2]  # without the protocol filter
-    return ROUTE.parse(kernel.json_stream(runner.run(argv))[0], Scope(None, table, 0))
+    dumps = [kernel.json_stream(runner.run(argv))[0], kernel.ipv6_routes(kernel.json_stream(runner.run(ipv6(argv)))[0])]
+    return ROUTE.parse(dumps[0] + dumps[1], Scope(None, table, 0))
