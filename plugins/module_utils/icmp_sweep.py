@@ -18,6 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 __metaclass__ = type
 
 ECHO_REQUEST, ECHO_REPLY = 8, 0
+# Per address family: (socket family, protocol, echo request, echo reply). The kernel fills in
+# ICMPv6 checksums itself (they cover the IPv6 pseudo-header).
+FAMILIES = {4: (socket.AF_INET, socket.IPPROTO_ICMP, ECHO_REQUEST, ECHO_REPLY),
+            6: (socket.AF_INET6, socket.IPPROTO_ICMPV6, 128, 129)}
 BURST = 8            # requests sent back to back; replies are read between bursts
 # Seconds between bursts (1,600 requests a second): many nodes sweeping at once on one kernel (the
 # lab) or one link must not overflow its queues.
@@ -35,26 +39,35 @@ def checksum(data):
     return ~total & 0xFFFF
 
 
-def echo_request(ident, seq, token):
-    header = struct.pack("!BBHHH", ECHO_REQUEST, 0, 0, ident, seq)
-    return struct.pack("!BBHHH", ECHO_REQUEST, 0, checksum(header + token), ident, seq) + token
+def echo_request(ident, seq, token, version=4):
+    kind = FAMILIES[version][2]
+    if version == 6:
+        return struct.pack("!BBHHH", kind, 0, 0, ident, seq) + token
+    header = struct.pack("!BBHHH", kind, 0, 0, ident, seq)
+    return struct.pack("!BBHHH", kind, 0, checksum(header + token), ident, seq) + token
 
 
-def open_socket():
+def family_of(target):
+    return 6 if ":" in target else 4
+
+
+def open_socket(version=4):
     """(socket, raw): a raw ICMP socket (root or CAP_NET_RAW), else an unprivileged ICMP datagram
-    socket (net.ipv4.ping_group_range), else (None, None)."""
+    socket (net.ipv4.ping_group_range, for both families), else (None, None)."""
+    family, protocol = FAMILIES[version][:2]
     for kind, raw in ((socket.SOCK_RAW, True), (socket.SOCK_DGRAM, False)):
         try:
-            return socket.socket(socket.AF_INET, kind, socket.IPPROTO_ICMP), raw
+            return socket.socket(family, kind, protocol), raw
         except (OSError, socket.error) as exc:
             if exc.errno not in (errno.EPERM, errno.EACCES, errno.EPROTONOSUPPORT):
                 raise
     return None, None
 
 
-def parse_reply(packet, raw):
-    """(type, ident, seq, payload) of an ICMP message; a raw socket's carries the IP header."""
-    if raw:
+def parse_reply(packet, raw, version=4):
+    """(type, ident, seq, payload) of an ICMP message; a raw IPv4 socket's carries the IP header
+    (an ICMPv6 socket never does)."""
+    if raw and version == 4:
         if len(packet) < 20:
             return None
         packet = packet[(packet[0] & 0x0F) * 4:]
@@ -68,13 +81,16 @@ def readable(sock, timeout):
     return bool(select.select([sock], [], [], timeout)[0])
 
 
-def sweep(targets, rounds=3, wait=1.0, deadline=10.0, clock=time.monotonic, sock=None, raw=True, poll=readable):
-    """({target: rtt seconds} that answered, [targets that never did]); None when no ICMP socket
-    can be opened here (the caller falls back to the ping program). `clock` and `poll(sock,
-    timeout) -> readable` are the time source and the wait (tests give fakes)."""
+def sweep(targets, rounds=3, wait=1.0, deadline=10.0, clock=time.monotonic, sock=None, raw=True, poll=readable,
+          version=4):
+    """({target: rtt seconds} that answered, [targets that never did]) of targets of one family
+    (`version`); None when no ICMP socket can be opened here (the caller falls back to the ping
+    program). `clock` and `poll(sock, timeout) -> readable` are the time source and the wait
+    (tests give fakes)."""
     targets = sorted(set(targets))
+    reply_type = FAMILIES[version][3]
     if sock is None:
-        sock, raw = open_socket()
+        sock, raw = open_socket(version)
         if sock is None:
             return None
     # A datagram socket's identifier is the kernel's (its local port); replies reach only it.
@@ -93,11 +109,12 @@ def sweep(targets, rounds=3, wait=1.0, deadline=10.0, clock=time.monotonic, sock
         def collect():
             while True:
                 try:
-                    packet, (source, _port) = sock.recvfrom(2048)
+                    packet, address = sock.recvfrom(2048)
                 except (OSError, socket.error):
                     return
-                reply = parse_reply(bytearray(packet), raw)
-                if not reply or reply[0] != ECHO_REPLY or reply[3] != token:
+                source = address[0]
+                reply = parse_reply(bytearray(packet), raw, version)
+                if not reply or reply[0] != reply_type or reply[3] != token:
                     continue  # another program's ICMP, or not an echo reply
                 if raw and reply[1] != ident:
                     continue
@@ -118,7 +135,7 @@ def sweep(targets, rounds=3, wait=1.0, deadline=10.0, clock=time.monotonic, sock
                         seq = (attempt * len(targets) + index[target]) & 0xFFFF
                         sent_at[target] = now
                         try:
-                            sock.sendto(echo_request(ident, seq, token), (target, 0))
+                            sock.sendto(echo_request(ident, seq, token, version), (target, 0))
                         except (OSError, socket.error):
                             pass  # no route: the target stays silent
                     del queue[:BURST]
@@ -132,6 +149,15 @@ def sweep(targets, rounds=3, wait=1.0, deadline=10.0, clock=time.monotonic, sock
     finally:
         sock.close()
     return answered, [t for t in targets if t not in answered]
+
+
+def canonical(target):
+    """An address as the kernel gives a reply's source (fd00::1, not FD00:0::1)."""
+    family = FAMILIES[family_of(target)][0]
+    try:
+        return socket.inet_ntop(family, socket.inet_pton(family, target))
+    except (OSError, socket.error, ValueError):
+        return target
 
 
 def ping_all(run_command, ping, targets, attempts, timeout, deadline):
@@ -154,15 +180,26 @@ def ping_all(run_command, ping, targets, attempts, timeout, deadline):
 def reach(module, targets, attempts=3, timeout=1, deadline=0):
     """{reachable, unreachable, method} for `targets` from this node: the one-socket sweep, or
     the ping program where no ICMP socket opens. One function for every module that checks."""
-    targets = sorted(set(t.strip() for t in targets if t and t.strip()))
+    targets = sorted(set(canonical(t.strip()) for t in targets if t and t.strip()))
     if not targets:
         return dict(reachable=[], unreachable=[], method="none")
     deadline = deadline or attempts * timeout + 1
-    swept = sweep(targets, rounds=attempts, wait=timeout, deadline=deadline)
-    if swept is not None:
-        reachable, unreachable, method = list(swept[0]), swept[1], "socket"
-    else:
-        ping = module.get_bin_path("ping", required=True)
-        reachable, unreachable = ping_all(module.run_command, ping, targets, attempts, timeout, deadline)
-        method = "ping"
-    return dict(reachable=sorted(reachable), unreachable=sorted(unreachable), method=method)
+    by_family = {}
+    for target in targets:
+        by_family.setdefault(family_of(target), []).append(target)
+    with ThreadPoolExecutor(max_workers=len(by_family)) as pool:  # both families at once
+        swept = dict(zip(by_family, pool.map(lambda v: sweep(by_family[v], rounds=attempts, wait=timeout,
+                                                                deadline=deadline, version=v), by_family)))
+    reachable, unreachable, methods = [], [], set()
+    for version, result in sorted(swept.items()):
+        if result is not None:
+            reachable += list(result[0])
+            unreachable += result[1]
+            methods.add("socket")
+        else:
+            ping = module.get_bin_path("ping", required=True)
+            found, silent = ping_all(module.run_command, ping, by_family[version], attempts, timeout, deadline)
+            reachable += found
+            unreachable += silent
+            methods.add("ping")
+    return dict(reachable=sorted(reachable), unreachable=sorted(unreachable), method="+".join(sorted(methods)))

@@ -21,8 +21,9 @@ author: nodenet.fabric developers (!UNKNOWN)
 options:
   targets:
     description:
-      - IPv4 addresses to ping, as a list or one comma-separated string (the plan filters'
-        C(verify.targets)). Empty entries are ignored, so no targets means nothing to ping.
+      - IPv4 and IPv6 addresses to ping, as a list or one comma-separated string (the plan filters'
+        C(verify.targets)). Empty entries are ignored, so no targets means nothing to ping. Each
+        family is swept over its own socket (ICMP, ICMPv6), both at once.
     type: list
     elements: str
     required: true
@@ -62,7 +63,9 @@ unreachable:
   elements: str
   returned: always
 method:
-  description: C(socket) (one process, one socket), C(ping) (the fallback), or C(none) (no targets).
+  description:
+    - C(socket) (one process, one socket per family), C(ping) (the fallback), or C(none) (no
+      targets); C(ping+socket) where one family had to fall back.
   type: str
   returned: always
   sample: socket

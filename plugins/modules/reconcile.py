@@ -205,7 +205,7 @@ options:
         applied. Never fails the run.
     type: dict
     suboptions:
-      targets: {description: IPv4 addresses (the plan filters' C(verify.targets))., type: list, elements: str, default: []}
+      targets: {description: IPv4 and IPv6 addresses (the plan filters' C(verify.targets))., type: list, elements: str, default: []}
       attempts: {description: Rounds of pings., type: int, default: 1}
       timeout: {description: Seconds a round waits for replies., type: int, default: 1}
 attributes:

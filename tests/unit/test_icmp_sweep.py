@@ -27,7 +27,7 @@ def test_a_request_carries_a_valid_checksum_and_a_reply_is_parsed_with_or_withou
 
 
 def test_no_icmp_socket_means_the_caller_falls_back(monkeypatch):
-    monkeypatch.setattr(icmp_sweep, "open_socket", lambda: (None, None))
+    monkeypatch.setattr(icmp_sweep, "open_socket", lambda version=4: (None, None))
     assert icmp_sweep.sweep(["127.0.0.1"]) is None
 
 
@@ -35,25 +35,26 @@ SWEEP = """
 import json, socket, subprocess, sys, time
 sys.path.insert(0, %r)
 for line in ("link set lo up", "link add v0 type veth peer name v1", "addr add 10.9.0.1/24 dev v0",
-             "link set v0 up", "link set v1 up"):
+             "addr add fd09::1/64 dev v0 nodad", "link set v0 up", "link set v1 up"):
     subprocess.run(["ip"] + line.split(), check=True)
 from ansible_collections.nodenet.fabric.plugins.module_utils import icmp_sweep
-kind = sys.argv[1]
+kind, version = sys.argv[1], int(sys.argv[4])
+family, protocol = icmp_sweep.FAMILIES[version][:2]
 if kind == "dgram":
     subprocess.run(["sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647"], check=True)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+    sock = socket.socket(family, socket.SOCK_DGRAM, protocol)
 else:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    sock = socket.socket(family, socket.SOCK_RAW, protocol)
 started = time.monotonic()
 answered, silent = icmp_sweep.sweep(json.loads(sys.argv[2]), rounds=3, wait=0.3, deadline=float(sys.argv[3]),
-                                    sock=sock, raw=kind == "raw")
+                                    sock=sock, raw=kind == "raw", version=version)
 print(json.dumps({"answered": sorted(answered), "silent": silent, "took": time.monotonic() - started}))
 """
 
 
-def sweep_in_own_namespace(kind, targets, deadline=5.0):
+def sweep_in_own_namespace(kind, targets, deadline=5.0, version=4):
     proc = subprocess.run(["unshare", "-n", sys.executable, "-c", SWEEP % COLLECTIONS, kind, json.dumps(targets),
-                           str(deadline)], capture_output=True, text=True)
+                           str(deadline), str(version)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -69,6 +70,27 @@ def test_the_sweep_names_exactly_the_silent_targets(kind):
     result = sweep_in_own_namespace(kind, ["127.0.0.1", "127.0.0.2", "10.9.0.1", "10.9.0.2", "10.255.0.1"])
     assert result["answered"] == ["10.9.0.1", "127.0.0.1", "127.0.0.2"]
     assert result["silent"] == ["10.255.0.1", "10.9.0.2"]
+
+
+@needs_root
+@pytest.mark.parametrize("kind", ["raw", "dgram"])
+def test_an_icmpv6_sweep_names_exactly_the_silent_targets(kind):
+    # ::1 and the veth's own address answer; fd09::2 is on-link with no host, fd99::1 has no route.
+    result = sweep_in_own_namespace(kind, ["::1", "fd09::1", "fd09::2", "fd99::1"], version=6)
+    assert result["answered"] == ["::1", "fd09::1"]
+    assert result["silent"] == ["fd09::2", "fd99::1"]
+
+
+def test_reach_sweeps_each_family_on_its_own_socket(monkeypatch):
+    calls = []
+
+    def fake_sweep(targets, rounds, wait, deadline, version):
+        calls.append((version, targets))
+        return dict((t, 0.001) for t in targets if t.endswith("1")), [t for t in targets if not t.endswith("1")]
+    monkeypatch.setattr(icmp_sweep, "sweep", fake_sweep)
+    result = icmp_sweep.reach(None, ["10.0.0.1", "FD00:0::1", "fd00::2", " 10.0.0.2", ""])
+    assert sorted(calls) == [(4, ["10.0.0.1", "10.0.0.2"]), (6, ["fd00::1", "fd00::2"])]
+    assert result == {"reachable": ["10.0.0.1", "fd00::1"], "unreachable": ["10.0.0.2", "fd00::2"], "method": "socket"}
 
 
 class SilentSocket:
