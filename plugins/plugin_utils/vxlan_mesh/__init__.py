@@ -10,7 +10,7 @@ import json
 
 from ..addresses import route_text
 from .cluster import cluster_steps
-from .model import NAME, SETTINGS, VARIABLES, api_clusters, check, node_plan, prepare, read
+from .model import FAMILIES, NAME, SETTINGS, VARIABLES, api_clusters, check, node_plan, prepare, read
 from .node import gates, node_steps
 
 ORDER = 10

@@ -3,7 +3,8 @@
 """Calico IPPools that stop felix from SNATing traffic to the other mesh clusters.
 
 Felix masquerades only when the destination is outside every pool, disabled
-pools included, so a disabled pool per remote pod and service CIDR is enough.
+pools included, so a disabled pool per remote pod and service CIDR of each family
+is enough.
 """
 
 from __future__ import annotations
@@ -29,12 +30,17 @@ def remote_ippools(fabric, present=True):
             if other == name:
                 continue
             remote = fabric.clusters[other]
-            pools.append(ippool("svc-%s" % other, remote.service_cidr))
-            pools.append(ippool("pod-%s" % other, remote.pod_cidr))
+            for version in (4, 6):
+                for kind, cidr in (("svc", remote.service_cidr_of(version)), ("pod", remote.pod_cidr_of(version))):
+                    if cidr:
+                        pools.append(ippool("%s-%s%s" % (kind, other, POOL_SUFFIX[version]), cidr))
         result.append(dict(api_access(fabric.clusters[name]), cluster=name, manifests=pools if present else [],
                            prune=PRUNE))
     return result
 
+
+# A remote cluster's IPv4 pools keep the names they always had; its IPv6 ones are told apart.
+POOL_SUFFIX = {4: "", 6: "-v6"}
 
 # Ours, found by label: what a cluster has and no manifest names any more is pruned.
 PRUNE = owners.prune("crd.projectcalico.org/v1", "IPPool")
