@@ -187,9 +187,11 @@ def reach(module, targets, attempts=3, timeout=1, deadline=0):
     by_family = {}
     for target in targets:
         by_family.setdefault(family_of(target), []).append(target)
+
+    def sweep_family(version):
+        return sweep(by_family[version], rounds=attempts, wait=timeout, deadline=deadline, version=version)
     with ThreadPoolExecutor(max_workers=len(by_family)) as pool:  # both families at once
-        swept = dict(zip(by_family, pool.map(lambda v: sweep(by_family[v], rounds=attempts, wait=timeout,
-                                                                deadline=deadline, version=v), by_family)))
+        swept = dict(zip(by_family, pool.map(sweep_family, by_family)))
     reachable, unreachable, methods = [], [], set()
     for version, result in sorted(swept.items()):
         if result is not None:

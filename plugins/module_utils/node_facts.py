@@ -16,7 +16,7 @@ FEATURES = ("vxlan",)
 # The options of the node_facts module, and of the reconcile module's node_check.
 ARGUMENT_SPEC = dict(
     expect=dict(type="dict", default={}, options=dict(
-        interface=dict(type="str"), address=dict(type="str"), mtu=dict(type="int"))),
+        interface=dict(type="str"), address=dict(type="list", elements="str"), mtu=dict(type="int"))),
     require=dict(type="list", elements="str", choices=list(FEATURES), default=[]),
     systemd=dict(type="bool", default=False),
     root=dict(type="bool", default=True))
@@ -103,8 +103,8 @@ def underlay_problems(facts, expect):
         return ["node_interface: %s does not exist on the node (it has %s); set node_interface to the underlay "
                 "device" % (interface, ", ".join(facts.get("interfaces") or []) or "no other device")]
     found = []
-    address = expect.get("address")
-    if address:
+    addresses = expect.get("address") or []
+    for address in [addresses] if isinstance(addresses, str) else addresses:
         ip, prefix = address.split("/")
         mine = [a for a in link["addresses"] if a.split("/")[0] == ip]
         if not mine:

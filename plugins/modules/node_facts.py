@@ -29,8 +29,11 @@ options:
         description: The underlay device (C(node_interface)); it must exist.
         type: str
       address:
-        description: C(node_ip) with the prefix length of C(node_subnet); the device must hold it with that prefix.
-        type: str
+        description:
+          - C(node_ip) with the prefix length of C(node_subnet), one per family; the device must hold
+            each with that prefix.
+        type: list
+        elements: str
       mtu:
         description: C(node_mtu); the device's MTU must equal it.
         type: int

@@ -186,7 +186,7 @@ options:
         default: {}
         suboptions:
           interface: {description: The underlay device., type: str}
-          address: {description: Its address with the prefix length of the node's subnet., type: str}
+          address: {description: "Its addresses with the prefix length of the node's subnet, one per family.", type: list, elements: str}
           mtu: {description: Its MTU., type: int}
       require:
         description: Kernel features the plan needs.

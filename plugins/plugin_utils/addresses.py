@@ -86,6 +86,11 @@ def net_key(cidr):
     return family(addr), ip_int(addr), int(length)
 
 
+def first_address(cidr):
+    """The first address after the network's (a CNI's bridge or gateway, the lab's pod)."""
+    return ip_text(net_range(cidr)[0] + 1, family(cidr))
+
+
 def overlapping_pairs(ranges):
     """Every pair of overlapping CIDRs, each as (earlier, later) in input order.
 

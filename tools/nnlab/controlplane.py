@@ -108,7 +108,9 @@ def start(cluster, index, run_dir, bin_dir, service_cidr):
     record["argv"]["apiserver"] = [
         os.path.join(bin_dir, "kube-apiserver"),
         "--etcd-servers", "http://127.0.0.1:%d" % port["etcd"],
-        "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1",
+        # The advertised address must be of the primary service family (an IPv6-only cluster's is
+        # ::1); clients reach the API on 127.0.0.1 either way.
+        "--bind-address", "127.0.0.1", "--advertise-address", "::1" if ":" in service_cidr.split(",")[0] else "127.0.0.1",
         "--secure-port", str(port["apiserver"]),
         "--tls-cert-file", os.path.join(folder, "server.crt"),
         "--tls-private-key-file", os.path.join(folder, "server.key"),

@@ -9,6 +9,8 @@ import time
 
 import yaml
 
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.addresses import families, of_family
+
 MANAGER = "nodenet-lab"
 FLANNEL_IMAGE = "ghcr.io/flannel-io/flannel:v0.28.10"
 CALICO_IMAGE = "docker.io/calico/node:v3.29.3"
@@ -56,15 +58,22 @@ def node_object(node):
             "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": "amd64"}},
         # Kubernetes allows one pod CIDR per IP family; a Calico node's further blocks live in
         # Calico's IPAM, not on the Node.
-        "spec": {"podCIDR": node.pod_cidrs[0], "podCIDRs": [node.pod_cidrs[0]]},
+        "spec": {"podCIDR": node.pod_cidrs[0],
+                 "podCIDRs": [of_family(node.pod_cidrs, v) for v in families(node.pod_cidrs)]},
     }
 
 
 def netconf(cluster, vni=1):
+    """flannel's net-conf.json: IPv4 by default; a dual-stack cluster enables IPv6 beside it, an
+    IPv6-only one disables IPv4 (flanneld then makes flannel-v6.N)."""
     backend = {"Type": "vxlan"}
     if vni != 1:
         backend["VNI"] = vni
-    return json.dumps({"Network": cluster.pod_cidr, "Backend": backend}, indent=2)
+    conf = {"Network": cluster.pod_cidr_of(4)} if cluster.pod_cidr_of(4) else {"EnableIPv4": False}
+    if cluster.pod_cidr_of(6):
+        conf.update(EnableIPv6=True, IPv6Network=cluster.pod_cidr_of(6))
+    conf["Backend"] = backend
+    return json.dumps(conf, indent=2)
 
 
 def flannel_container(env):
@@ -150,7 +159,7 @@ def kube_proxy_objects(cluster, server):
     ConfigMap with config.conf and kubeconfig.conf (the pod's token, the API server), and the
     DaemonSet mounting them."""
     config = {"apiVersion": "kubeproxy.config.k8s.io/v1alpha1", "kind": "KubeProxyConfiguration",
-              "mode": "iptables", "clusterCIDR": cluster.pod_cidr,
+              "mode": "iptables", "clusterCIDR": ",".join(cluster.pod_cidrs),
               "clientConnection": {"kubeconfig": "/var/lib/kube-proxy/kubeconfig.conf"}}
     sa = "/var/run/secrets/kubernetes.io/serviceaccount"
     kubeconfig = {"apiVersion": "v1", "kind": "Config",
@@ -192,7 +201,8 @@ def kubeadm_config(cluster):
     whether to bring the kube-proxy addon back."""
     config = {"apiVersion": "kubeadm.k8s.io/v1beta4", "kind": "ClusterConfiguration",
               "kubernetesVersion": KUBE_PROXY_IMAGE.rsplit(":", 1)[1], "clusterName": cluster.name,
-              "networking": {"podSubnet": cluster.pod_cidr, "serviceSubnet": cluster.service_cidr,
+              "networking": {"podSubnet": ",".join(cluster.pod_cidrs),
+                             "serviceSubnet": ",".join(cluster.service_cidrs),
                              "dnsDomain": "cluster.local"}}
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kubeadm-config", "namespace": "kube-system"},
             "data": {"ClusterConfiguration": yaml.safe_dump(config)}}
@@ -214,26 +224,31 @@ def lab_services(nodes):
         objects.append({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
                         "metadata": {"name": "%s-lab" % name, "namespace": "default",
                                      "labels": {"kubernetes.io/service-name": name}},
-                        "addressType": "IPv4",
+                        "addressType": "IPv6" if ":" in pods[0] else "IPv4",
                         "ports": [{"name": p["name"], "port": p["targetPort"], "protocol": p.get("protocol", "TCP")}
                                   for p in spec["ports"]],
                         "endpoints": [{"addresses": [ip], "conditions": {"ready": True}} for ip in pods]})
     return objects
 
 
-def default_ippool(cluster):
-    return {"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool",
-            "metadata": {"name": "default-ipv4-ippool"},
-            "spec": {"cidr": cluster.pod_cidr, "natOutgoing": True, "blockSize": 26,
-                     "ipipMode": "Always" if cluster.cni == "calico" else "Never", "vxlanMode": "Never",
-                     "nodeSelector": "all()"}}
+def default_ippools(cluster):
+    """The pools calico-node makes at its first start, one per family (IPIP carries IPv4 only)."""
+    pools = []
+    for version, cidr in ((4, cluster.pod_cidr_of(4)), (6, cluster.pod_cidr_of(6))):
+        if cidr:
+            pools.append({"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool",
+                          "metadata": {"name": "default-ipv%d-ippool" % version},
+                          "spec": {"cidr": cidr, "natOutgoing": True, "blockSize": 26 if version == 4 else 122,
+                                   "ipipMode": "Always" if cluster.cni == "calico" and version == 4 else "Never",
+                                   "vxlanMode": "Never", "nodeSelector": "all()"}})
+    return pools
 
 
 def block_affinities(nodes):
     """Calico IPAM's blocks, one per node pod CIDR, affine to their node (what the BIRD of the
     calico-node stand-in announces)."""
     return [{"apiVersion": "crd.projectcalico.org/v1", "kind": "BlockAffinity",
-             "metadata": {"name": "%s-%s" % (node.host, cidr.replace(".", "-").replace("/", "-"))},
+             "metadata": {"name": "%s-%s" % (node.host, cidr.replace(".", "-").replace(":", "-").replace("/", "-"))},
              "spec": {"state": "confirmed", "node": node.host, "cidr": cidr, "deleted": "false"}}
             for node in nodes for cidr in node.pod_cidrs]
 
@@ -276,7 +291,8 @@ def seed(kubeconfig, cluster, nodes, flannel_namespace="kube-flannel", replaced_
     for node in nodes:
         apply(api, node_object(node))
         core.patch_node_status(node.host, {"status": {
-            "addresses": [{"type": "InternalIP", "address": node.ip}, {"type": "Hostname", "address": node.host}],
+            "addresses": [{"type": "InternalIP", "address": ip} for ip in node.ips]
+            + [{"type": "Hostname", "address": node.host}],
             "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
                             "message": "nodenet lab stand-in"}]}})
     objects = []
@@ -290,7 +306,7 @@ def seed(kubeconfig, cluster, nodes, flannel_namespace="kube-flannel", replaced_
                 c.type == "Established" and c.status == "True"
                 for c in ext.read_custom_resource_definition(name).status.conditions or []),
                 "%s: CRD %s" % (cluster.name, crd["metadata"]["name"]))
-        objects.append(default_ippool(cluster))
+        objects += default_ippools(cluster)
         if cluster.cni == "calico":
             objects += block_affinities(nodes) + calico_node_objects()
     cni = replaced_cni if cluster.cni == "kube-router" else cluster.cni

@@ -7,13 +7,18 @@ import subprocess
 import time
 
 
+def family(ip):
+    """ping's family flag for a target (`ping -6` for IPv6)."""
+    return "-6" if ":" in ip else "-4"
+
+
 def ping_all(pairs, attempts=3):
     """{(src namespace, ip): answered}; pings run concurrently, failures are retried."""
     results = {}
     todo = list(pairs)
     for _ in range(attempts):
-        procs = [(pair, subprocess.Popen(["ip", "netns", "exec", pair[0], "ping", "-n", "-q", "-c", "1",
-                                          "-W", "1", pair[1]], stdout=subprocess.DEVNULL,
+        procs = [(pair, subprocess.Popen(["ip", "netns", "exec", pair[0], "ping", family(pair[1]), "-n", "-q",
+                                          "-c", "1", "-W", "1", pair[1]], stdout=subprocess.DEVNULL,
                                          stderr=subprocess.DEVNULL)) for pair in todo]
         todo = []
         for pair, proc in procs:
@@ -29,7 +34,7 @@ def ping_all(pairs, attempts=3):
 def start_continuous(src, ip, interval, log):
     """A ping from namespace `src` to `ip` every `interval` seconds, logging to `log`."""
     with open(log, "w") as out:
-        return subprocess.Popen(["ip", "netns", "exec", src, "ping", "-n", "-i", str(interval), ip],
+        return subprocess.Popen(["ip", "netns", "exec", src, "ping", family(ip), "-n", "-i", str(interval), ip],
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 

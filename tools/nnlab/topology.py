@@ -3,12 +3,14 @@
 """The namespace lab built from any fabric inventory (see docs/lab.md).
 
 - one namespace per node, named as the inventory host, whose `node_interface`
-  holds `node_ip` and whose default route points at the router;
-- one router namespace (`nnlab-router`) holding a bridge per underlay subnet,
-  so nodes of one subnet share L2 and other subnets are routed (L3);
+  holds each `node_ip` (one per family) and whose default route of each family
+  points at the router;
+- one router namespace (`nnlab-router`) holding a bridge per underlay segment (the
+  node subnets of both families that share nodes), so nodes of one subnet share L2
+  and other subnets are routed (L3), in both families;
 - one pod stand-in namespace per node, `<host>-pod`, joined to its node by a
   veth pair, holding the first address of each node pod CIDR, with the node as
-  its gateway (169.254.1.1 on the node side, as Calico sets it up);
+  its gateway (169.254.1.1 and fe80::1 on the node side, as Calico sets them up);
 - flannel and canal clusters run the real flanneld (tools/lab starts it through
   the kubelet stand-in), which programs its vxlan backend, so a switch to host-gw
   can be rehearsed.
@@ -22,11 +24,14 @@ from __future__ import annotations
 
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.flannel_hostgw import model as hostgw
 from ansible_collections.nodenet.fabric.plugins.plugin_utils.tor import model as tor
-from ansible_collections.nodenet.fabric.plugins.plugin_utils.addresses import ip_text, net_range
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.addresses import (
+    family, families, first_address, ip_text, net_key, net_range)
 
 ROUTER = "nnlab-router"
-POD_GATEWAY = "169.254.1.1"
+POD_GATEWAY = {4: "169.254.1.1", 6: "fe80::1"}
 NODE_POD_LINK = "nnlab-pod"  # the node side of the pod veth
+HOST_BITS = {4: 32, 6: 128}
+GATEWAY_BITS = {4: 32, 6: 64}  # fe80::1 is link-local: the link's /64
 
 
 def pod_namespace(host):
@@ -34,12 +39,33 @@ def pod_namespace(host):
 
 
 def pod_ips(node):
-    return [hostgw.first_address(cidr) for cidr in node.pod_cidrs]
+    return [first_address(cidr) for cidr in node.pod_cidrs]
 
 
 def gateway(subnet):
     """The router's address in an underlay subnet: its last usable address."""
-    return ip_text(net_range(subnet)[1] - 1)
+    return ip_text(net_range(subnet)[1] - 1, family(subnet))
+
+
+def nodad(address):
+    """An IPv6 address is unique in the lab by construction: no duplicate address detection."""
+    return " nodad" if ":" in address else ""
+
+
+def segments(hosts):
+    """{subnet: segment index}: subnets that share a host (a node's IPv4 and IPv6 subnet) are one L2
+    segment, one bridge of the router. `hosts` gives each host's subnets."""
+    index, merged = {}, []
+    for subnets in hosts:
+        found = sorted(set(index[s] for s in subnets if s in index))
+        group = set(subnets).union(*(merged[i] for i in found)) if found else set(subnets)
+        for i in found:
+            merged[i] = set()
+        merged.append(group)
+        for subnet in group:
+            index[subnet] = len(merged) - 1
+    ordered = sorted((sorted(g, key=net_key) for g in merged if g), key=lambda g: net_key(g[0]))
+    return dict((subnet, i) for i, group in enumerate(ordered) for subnet in group)
 
 
 def prefix(subnet):
@@ -59,22 +85,22 @@ def topology(fabric):
     """{"namespaces": [...], "commands": {namespace: [ip -batch lines]}, "sysctls": {...}, "errors": [...]}."""
     nodes = sorted(fabric.nodes.values(), key=lambda n: n.host)
     around = outside_hosts(fabric)
-    subnets = sorted({n.subnet for n in nodes} | {o[2] for o in around}, key=net_range)
+    segment = segments([n.subnets for n in nodes] + [(o[2],) for o in around])
+    subnets = sorted(segment, key=net_key)
     errors = []
-    used = {n.ip: n.host for n in nodes}
+    used = dict((ip, n.host) for n in nodes for ip in n.ips)
     used.update((o[1], o[0]) for o in around)
-    router = []
-    for index, subnet in enumerate(subnets):
+    router = ["link add nnbr%d type bridge" % i for i in sorted(set(segment.values()))]
+    for subnet in subnets:
         gw = gateway(subnet)
         if gw in used:
             errors.append("node %s uses %s, the lab router's address in %s" % (used[gw], gw, subnet))
-        router += ["link add nnbr%d type bridge" % index,
-                   "address add %s/%d dev nnbr%d" % (gw, prefix(subnet), index),
-                   "link set dev nnbr%d up" % index]
+        router.append("address add %s/%d dev nnbr%d%s" % (gw, prefix(subnet), segment[subnet], nodad(gw)))
+    router += ["link set dev nnbr%d up" % i for i in sorted(set(segment.values()))]
     commands = {ROUTER: router}
     outside = []  # links created in the router namespace and moved into a node namespace
     for index, node in enumerate(nodes):
-        bridge = "nnbr%d" % subnets.index(node.subnet)
+        bridge = "nnbr%d" % segment[node.subnet]
         port = "nnport%d" % index
         commands[ROUTER] += [
             "link add %s mtu %d type veth peer name nnup%d mtu %d" % (port, node.mtu, index, node.mtu),
@@ -83,28 +109,31 @@ def topology(fabric):
         ]
         outside.append(node.host)
         pods = pod_ips(node)
+        pod_families = families(pods)
         commands[node.host] = [
             "link set dev lo up",
             "link set dev nnup%d name %s" % (index, node.interface),
-            "address add %s/%d dev %s" % (node.ip, prefix(node.subnet), node.interface),
+        ] + ["address add %s/%d dev %s%s" % (ip, prefix(subnet), node.interface, nodad(ip))
+             for ip, subnet in zip(node.ips, node.subnets)] + [
             "link set dev %s up" % node.interface,
-            "route add default via %s dev %s proto static" % (gateway(node.subnet), node.interface),
+        ] + ["route add default via %s dev %s proto static" % (gateway(subnet), node.interface)
+             for subnet in node.subnets] + [
             "link add %s type veth peer name eth0 netns %s" % (NODE_POD_LINK, pod_namespace(node.host)),
-            "address add %s/32 dev %s" % (POD_GATEWAY, NODE_POD_LINK),
+        ] + ["address add %s/%d dev %s%s" % (POD_GATEWAY[v], GATEWAY_BITS[v], NODE_POD_LINK, nodad(POD_GATEWAY[v]))
+             for v in pod_families] + [
             "link set dev %s up" % NODE_POD_LINK,
-        ] + ["route add %s/32 dev %s proto static" % (ip, NODE_POD_LINK) for ip in pods]
+        ] + ["route add %s/%d dev %s proto static" % (ip, HOST_BITS[family(ip)], NODE_POD_LINK) for ip in pods]
         commands[pod_namespace(node.host)] = [
             "link set dev lo up",
             "link set dev eth0 up",
-        ] + ["address add %s/32 dev eth0" % ip for ip in pods] + [
-            "route add %s dev eth0 scope link" % POD_GATEWAY,
-            "route add default via %s dev eth0" % POD_GATEWAY,
-        ]
+        ] + ["address add %s/%d dev eth0%s" % (ip, HOST_BITS[family(ip)], nodad(ip)) for ip in pods] + (
+            ["route add %s dev eth0 scope link" % POD_GATEWAY[4]] if 4 in pod_families else []
+        ) + ["route add default via %s dev eth0" % POD_GATEWAY[v] for v in pod_families]
     for index, (host, ip, subnet, interface) in enumerate(around, len(nodes)):
         commands[ROUTER] += [
             "link add nnport%d type veth peer name nnup%d" % (index, index),
             "link set dev nnup%d netns %s" % (index, host),
-            "link set dev nnport%d master nnbr%d up" % (index, subnets.index(subnet)),
+            "link set dev nnport%d master nnbr%d up" % (index, segment[subnet]),
         ]
         commands[host] = [
             "link set dev lo up",
@@ -142,15 +171,25 @@ def flannel_settings(fabric, cluster):
                                              hostgw.VARIABLES["flannel_namespace"], {})
 
 
+def flannel_devices(fabric, cluster):
+    """{family: flanneld's vxlan device} of a cluster's pod families (flannel.N, flannel-v6.N)."""
+    vni = flannel_settings(fabric, cluster).vni
+    return dict((v, "flannel.%d" % vni if v == 4 else "flannel-v6.%d" % vni) for v in fabric.clusters[cluster].families)
+
+
 def flanneld_vxlan_ready(fabric, host, routes, links):
-    """flanneld's vxlan backend has programmed the node (from `ip -j route` and `ip -j link`): its
-    device is up and every other node's pods are routed over it."""
+    """flanneld's vxlan backend has programmed the node (from `ip -j route` of both families and
+    `ip -j link`): its device of each family is up and every other node's pods of that family are
+    routed over it."""
     node = fabric.nodes[host]
-    device = flannel_settings(fabric, node.cluster).device
-    if not any(link["ifname"] == device and "UP" in link.get("flags", []) for link in links):
-        return False
-    over = set(r["dst"] for r in routes if r.get("dev") == device)
-    return all(p.pod_cidrs[0] in over for p in fabric.cluster_nodes(node.cluster) if p.host != host)
+    for version, device in flannel_devices(fabric, node.cluster).items():
+        if not any(link["ifname"] == device and "UP" in link.get("flags", []) for link in links):
+            return False
+        over = set(r["dst"] for r in routes if r.get("dev") == device)
+        if not all(cidr in over for p in fabric.cluster_nodes(node.cluster) if p.host != host
+                   for cidr in p.pod_cidrs if family(cidr) == version):
+            return False
+    return True
 
 
 def flannel_nodes(fabric):
@@ -172,6 +211,8 @@ def expected_paths(fabric):
             role = facets.provides(fabric, src, dst)
             if role is None and src.cluster == dst.cluster and src.host in flannel:
                 role = "flannel (flanneld)"
+            own = families(src.pod_cidrs)  # a pod reaches the families it has an address in
             for ip in pod_ips(dst):
-                paths.append((src.host, dst.host, ip, role))
+                if family(ip) in own:
+                    paths.append((src.host, dst.host, ip, role))
     return paths

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols import ROUTE_PROTOCOLS
 
-from ..addresses import ip_int, ip_text, net_range
+from ..addresses import first_address, ip_text, net_range
 from ..errors import FabricError
 from ..cluster import objects, owners, steps
 from ..fabric import api_access
@@ -192,10 +192,6 @@ def node_plan(fabric, host, retire=False, wait=0, restarted=True):
 
 def peers(fabric, node):
     return [p for p in fabric.cluster_nodes(node.cluster) if p.host != node.host]
-
-
-def first_address(cidr):
-    return ip_text(ip_int(cidr.partition("/")[0]) + 1)
 
 
 def cluster_settings(fabric, cluster):

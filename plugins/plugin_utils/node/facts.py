@@ -8,11 +8,13 @@ from .steps import module
 
 
 def expectations(fabric, host):
-    """{interface, address, mtu} the inventory gives a node ({} for a router or client)."""
+    """{interface, address (one per family), mtu} the inventory gives a node ({} for a router or
+    client)."""
     node = fabric.nodes.get(host)
     if node is None:
         return {}
-    return {"interface": node.interface, "address": "%s/%s" % (node.ip, node.subnet.split("/")[1]), "mtu": node.mtu}
+    return {"interface": node.interface, "mtu": node.mtu,
+            "address": ["%s/%s" % (ip, subnet.split("/")[1]) for ip, subnet in zip(node.ips, node.subnets)]}
 
 
 def node_facts_step(fabric, host, require=(), systemd=False):

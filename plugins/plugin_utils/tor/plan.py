@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols import ROUTE_PROTOCOLS
 
+from ..addresses import first_address
 from ..peers import has_password, peer_password
 from .model import CLIENTS, ROUTERS, peers_of_router
 
@@ -60,7 +61,6 @@ def client_state(fabric, host):
 
 def client_targets(fabric, host):
     """The first address of every pod CIDR of the clusters the client reaches (the lab's pods)."""
-    from ..flannel_hostgw.model import first_address
     state = client_state(fabric, host)
     wanted = set(r["dst"] for r in state["routes"])
     return [first_address(cidr) for name, cluster in sorted(fabric.clusters.items()) if cluster.pod_cidr in wanted
