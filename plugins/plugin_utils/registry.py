@@ -10,6 +10,8 @@ ORDER), in ORDER. A facet's package gives, in its __init__:
 - PREFIXES: ((variable prefix, facet its problems belong to, facets whose hosts read it), ...);
 - STATE: its role's state variable (present/absent) or None; SECRETS: whether its cluster objects
   hold peer passwords given by variable name;
+- FAMILIES (optional, default (4,)): the address families its role handles; a cluster of its
+  group in another family is refused (fabric.family_problems);
 - node_plan(fabric, host), where its role plans nodes;
 - cluster_steps(fabric, state, secrets, options) and cluster_checks(fabric, state, options), where
   its role has a cluster side (cluster/steps.py builds the steps);
