@@ -21,6 +21,14 @@ def lab(*argv):
                           capture_output=True, text=True)
 
 
+def lab_session(inventory, *flags):
+    """A module fixture's body: the lab up for `inventory` (asserted), then down."""
+    proc = lab("up", "-i", str(inventory), *flags)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    yield
+    lab("down")
+
+
 def playbook(inventory, *argv, playbook="playbooks/site.yml", runs=None):
     """(rc, output). With runs=(role, run name), the module_runs callback counts the run's module
     runs per node; module_runs() reads them back."""

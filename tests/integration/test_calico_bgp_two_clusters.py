@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lab_run import BIN, NODE_ROOT, ROOT, awx_job, env, job_text, lab, playbook, recap
+from lab_run import BIN, NODE_ROOT, ROOT, awx_job, env, job_text, lab, lab_session, playbook, recap
 
 INVENTORY = Path(__file__).parent / "data" / "calico-two-clusters"
 MESH = ["-e", json.dumps({"calico_bgp_route_reflector": False,
@@ -20,10 +20,7 @@ MESH = ["-e", json.dumps({"calico_bgp_route_reflector": False,
 
 @pytest.fixture(scope="module")
 def two_clusters():
-    proc = lab("up", "-i", str(INVENTORY))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    yield
-    lab("down")
+    yield from lab_session(INVENTORY)
 
 
 FLOOR = 10000  # pings sent across a run and the quiet after it

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from kernel_snapshot import snapshot
-from lab_run import NODE_ROOT, ROOT, lab, playbook, recap
+from lab_run import NODE_ROOT, ROOT, lab, lab_session, playbook, recap
 
 INVENTORY = ROOT / "inventories" / "dual-stack"
 NODES = ("east-1", "east-2", "south-1", "south-2", "west-1", "west-2")
@@ -23,10 +23,7 @@ PLAYBOOK = "playbooks/vxlan_mesh.yml"
 
 @pytest.fixture(scope="module")
 def dual_stack():
-    proc = lab("up", "-i", str(INVENTORY))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    yield
-    lab("down")
+    yield from lab_session(INVENTORY)
 
 
 def kernel():
@@ -68,14 +65,17 @@ def test_both_families_are_meshed_over_the_ipv6_underlay_and_a_rerun_changes_not
     fdb = subprocess.run(["bridge", "-n", "south-1", "-j", "fdb", "show", "dev", DEVICE], check=True,
                          capture_output=True, text=True).stdout
     assert sorted(f["dst"] for f in json.loads(fdb) if f.get("dst")) == [
-        "fd00:20:1::11", "fd00:20:1::21", "fd00:20:2::12", "fd00:20:2::22", "fd00:20:3::32"]
-    neighbors = [n["dst"] for n in ip_json("east-1", "neigh", "show", "dev", DEVICE, "nud", "permanent")]
-    assert sorted(neighbors) == sorted(["172.31.1.21", "172.31.2.12", "172.31.2.22", "fd17:31::12", "fd17:31::21",
+        "fd00:20:1::11", "fd00:20:1::21", "fd00:20:1::22", "fd00:20:2::12", "fd00:20:3::32"]
+    neighbors = [n["dst"] for n in ip_json("east-2", "neigh", "show", "dev", DEVICE, "nud", "permanent")]
+    assert sorted(neighbors) == sorted(["172.31.1.11", "172.31.1.21", "172.31.1.22", "fd17:31::11", "fd17:31::21",
                                         "fd17:31::22", "fd17:31::31", "fd17:31::32"])
     routes = dict((r["dst"], (r.get("gateway"), r["dev"])) for r in ip_json("east-1", "-6", "route", "show", "proto",
                                                                             str(PROTO)))
-    assert routes == {"fd80:0:0:1::/64": ("fd00:20:1::21", "ens3"), "fd80:0:0:2::/64": ("fd17:31::22", DEVICE),
+    assert routes == {"fd80:0:0:1::/64": ("fd00:20:1::21", "ens3"), "fd80:0:0:2::/64": ("fd00:20:1::22", "ens3"),
                       "fd90:0:0:1::/64": ("fd17:31::31", DEVICE), "fd90:0:0:2::/64": ("fd17:31::32", DEVICE)}
+    routes = dict((r["dst"], (r.get("gateway"), r["dev"])) for r in ip_json("east-2", "-6", "route", "show", "proto",
+                                                                            str(PROTO)))
+    assert routes["fd80:0:0:2::/64"] == ("fd17:31::22", DEVICE)  # another subnet: over the mesh
     rc, out = matrix()
     assert rc == 0 and "36 of 36 expected paths reachable" in out, out
     south = next(line for line in out.splitlines() if line.startswith("south-1-pod")).split()

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import core
-from kernel_snapshot import snapshot
+from kernel_snapshot import scratch_namespace, snapshot
 
 NS = "nnt-foreign"
 DEVICE = "vxlan-mesh"
@@ -48,13 +48,7 @@ def ip(*argv, stdin=None):
 
 @pytest.fixture
 def namespace():
-    subprocess.run(["ip", "netns", "delete", NS], capture_output=True)
-    ip("netns", "add", NS)
-    ip("-n", NS, "-batch", "-", stdin=SETUP)
-    subprocess.run(["bridge", "-n", NS, "fdb", "replace", "66:11:22:33:44:55", "dev", "vxlan.calico",
-                    "dst", "192.168.50.20", "self", "permanent"], check=True)
-    yield NS
-    subprocess.run(["ip", "netns", "delete", NS], capture_output=True)
+    yield from scratch_namespace(NS, SETUP, [("vxlan.calico", "66:11:22:33:44:55", "192.168.50.20")])
 
 
 def test_foreign_state_survives_apply_and_teardown(namespace):

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile import core
-from kernel_snapshot import snapshot
+from kernel_snapshot import scratch_namespace, snapshot
 
 NS = "nnt-foreign6"
 DEVICE = "vxlan-mesh"
@@ -50,19 +50,11 @@ OWNED_ROUTES = sorted(["10.11.0.0/24", "10.12.0.0/24", "10.13.0.0/24", "fd10:11:
                        "fd10:13::/64", "fd14::/64"])
 
 
-def ip(*argv, stdin=None):
-    subprocess.run(["ip"] + list(argv), input=stdin, check=True, capture_output=True, text=True)
-
-
 @pytest.fixture
 def namespace():
-    subprocess.run(["ip", "netns", "delete", NS], capture_output=True)
-    ip("netns", "add", NS)
-    ip("-n", NS, "-batch", "-", stdin=SETUP)
-    subprocess.run(["bridge", "-n", NS, "fdb", "replace", "66:11:22:33:44:55", "dev", "vxlan-v6.calico",
-                    "dst", "fd00:50::20", "self", "permanent"], check=True)
-    yield core.Runner(["ip", "netns", "exec", NS])
-    subprocess.run(["ip", "netns", "delete", NS], capture_output=True)
+    """A reconcile Runner into the test's own namespace."""
+    for name in scratch_namespace(NS, SETUP, [("vxlan-v6.calico", "66:11:22:33:44:55", "fd00:50::20")]):
+        yield core.Runner(["ip", "netns", "exec", name])
 
 
 def routes_by(family):

@@ -271,7 +271,8 @@ def flannel_state(host):
     """What flanneld owns on a node: flannel.1, its neighbors and FDB entries, the routes over it."""
     state = kernel_state(host)
     owned, _ = split(state, "flannel.1", -1)
-    owned["routes"] = sorted((r for r in state["routes"] if r.get("dev") == "flannel.1" and "table" not in r),
+    owned["routes"] = sorted((r for r in state["routes"] if r.get("dev") == "flannel.1" and "table" not in r
+                              and r.get("protocol") != "2"),  # the kernel's own (fe80::/64 of the device)
                              key=json.dumps)  # main table (a route of another table names its table)
     return owned
 

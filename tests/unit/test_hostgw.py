@@ -78,10 +78,11 @@ def test_vni_names_the_flannel_device_and_mtu_is_the_underlays(inventory):
 def test_a_node_has_one_pod_cidr_shorter_than_32(inventory):
     hostvars, groups = edited(inventory, edge_1={"node_pod_cidrs": ["10.244.1.0/24", "10.244.11.0/24"]},
                               edge_2={"node_pod_cidrs": ["10.244.2.7/32"]})
-    errors = problems(hostvars, groups)
+    errors = model.read(hostvars, groups).problems([hostgw.NAME])
     assert [(e.cluster, e.node, e.variable) for e in errors] == [("edge", "edge-1", "node_pod_cidrs"),
                                                                  ("edge", "edge-2", "node_pod_cidrs")]
-    assert "flanneld routes one per node" in errors[0].message and "shorter than /32" in errors[1].message
+    assert "the Node's spec.podCIDRs, which hold at most one per family" in errors[0].message  # the core's rule
+    assert "single address" in errors[1].message and errors[1].facet == hostgw.NAME
 
 
 def test_valid_inventory_has_no_problems(inventory):
@@ -325,12 +326,14 @@ def test_the_retire_waits_only_where_this_run_restarts_flanneld(inventory):
     assert hostgw.node_state(fabric, "edge-1", retire=True, wait=60, restarted=False)["handover_wait"] == 0
 
 
-def test_ipv6_in_net_conf_is_refused(inventory):
-    hostvars, groups = edited(inventory, **{h: {"flannel_netconf_extra": {"EnableIPv6": True}}
+def test_family_keys_in_net_conf_that_contradict_the_cluster_are_refused(inventory):
+    hostvars, groups = edited(inventory, **{h: {"flannel_netconf_extra": {"EnableIPv6": True, "Network": "10.9.0.0/16"}}
                                             for h in ("core-1", "core-2", "core-3")})
     errors = problems(hostvars, groups)
-    assert [(e.node, e.variable) for e in errors] == [(h, "flannel_netconf_extra") for h in ("core-1", "core-2", "core-3")]
-    assert "IPv4 routes only" in errors[0].message
+    assert [(e.node, e.variable) for e in errors] == [(h, "flannel_netconf_extra") for h in ("core-1", "core-2", "core-3")
+                                                      for _key in ("EnableIPv6", "Network")]
+    assert errors[0].message.startswith('sets EnableIPv6 to true, but cluster_pod_cidr 10.245.0.0/16 says false')
+    assert 'sets Network to "10.9.0.0/16"' in errors[1].message
 
 
 def node(name, backend=None, public_ip=None):
@@ -376,7 +379,7 @@ def test_the_cluster_order_applies_net_conf_then_restarts_where_it_must_and_wait
 
 
 def test_the_api_is_checked_for_missing_nodes_and_another_address():
-    step = {"cluster": "edge", "nodes": {"edge-1": "10.30.1.11", "edge-2": "10.30.1.12", "edge-3": "10.30.1.13"}}
+    step = {"cluster": "edge", "nodes": {"edge-1": ["10.30.1.11"], "edge-2": ["10.30.1.12"], "edge-3": ["10.30.1.13"]}}
     found = hostgw.node_problems(step, {"nodes": [node("edge-1", "vxlan", "10.30.1.11"),
                                                   node("edge-2", "vxlan", "192.0.2.7")]})
     assert len(found) == 2

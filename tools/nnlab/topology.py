@@ -146,6 +146,9 @@ def topology(fabric):
     namespaces = [ROUTER] + [n.host for n in nodes] + [pod_namespace(n.host) for n in nodes] + extra
     forwarding = [ROUTER] + [n.host for n in nodes] + sorted(fabric.facets.get(tor.ROUTERS, {}))
     return {"namespaces": namespaces, "commands": commands, "forwarding": forwarding,
+            # IPv6 forwarding only where the fabric has IPv6: a router joins the all-routers group,
+            # which an IPv4 lab's snapshots need not see
+            "ipv6": any(6 in families(n.ips + n.pod_cidrs) for n in nodes),
             "neighbors": neighbor_entries([n.subnet for n in nodes] + [o[2] for o in around]),
             "quiet": sorted(fabric.facets.get(tor.ROUTERS, {})),
             "order": [ROUTER] + [n.host for n in nodes] + [pod_namespace(n.host) for n in nodes] + extra,

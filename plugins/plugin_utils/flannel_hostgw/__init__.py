@@ -6,7 +6,7 @@ ConfigMaps and cluster steps (model), and its node steps (node)."""
 from __future__ import annotations
 
 from ..addresses import route_text
-from .model import (NAME, SETTINGS, VARIABLES, api_clusters, check, cluster_checks, cluster_steps, node_plan, node_state,
+from .model import (FAMILIES, NAME, SETTINGS, VARIABLES, api_clusters, check, cluster_checks, cluster_steps, node_plan, node_state,
                     prepare, read)
 from .node import gates, node_steps
 

@@ -22,13 +22,14 @@ from dataclasses import dataclass
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols import ROUTE_PROTOCOLS
 
-from ..addresses import first_address, ip_text, net_range
+from ..addresses import NAMES, family, first_address, ip_text, net_range
 from ..errors import FabricError
 from ..cluster import objects, owners, steps
 from ..fabric import api_access
 from ..node.reconcile import APPLIED
 
 NAME = "flannel_hostgw"
+FAMILIES = (4, 6)
 HOSTGW_CNIS = ("flannel", "canal")
 PLATFORMS = ("baremetal", "vm", "cloud", "openstack")
 GUARDED_PLATFORMS = ("cloud", "openstack")
@@ -36,7 +37,8 @@ ACK_VARIABLE = "flannel_hostgw_accept_platform_risk"
 VARIABLES = {"cluster_platform": "baremetal", "flannel_vni": 1, "flannel_namespace": "kube-flannel",
              ACK_VARIABLE: False}
 HOSTGW_ROUTE_PROTOCOL = ROUTE_PROTOCOLS["nodenet_hostgw"]
-IPV6_KEYS = ("EnableIPv6", "IPv6Network")
+# net-conf.json's keys that say the cluster's families: written from cluster_pod_cidr.
+FAMILY_KEYS = ("Network", "EnableIPv4", "EnableIPv6", "IPv6Network")
 
 PLATFORM_RISK = (
     "host-gw sends pod traffic as plain IP frames between nodes: the source IP is a pod's, the MAC "
@@ -57,8 +59,12 @@ class HostgwSettings:
 
     @property
     def device(self):
-        """flanneld's vxlan device, which host-gw replaces."""
+        """flanneld's IPv4 vxlan device, which host-gw replaces."""
         return "flannel.%d" % self.vni
+
+    def devices(self, versions):
+        """flanneld's vxlan devices of these families: flannel.N, flannel-v6.N."""
+        return ["flannel.%d" % self.vni if v == 4 else "flannel-v6.%d" % self.vni for v in versions]
 
 
 SETTINGS = HostgwSettings
@@ -70,11 +76,6 @@ def read(reader, node_mtu):
     vni = reader.integer("flannel_vni", 0, 16777215)
     namespace = reader.raw("flannel_namespace")
     extra = reader.mapping("flannel_netconf_extra")
-    ipv6 = sorted(k for k in (extra or {}) if k in IPV6_KEYS and extra[k] not in (False, None, ""))
-    if ipv6:
-        reader.error("flannel_netconf_extra", "sets %s: the switch bridges and hands over IPv4 routes only, and "
-                     "would leave flannel-v6.%s and flanneld's IPv6 routes behind; switch a dual-stack cluster by "
-                     "hand, or keep vxlan" % (", ".join(ipv6), reader.vars.get("flannel_vni", 1)))
     if platform in GUARDED_PLATFORMS and not accept:
         reader.error("cluster_platform", "is %s: refusing host-gw. " % platform
                      + PLATFORM_RISK % (platform, ACK_VARIABLE))
@@ -110,32 +111,66 @@ def check(fabric):
             fabric.errors.append(FabricError(name, left_out[0], group, "nodes %s of the cluster are not in group "
                                              "%s; host-gw needs a route on every node" % (", ".join(left_out), group),
                                              NAME))
-        for node in nodes:
-            if len(node.pod_cidrs) != 1:
-                fabric.errors.append(FabricError(
-                    name, node.host, "node_pod_cidrs", "lists %d pod CIDRs (%s); flanneld routes one per node, its "
-                    "Node's spec.podCIDR: list that one" % (len(node.pod_cidrs), ", ".join(node.pod_cidrs)), NAME))
-            elif node.pod_cidrs[0].endswith("/32"):
-                fabric.errors.append(FabricError(
-                    name, node.host, "node_pod_cidrs", "%s is a single address; the switch bridges a pod CIDR "
-                    "with its two halves, so it needs a prefix shorter than /32" % node.pod_cidrs[0], NAME))
-        subnets = {}
-        for node in nodes:
-            subnets.setdefault(node.subnet, []).append(node.host)
-        if len(subnets) > 1:
-            main = max(sorted(subnets), key=lambda s: len(subnets[s]))
-            by_subnet = "; ".join("%s: %s" % (s, ", ".join(h)) for s, h in sorted(subnets.items()))
-            for subnet, hosts in sorted(subnets.items()):
-                if subnet == main:
-                    continue
-                for host in hosts:
+        for node in nodes:  # one per family, each family of the cluster: the core checks it
+            for cidr in node.pod_cidrs:
+                if cidr.endswith(("/32", "/128")):
                     fabric.errors.append(FabricError(
-                        name, host, "node_subnet",
-                        "%s is not %s, the L2 segment of %s; host-gw needs every node of the cluster on "
-                        "one L2 subnet (nodes by subnet: %s). Keep flannel's vxlan backend, or join the "
-                        "nodes with vxlan_mesh and vxlan_mesh_direct_routing, which routes peers on the "
-                        "same subnet directly and the rest over vxlan"
-                        % (subnet, main, ", ".join(subnets[main]), by_subnet), NAME))
+                        name, node.host, "node_pod_cidrs", "%s is a single address; the switch bridges a pod CIDR "
+                        "with its two halves, so it needs a shorter prefix" % cidr, NAME))
+        for version in cluster.families:
+            check_segment(fabric, name, nodes, version)
+        check_family_keys(fabric, cluster, nodes)
+
+
+def family_keys(cluster):
+    """net-conf.json's keys of the cluster's families: Network for its IPv4 range, EnableIPv6 and
+    IPv6Network for its IPv6 one, EnableIPv4 false without an IPv4 one."""
+    keys = {"Network": cluster.pod_cidr_of(4)} if cluster.pod_cidr_of(4) else {"EnableIPv4": False}
+    if cluster.pod_cidr_of(6):
+        keys.update(EnableIPv6=True, IPv6Network=cluster.pod_cidr_of(6))
+    return keys
+
+
+def check_family_keys(fabric, cluster, nodes):
+    """flannel_netconf_extra may repeat a family key, never contradict cluster_pod_cidr."""
+    wanted = dict({"EnableIPv4": True, "EnableIPv6": False}, **family_keys(cluster))
+    settings = fabric.facets.get(NAME, {})
+    for node in nodes:
+        extra = settings[node.host].netconf_extra if node.host in settings else {}
+        for key in sorted(k for k in extra if k in FAMILY_KEYS and extra[k] != wanted.get(k)):
+            fabric.errors.append(FabricError(cluster.name, node.host, "flannel_netconf_extra", (
+                "sets %s to %s, but cluster_pod_cidr %s says %s; the role writes the families' keys of net-conf.json "
+                "from cluster_pod_cidr: leave %s out" % (key, json.dumps(extra[key]), ",".join(cluster.pod_cidrs),
+                                                         json.dumps(wanted.get(key)), key)), NAME))
+
+
+def check_segment(fabric, name, nodes, version):
+    """host-gw routes a family's pods via each peer's node_ip of that family, on one L2 segment."""
+    lacking = [n.host for n in nodes if n.ip_of(version) is None]
+    for host in lacking:
+        fabric.errors.append(FabricError(name, host, "node_ip", (
+            "has no %s address, and cluster %s's pods are %s: host-gw routes them via each node's %s node_ip; give "
+            "every node of the cluster one" % (NAMES[version], name, NAMES[version], NAMES[version])), NAME))
+    if lacking:
+        return
+    subnets = {}
+    for node in nodes:
+        subnets.setdefault(node.subnet_of(version), []).append(node.host)
+    if len(subnets) < 2:
+        return
+    main = max(sorted(subnets), key=lambda s: len(subnets[s]))
+    by_subnet = "; ".join("%s: %s" % (s, ", ".join(h)) for s, h in sorted(subnets.items()))
+    for subnet, hosts in sorted(subnets.items()):
+        if subnet == main:
+            continue
+        for host in hosts:
+            fabric.errors.append(FabricError(
+                name, host, "node_subnet",
+                "%s is not %s, the L2 segment of %s; host-gw needs every node of the cluster on "
+                "one L2 subnet (nodes by subnet: %s). Keep flannel's vxlan backend, or join the "
+                "nodes with vxlan_mesh and vxlan_mesh_direct_routing, which routes peers on the "
+                "same subnet directly and the rest over vxlan"
+                % (subnet, main, ", ".join(subnets[main]), by_subnet), NAME))
 
 
 # --- one node's plan --------------------------------------------------------------------
@@ -149,18 +184,19 @@ def node_state(fabric, host, retire=False, wait=0, restarted=True):
     node = fabric.nodes[host]
     if not (restarted and fabric.clusters[node.cluster].api):
         wait = 0
-    flannel = fabric.settings(NAME, host).device
+    flannel = fabric.settings(NAME, host).devices(fabric.clusters[node.cluster].families)
     rank = fabric.pod_rank()
     routes = []
     for peer in peers(fabric, node):
         for cidr in sorted(peer.pod_cidrs, key=rank.get):
-            successor = {"dst": cidr, "via": peer.ip, "dev": node.interface}
-            routes += [{"dst": half, "via": peer.ip, "dev": node.interface, "onlink": False, "handover": successor}
+            via = peer.ip_of(family(cidr))
+            successor = {"dst": cidr, "via": via, "dev": node.interface}
+            routes += [{"dst": half, "via": via, "dev": node.interface, "onlink": False, "handover": successor}
                        for half in halves(cidr)]
     return {
         "routes": routes,
         "route_protocol": HOSTGW_ROUTE_PROTOCOL,
-        "retire_devices": [flannel] if retire else [],
+        "retire_devices": flannel if retire else [],
         "handover_wait": int(wait) if retire else 0,
     }
 
@@ -170,7 +206,7 @@ def halves(cidr):
     first, last = net_range(cidr)
     length = int(cidr.partition("/")[2]) + 1
     middle = first + (last - first + 1) // 2
-    return ["%s/%d" % (ip_text(first), length), "%s/%d" % (ip_text(middle), length)]
+    return ["%s/%d" % (ip_text(first, family(cidr)), length), "%s/%d" % (ip_text(middle, family(cidr)), length)]
 
 
 def node_plan(fabric, host, retire=False, wait=0, restarted=True):
@@ -200,10 +236,13 @@ def cluster_settings(fabric, cluster):
 
 
 def netconf(fabric, cluster):
-    """flannel's net-conf.json with the host-gw backend."""
-    conf = {"Network": fabric.clusters[cluster].pod_cidr, "Backend": {"Type": "host-gw"}}
+    """flannel's net-conf.json with the host-gw backend, in the cluster's families: Network for its
+    IPv4 range, EnableIPv6 and IPv6Network for its IPv6 one (so a dual-stack cluster stays one),
+    EnableIPv4 false without an IPv4 one."""
+    conf = family_keys(fabric.clusters[cluster])
+    conf["Backend"] = {"Type": "host-gw"}
     extra = cluster_settings(fabric, cluster).netconf_extra
-    conf.update(dict((k, v) for k, v in extra.items() if k not in ("Network", "Backend")))
+    conf.update(dict((k, v) for k, v in extra.items() if k not in conf))
     return json.dumps(conf, sort_keys=True)
 
 
@@ -227,13 +266,15 @@ def configmaps(fabric):
                     "data": {"net-conf.json": netconf(fabric, name)}}
         result.append({"cluster": name, **api_access(cluster), "manifests": [manifest],
                        "daemonset": daemonset,
-                       "nodes": dict((n.host, n.ip) for n in fabric.cluster_nodes(name))})
+                       "nodes": dict((n.host, list(n.ips)) for n in fabric.cluster_nodes(name))})
     return result
 
 
 ANNOTATIONS = "flannel.alpha.coreos.com/"
 BACKEND_ANNOTATION = ANNOTATIONS + "backend-type"
 PUBLIC_IP_ANNOTATION = ANNOTATIONS + "public-ip"
+# The address flanneld announces, per family.
+PUBLIC_IP_ANNOTATIONS = {4: PUBLIC_IP_ANNOTATION, 6: ANNOTATIONS + "public-ipv6"}
 
 
 def annotations(node):
@@ -247,18 +288,20 @@ def node_problems(step, found):
     bridge routes, via node_ip, would never be handed over)."""
     problems = []
     found = dict((n["metadata"]["name"], n) for n in found["nodes"] or [])
-    for host, ip in sorted(step["nodes"].items()):
+    for host, ips in sorted(step["nodes"].items()):
         node = found.get(host)
         if node is None:
             problems.append("cluster %s, node %s: not a Node of the cluster's API; flanneld routes only "
                             "the pods of registered Nodes (host names must be Node names)" % (step["cluster"], host))
             continue
-        announced = annotations(node).get(PUBLIC_IP_ANNOTATION)
-        if announced and announced != ip:
-            values = (step["cluster"], host, announced, PUBLIC_IP_ANNOTATION, ip, announced)
-            problems.append("cluster %s, node %s: flanneld announces %s (annotation %s) but node_ip is %s; "
-                            "its host-gw routes would go via %s: set node_ip to it, or make flanneld use "
-                            "node_ip (--iface or --public-ip)" % values)
+        for ip in ips:
+            annotation = PUBLIC_IP_ANNOTATIONS[family(ip)]
+            announced = annotations(node).get(annotation)
+            if announced and announced != ip:
+                values = (step["cluster"], host, announced, annotation, ip, announced)
+                problems.append("cluster %s, node %s: flanneld announces %s (annotation %s) but node_ip is %s; "
+                                "its host-gw routes would go via %s: set node_ip to it, or make flanneld use "
+                                "node_ip (--iface or --public-ip)" % values)
     return problems
 
 
