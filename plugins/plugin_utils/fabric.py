@@ -24,9 +24,6 @@ CNIS = ("calico", "canal", "flannel", "kube-router")
 MIN_IPV4_MTU = 68
 MIN_IPV6_MTU = 1280  # RFC 8200: every link carrying IPv6
 VARIABLES = {"node_interface": "eth0", "node_mtu": 1500}
-# The CNIs whose node pod CIDRs are the Node's spec.podCIDRs (at most one per family); Calico's
-# are its IPAM blocks.
-PODCIDRS_CNIS = ("canal", "flannel", "kube-router")
 # Prefix lengths each CNI accepts for a node's IPv6 pod CIDR: Calico's IPv6 block sizes, flannel's
 # IPv6SubnetLen (room for a tunnel and a bridge address).
 IPV6_NODE_PREFIX = {"calico": (116, 128), "canal": (1, 126), "flannel": (1, 126)}
@@ -313,8 +310,7 @@ def check(fabric):
 
 def pod_cidr_problems(node, cluster):
     """A node's pod CIDRs against its cluster's: inside the range of their family, every family of the
-    cluster present, at most one per family where they are the Node's spec.podCIDRs, and prefix
-    lengths the cluster's CNI accepts."""
+    cluster present, and prefix lengths the cluster's CNI accepts."""
     def problem(message):
         return FabricError(node.cluster, node.host, "node_pod_cidrs", message)
     found = []
@@ -337,13 +333,19 @@ def pod_cidr_problems(node, cluster):
                                  "node's %s pod CIDR inside %s" % (
                                      NAMES[version], cluster.name, " and ".join(NAMES[v] for v in cluster.families),
                                      listed(cluster.pod_cidrs), NAMES[version], cluster.pod_cidr_of(version))))
-    if cluster.cni in PODCIDRS_CNIS:
-        for version in families(node.pod_cidrs):
-            same = [c for c in node.pod_cidrs if family(c) == version]
-            if len(same) > 1:
-                found.append(problem("lists %d %s CIDRs (%s); under %s they are the Node's spec.podCIDRs, which "
-                                     "hold at most one per family"
-                                     % (len(same), NAMES[version], ", ".join(same), cluster.cni)))
+    return found
+
+
+def pod_cidrs_problems(fabric, node, facet):
+    """A role that reads a node's pod CIDRs as its Node's spec.podCIDRs (flannel, kube-router):
+    at most one per family, as Kubernetes holds them."""
+    found = []
+    for version in families(node.pod_cidrs):
+        same = [c for c in node.pod_cidrs if family(c) == version]
+        if len(same) > 1:
+            found.append(FabricError(node.cluster, node.host, "node_pod_cidrs", (
+                "lists %d %s CIDRs (%s); %s reads them as the Node's spec.podCIDRs, which hold one per family: "
+                "list that one" % (len(same), NAMES[version], ", ".join(same), facet)), facet))
     return found
 
 

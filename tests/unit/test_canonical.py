@@ -51,3 +51,31 @@ def test_a_dual_stack_device_keeps_one_address_per_family_the_first_primary():
     device = state["device"]
     assert device["addresses"] == ["172.30.0.1/16", "fd30::1/64"] and device["address"] == "172.30.0.1/16"
     assert device["local"] == "fd00::1" and state["routes"][0]["via"] == "fd30::2"
+
+
+def ipv6_route(dst, metric, protocol="202"):
+    return {"dst": dst, "gateway": "fd00::2", "dev": "eth0", "protocol": protocol, "metric": metric, "flags": []}
+
+
+@pytest.mark.parametrize("metric", [0, 1024, 4000])
+def test_an_ipv6_route_in_place_is_a_no_op_at_any_metric(metric):
+    """The kernel holds IPv6 routes at 1024 when none is given; a route asked for at 1024 is that one."""
+    from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.plan import make_plan
+    desired = core.normalise({"routes": [{"dst": "fd01::/64", "via": "fd00::2", "dev": "eth0"}], "route_protocol": 202,
+                              "route_metric": metric})
+    dump = kernel.ipv6_routes([ipv6_route("fd01::/64", metric or 1024), ipv6_route("default", 1024, "3"),
+                               {"dst": "10.0.0.0/8", "dev": "eth0"}])  # an IPv4 entry is not the IPv6 dump's
+    assert [e["dst"] for e in dump] == ["fd01::/64", "::/0"]
+    routes = kernel.parse_routes(dump, 254, 202)
+    plan = make_plan(desired, kernel.Dataplane({}, [], [], routes, nexthops=None))
+    assert plan.route_cmds == [] and not plan.errors
+    # entry by entry too (a second route is missing, so the whole-table comparison cannot say)
+    more = dict(desired, routes=desired["routes"] + core.normalise(
+        {"routes": [{"dst": "fd02::/64", "via": "fd00::2", "dev": "eth0"}], "route_protocol": 202})["routes"])
+    plan = make_plan(more, kernel.Dataplane({}, [], [], routes, nexthops=None))
+    assert plan.route_cmds == ["route replace fd02::/64 via fd00::2 dev eth0 proto 202 table 254%s"
+                               % (" metric %d" % metric if metric else "")]
+    # and a route of ours that is no longer wanted goes at the metric the kernel holds it at
+    stale = make_plan(dict(desired, routes=[]), kernel.Dataplane({}, [], [], routes, nexthops=None))
+    assert stale.route_cmds == ["route delete fd01::/64 proto 202 table 254 metric %d" % (metric or 1024)]
+    assert routes[1]["dst"] == "::/0" and routes[1]["protocol"] == 3  # boot's default route: never ours

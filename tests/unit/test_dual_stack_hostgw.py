@@ -84,3 +84,12 @@ def test_flanneld_announcing_another_ipv6_address_is_named():
     assert found == ["cluster west, node west-1: flanneld announces fd00:20:1::99 (annotation "
                      "flannel.alpha.coreos.com/public-ipv6) but node_ip is fd00:20:1::21; its host-gw routes would go "
                      "via fd00:20:1::99: set node_ip to it, or make flanneld use node_ip (--iface or --public-ip)"]
+
+
+def test_family_keys_that_agree_or_are_empty_are_accepted(dual_stack):
+    extra = {"EnableIPv4": True, "EnableIPv6": True, "Network": "", "IPv6Network": None, "SubnetLen": 24}
+    hostvars, groups = changed(dual_stack, west_1={"flannel_netconf_extra": extra},
+                               west_2={"flannel_netconf_extra": extra})
+    assert lines(hostvars, groups) == []
+    conf = json.loads(hostgw.netconf(model.load(hostvars, groups), "west"))
+    assert conf["Network"] == "10.80.0.0/16" and conf["IPv6Network"] == "fd80::/56" and conf["SubnetLen"] == 24

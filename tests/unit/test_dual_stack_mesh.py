@@ -81,9 +81,11 @@ def test_an_ipv6_underlay_carries_the_packets_with_70_bytes_of_overhead():
     device = state[N5]["device"]
     assert device["local"] == "fd00:192:168::15" and device["mtu"] == 1430
     assert sorted(f["dst"] for f in state[N5]["fdb"])[0] == "fd00:192:168::13"
-    # Chosen without being asked where some node has no IPv4 address.
-    _fabric, state = states(*build(hosts={N3: {"node_ip": "fd00:192:168::16", "node_subnet": V6_UNDERLAY}}))
-    assert state[N1]["device"]["local"] == "fd00:192:168::21" and state[N1]["device"]["mtu"] == 1430
+    # Never chosen silently where some node has no IPv4 address: every device would be recreated.
+    hostvars, groups = build(hosts={N3: {"node_ip": "fd00:192:168::16", "node_subnet": V6_UNDERLAY}})
+    assert mesh_lines(hostvars, groups) == [
+        "cluster test-cluster2, node %s, node_ip: fd00:192:168::16 has no IPv4 address, so the mesh cannot travel over "
+        "IPv4; set vxlan_mesh_underlay: ipv6 for an IPv6 underlay (every mesh node has an IPv6 node_ip)" % N3]
 
 
 def test_direct_routing_goes_by_each_familys_own_subnet():
@@ -163,5 +165,6 @@ def test_a_mesh_subnet_no_cluster_uses_and_nodes_without_a_shared_family_are_ref
         "pods; leave it out" % N1]
     hostvars, groups = build(hosts={N3: {"node_ip": "fd00:192:168::16", "node_subnet": V6_UNDERLAY},
                                     N5: {"node_ip": "192.168.0.15", "node_subnet": "192.168.0.0/24"}})
-    lines = mesh_lines(hostvars, groups)
-    assert len(lines) == 1 and "the mesh nodes share no address family" in lines[0], lines
+    assert mesh_lines(hostvars, groups) == [
+        "cluster test-cluster2, node %s, node_ip: fd00:192:168::16 has no IPv4 address, so the mesh cannot travel over "
+        "IPv4; nor can it over IPv6: %s have no IPv6 node_ip. Give every mesh node an address in one family" % (N3, N5)]

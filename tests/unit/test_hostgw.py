@@ -81,7 +81,7 @@ def test_a_node_has_one_pod_cidr_shorter_than_32(inventory):
     errors = model.read(hostvars, groups).problems([hostgw.NAME])
     assert [(e.cluster, e.node, e.variable) for e in errors] == [("edge", "edge-1", "node_pod_cidrs"),
                                                                  ("edge", "edge-2", "node_pod_cidrs")]
-    assert "the Node's spec.podCIDRs, which hold at most one per family" in errors[0].message  # the core's rule
+    assert "flannel_hostgw reads them as the Node's spec.podCIDRs, which hold one per family" in errors[0].message
     assert "single address" in errors[1].message and errors[1].facet == hostgw.NAME
 
 

@@ -196,7 +196,10 @@ def read_dataplane(runner, state, collect):
         raise ReconcileError(str(exc))
     ours = dataplane.own_route_destinations()
     if state["state"] == "present" and any(r["dst"] not in ours or r.get("handover") for r in state["routes"]):
-        dataplane.routes = read.read_foreign_routes(runner, state["route_table"])
+        try:
+            dataplane.routes = read.read_foreign_routes(runner, state["route_table"])
+        except RuntimeError as exc:
+            raise ReconcileError(str(exc))
     return dataplane
 
 
@@ -269,7 +272,7 @@ def restore_state(state, dataplane):
     before["neighbors"] = [{"ip": n["ip"], "mac": n["mac"]} for n in dataplane.neighbors if owner.owns("neighbor", n)]
     before["fdb"] = [{"mac": f["mac"], "dst": f["dst"]} for f in dataplane.fdb if owner.owns("fdb", f)]
     before["routes"] = [dict((k, r[k]) for k in ("dst", "via", "dev", "onlink")) for r in dataplane.routes
-                        if owner.owns("route", r) and r["metric"] == owner.metric]
+                        if owner.owns("route", r) and r["metric"] == kernel.read_metric(owner.metric, r["dst"])]
     return before
 
 

@@ -187,18 +187,28 @@ IPV6_DEFAULT_METRIC = 1024
 
 def ipv6_routes(dump):
     """An `ip -6 route` dump in the IPv4 dump's terms, so one parser and one keyer serve both:
-    `default` is ::/0, and the default metric (1024) is left out, as IPv4's 0 is."""
+    `default` is ::/0, and the default metric (1024) is left out, as IPv4's 0 is. Only IPv6
+    entries are kept (a kernel without IPv6 may answer with another family's)."""
+    found = []
     for entry in dump or []:
         if entry.get("dst") == "default":
             entry["dst"] = "::/0"
+        if ":" not in entry.get("dst", ""):
+            continue
         if entry.get("metric") == IPV6_DEFAULT_METRIC:
             del entry["metric"]
-    return dump or []
+        found.append(entry)
+    return found
 
 
 def kernel_metric(route):
     """The metric to name when deleting a route: IPv6's default is 1024."""
     return route["metric"] or (IPV6_DEFAULT_METRIC if ":" in route["dst"] else 0)
+
+
+def read_metric(metric, dst):
+    """A metric as the dumps read it: IPv6's default (1024) reads as IPv4's (0)."""
+    return 0 if metric == IPV6_DEFAULT_METRIC and ":" in dst else metric
 
 
 def canonical_mac(text):

@@ -96,7 +96,7 @@ def link_add(want, owner=None):
 
 def describe_link(link):
     """The same line for a desired device and a kernel link (`up`)."""
-    addresses = link["addresses"]
+    addresses = sorted(link["addresses"])  # the kernel's order, so a desired device reads the same
     state = "" if link.get("up", True) else " (down)"
     if link.get("kind", "vxlan") == "vxlan":
         return ("device %s vxlan id %s dstport %s local %s dev %s mtu %s address %s inet %s%s"

@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 import operator
 
+from . import kernel
 from .kinds import ADDRESS, FDB, LINK, NEIGHBOR, NEXTHOP, PHASES, RECREATE_ON, ROUTE, Ownership, retire_entries
 
 __metaclass__ = type
@@ -347,7 +348,7 @@ def plan_routes(plan, desired, dataplane, owner, flushed, nexthops=None, gateway
         target.setdefault((route["dst"], route["metric"]), route)
     wanted, used = set(), set()
     for want in desired["routes"]:
-        key = (want["dst"], owner.metric)
+        key = (want["dst"], kernel.read_metric(owner.metric, want["dst"]))
         wanted.add(key)
         cur = ours.get(key)
         nhid = None if nexthops is None else nexthops.get(gateway(want))
@@ -392,7 +393,8 @@ def routes_match(wanted, routes, owner):
     def key(r):
         return (r["dst"], r["via"], r["dev"], r["onlink"])
 
-    return all(r["metric"] == owner.metric for r in ours) and set(map(key, ours)) == set(map(key, wanted))
+    return (all(r["metric"] == kernel.read_metric(owner.metric, r["dst"]) for r in ours)
+            and set(map(key, ours)) == set(map(key, wanted)))
 
 
 def plan_absent(plan, desired, dataplane, link, owner):

@@ -9,9 +9,10 @@ from .kinds import READ_KINDS, ROUTE, Scope
 
 __metaclass__ = type
 
-# Dumps that must succeed. The others may fail: `dev X` without the device (nothing on it), and
-# the nexthop dump on a kernel without nexthop objects (the Dataplane then says None).
-REQUIRED = ("links", "routes", "routes6")
+# Dumps that must succeed. The others may fail: `dev X` without the device (nothing on it), the
+# nexthop dump on a kernel without nexthop objects (the Dataplane then says None), and the IPv6
+# routes on a kernel without IPv6 (none).
+REQUIRED = ("links", "routes")
 
 
 def ipv6(argv):
@@ -59,5 +60,12 @@ def start_read(runner, device, table, protocol):
 def read_foreign_routes(runner, table):
     """The whole table: only needed to check desired destinations that have no route of ours."""
     argv = ROUTE.read(Scope(None, table, 0))[:-2]  # without the protocol filter
-    dumps = [kernel.json_stream(runner.run(argv))[0], kernel.ipv6_routes(kernel.json_stream(runner.run(ipv6(argv)))[0])]
-    return ROUTE.parse(dumps[0] + dumps[1], Scope(None, table, 0))
+    pending = runner.start_all({"routes": argv, "routes6": ipv6(argv)})
+    outputs = pending()
+    rc, out, err = outputs["routes"]
+    if rc != 0:
+        raise RuntimeError("%s failed: %s" % (" ".join(argv), err.strip()))
+    rc6, out6, _err6 = outputs["routes6"]
+    dump = (kernel.json_stream(out) or [[]])[0] + kernel.ipv6_routes((kernel.json_stream(out6) or [[]])[0] if rc6 == 0
+                                                                     else [])
+    return ROUTE.parse(dump, Scope(None, table, 0))

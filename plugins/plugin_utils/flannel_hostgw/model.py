@@ -25,7 +25,7 @@ from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols
 from ..addresses import NAMES, family, first_address, ip_text, net_range
 from ..errors import FabricError
 from ..cluster import objects, owners, steps
-from ..fabric import api_access
+from ..fabric import api_access, pod_cidrs_problems
 from ..node.reconcile import APPLIED
 
 NAME = "flannel_hostgw"
@@ -111,7 +111,8 @@ def check(fabric):
             fabric.errors.append(FabricError(name, left_out[0], group, "nodes %s of the cluster are not in group "
                                              "%s; host-gw needs a route on every node" % (", ".join(left_out), group),
                                              NAME))
-        for node in nodes:  # one per family, each family of the cluster: the core checks it
+        for node in nodes:  # each family of the cluster: the core checks it
+            fabric.errors.extend(pod_cidrs_problems(fabric, node, NAME))
             for cidr in node.pod_cidrs:
                 if cidr.endswith(("/32", "/128")):
                     fabric.errors.append(FabricError(
@@ -137,11 +138,13 @@ def check_family_keys(fabric, cluster, nodes):
     settings = fabric.facets.get(NAME, {})
     for node in nodes:
         extra = settings[node.host].netconf_extra if node.host in settings else {}
-        for key in sorted(k for k in extra if k in FAMILY_KEYS and extra[k] != wanted.get(k)):
+        for key in sorted(k for k in extra if k in FAMILY_KEYS and extra[k] not in (None, "", wanted.get(k))):
+            says = ("has no %s range" % ("IPv6" if key == "IPv6Network" else "IPv4") if wanted.get(key) is None
+                    else "says %s" % json.dumps(wanted[key]))
             fabric.errors.append(FabricError(cluster.name, node.host, "flannel_netconf_extra", (
-                "sets %s to %s, but cluster_pod_cidr %s says %s; the role writes the families' keys of net-conf.json "
+                "sets %s to %s, but cluster_pod_cidr %s %s; the role writes the families' keys of net-conf.json "
                 "from cluster_pod_cidr: leave %s out" % (key, json.dumps(extra[key]), ",".join(cluster.pod_cidrs),
-                                                         json.dumps(wanted.get(key)), key)), NAME))
+                                                         says, key)), NAME))
 
 
 def check_segment(fabric, name, nodes, version):

@@ -176,7 +176,7 @@ def check(fabric):
             if not contains(subnet, ip):
                 fabric.errors.append(FabricError(node.cluster, node.host, "vxlan_mesh_ip", "%s is outside "
                                                  "vxlan_mesh_subnet %s" % (ip, subnet), NAME))
-            elif ip_int(ip) in (first, last):
+            elif ip_int(ip) == first or (family(ip) == 4 and ip_int(ip) == last):
                 fabric.errors.append(FabricError(node.cluster, node.host, "vxlan_mesh_ip", "%s is the network or "
                                                  "broadcast address of %s" % (ip, subnet), NAME))
     for node in nodes[:1]:
@@ -215,15 +215,18 @@ def underlay_family(fabric, nodes, settings):
                                              "vxlan_mesh_underlay is ipv%d: every mesh node needs one" % (
                                                  NAMES[version], version), NAME))
         return None if lacking else version
-    for version in (4, 6):
-        if all(n.ip_of(version) for n in nodes):
-            return version
+    if all(n.ip_of(4) for n in nodes):
+        return 4
+    # Not chosen silently: a node without IPv4 joining an IPv4 mesh would move every node's device
+    # to IPv6 (each one recreated).
+    without = dict((v, [n.host for n in nodes if n.ip_of(v) is None]) for v in (4, 6))
     for node in nodes:
-        fabric.errors.append(FabricError(node.cluster, node.host, "node_ip", (
-            "%s is %s only, and the mesh nodes share no address family (some have no IPv4 node_ip, some no "
-            "IPv6 one); vxlan packets travel in one family: give every mesh node an address in it"
-            % (listed(node.ips), NAMES[node.families[0]])), NAME))
-        break
+        if node.ip_of(4) is None:
+            fabric.errors.append(FabricError(node.cluster, node.host, "node_ip", (
+                "%s has no IPv4 address, so the mesh cannot travel over IPv4; %s" % (listed(node.ips), (
+                    "set vxlan_mesh_underlay: ipv6 for an IPv6 underlay (every mesh node has an IPv6 node_ip)"
+                    if not without[6] else "nor can it over IPv6: %s have no IPv6 node_ip. Give every mesh node "
+                    "an address in one family" % ", ".join(without[6])))), NAME))
     return None
 
 
