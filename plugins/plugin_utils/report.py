@@ -14,6 +14,7 @@ from __future__ import annotations
 import html as html_escape
 
 from .calico_bgp_rr import model as bgp
+from .fabric import listed
 from .calico_bgp_rr import plan as bgp_sessions
 from .kube_router_install import model as kube_router
 from .kube_router_install import plan as kube_router_plan
@@ -62,17 +63,18 @@ def dot(fabric):
     for name, cluster in sorted(fabric.clusters.items()):
         lines.append('  subgraph %s {' % _q("cluster_" + name))
         lines.append('    graph %s;' % _attrs(id="cluster-" + name, label="%s\n%s, pods %s" % (
-            name, cluster.cni, cluster.pod_cidr), style="rounded", color="#4a78b5"))
+            name, cluster.cni, listed(cluster.pod_cidrs)), style="rounded", color="#4a78b5"))
         for node in fabric.cluster_nodes(name):
             lines.append('    %s %s;' % (_q(node.host), _attrs(id="node-" + node.host, label="%s\n%s\npods %s" % (
-                node.host, node.ip, ", ".join(node.pod_cidrs)))))
+                node.host, listed(node.ips), ", ".join(node.pod_cidrs)))))
         lines.append('  }')
-    subnets = sorted(set(n.subnet for n in fabric.nodes.values()))
+    subnets = sorted(set(s for n in fabric.nodes.values() for s in n.subnets))
     for subnet in subnets:
         attrs = _attrs(id="subnet-" + subnet, label="underlay\n" + subnet, shape="ellipse", fillcolor=PALETTE["subnet"])
         lines.append('  %s %s;' % (_q("subnet " + subnet), attrs))
     for node in sorted(fabric.nodes.values(), key=lambda n: n.host):
-        lines.append('  %s -- %s %s;' % (_q(node.host), _q("subnet " + node.subnet), _attrs(color="#bbbbbb")))
+        for subnet in node.subnets:
+            lines.append('  %s -- %s %s;' % (_q(node.host), _q("subnet " + subnet), _attrs(color="#bbbbbb")))
     lines += _mesh_lines(fabric) + _bgp_lines(fabric)
     lines.append('}')
     return "\n".join(lines) + "\n"
@@ -88,8 +90,8 @@ def _mesh_lines(fabric):
                                                    label="vxlan mesh %s\nVNI %s, port %s" % (
                                                        settings.device, settings.vni, settings.port))))
         for node in members:
-            lines.append('  %s -- %s %s;' % (_q(node.host), _q(hub), _attrs(color="#d08a00", label=fabric.settings(
-                mesh.NAME, node.host).ip)))
+            lines.append('  %s -- %s %s;' % (_q(node.host), _q(hub), _attrs(color="#d08a00", label=listed(
+                fabric.settings(mesh.NAME, node.host).ips))))
     return lines
 
 
@@ -204,7 +206,7 @@ def html(fabric, svg, checks=None, title="nodenet.fabric"):
            '<title>%s fabric report</title><style>%s</style></head><body>' % (_e(title), STYLE),
            '<h1>%s fabric report</h1>' % _e(title),
            '<p class="summary">%d cluster(s), %d node(s), %d underlay subnet(s); roles: %s</p>' % (
-               len(fabric.clusters), len(fabric.nodes), len(set(n.subnet for n in fabric.nodes.values())),
+               len(fabric.clusters), len(fabric.nodes), len(set(s for n in fabric.nodes.values() for s in n.subnets)),
                ", ".join("%s (%d)" % (r, len(fabric.facets.get(r, {}))) for r in ROLE_NAMES
                          if fabric.facets.get(r)) or "none")]
     out.append('<h2>Validation</h2>')
@@ -232,7 +234,8 @@ def _svg_body(svg):
 
 def _host_section(fabric, host, rows, changes):
     node = fabric.nodes.get(host)
-    where = " &middot; cluster %s, %s on %s" % (_e(node.cluster), _e(node.ip), _e(node.interface)) if node else ""
+    where = (" &middot; cluster %s, %s on %s" % (_e(node.cluster), _e(listed(node.ips)), _e(node.interface))
+             if node else "")
     out = ['<section class="host" id="host-%s"><h3>%s%s</h3>' % (_e(host), _e(host), where)]
     if rows:
         out.append('<table><tr><th>role</th><th>ARP</th><th>FDB</th><th>routes</th><th>BGP sessions</th>'

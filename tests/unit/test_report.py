@@ -103,3 +103,11 @@ def test_a_node_steps_result_shows_each_step_that_would_change():
                    "n2": {"changed": False, "steps": {"vxlan-mesh": {"changed": False}}}}}]}]}
     assert report.check_changes(document) == {"n1": [
         {"task": "This host's node steps (start): vxlan-mesh", "lines": ["add device vxlan-test"]}]}
+
+
+def test_a_dual_stack_node_is_drawn_with_each_family():
+    fabric = model.load(*inventory_of("inventories/dual-stack"))
+    dot = report.dot(fabric)
+    assert 'label="east-1\n10.20.1.11,fd00:20:1::11\npods 10.70.1.0/24, fd70:0:0:1::/122"' in dot
+    assert '"east-1" -- "subnet fd00:20:1::/64"' in dot and '"south-1" -- "subnet fd00:20:3::/64"' in dot
+    assert 'label="fd17:31::31"' in dot and 'label="172.31.1.11,fd17:31::11"' in dot  # the mesh's addresses
