@@ -18,12 +18,20 @@ def parse_protocols(text):
         if len(fields) < 5 or fields[1] != "BGP":
             continue
         prefix, _sep, rest = fields[0].partition("_")
-        ip = ".".join(rest.split("_port_")[0].split("_")[:4]) if prefix in PEER_TYPES else ""
+        ip = protocol_ip(rest.split("_port_")[0]) if prefix in PEER_TYPES else ""
         # name proto table state since info: BIRD's default time format prints `since` as one field
         since, tail = fields[4], fields[5:]
         sessions.append({"name": fields[0], "ip": ip, "type": PEER_TYPES.get(prefix, "other"),
                          "state": fields[3], "since": since, "info": " ".join(tail)})
     return sessions
+
+
+def protocol_ip(text):
+    """The peer address in a protocol's name, where confd wrote `.` (IPv4) or `:` (IPv6) as `_`."""
+    parts = text.split("_")
+    if len(parts) == 4 and all(p.isdigit() for p in parts):
+        return ".".join(parts)
+    return ":".join(parts)
 
 
 def established(session):
@@ -71,15 +79,21 @@ LABEL = "BGP sessions"
 
 
 def read(module, routes_of):
-    """(result, error) of one read: `birdc show protocols` compared with the expected table, and
-    BIRD's routes (`routes_of(module, protocol)`: the node's routes of a protocol)."""
+    """(result, error) of one read: `birdc show protocols` of each family's BIRD (calico-node runs
+    one for IPv4 and one for IPv6, as confd renders bird.cfg and bird6.cfg) compared with the
+    expected table, and BIRD's routes (`routes_of(module, protocol)`: the node's routes of a
+    protocol)."""
     p = module.params
-    rc, out, err = module.run_command(list(p["birdc"]) + ["show", "protocols"])
-    if rc != 0:
-        return None, "birdc failed: %s" % (err or out).strip()
+    sessions = []
+    for version in p["families"]:
+        birdc = p["birdc"] if version == 4 else p["birdc6"]
+        rc, out, err = module.run_command(list(birdc) + ["show", "protocols"])
+        if rc != 0:
+            return None, "birdc failed (%s): %s" % (" ".join(birdc), (err or out).strip())
+        sessions += [s for s in parse_protocols(out) if s["name"] not in set(t["name"] for t in sessions)]
     routes, error = routes_of(module, BIRD_PROTOCOL) if p["routes"] else ([], None)
     if error:
         return None, error
-    result = compare(p["expected"], parse_protocols(out), p["exact"], p["scope"])
+    result = compare(p["expected"], sessions, p["exact"], p["scope"])
     result["routes_missing"] = missing_routes(p["routes"], routes)
     return result, None

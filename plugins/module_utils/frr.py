@@ -4,7 +4,9 @@
 bring them to a desired state.
 
 Ours (FrrOwnership, the ownership policy): BGP neighbors whose description starts with OWNER,
-and prefix-lists and route-maps whose name starts with NAME_PREFIX. Every other line of the
+and prefix-lists (IPv4 and IPv6) and route-maps whose name starts with NAME_PREFIX. A neighbor is
+set up in the address family of its address (`address-family ipv4 unicast`, or `ipv6 unicast`
+with `activate`, which FRR does not do by default); a prefix-list is in its prefixes' family. Every other line of the
 configuration (other neighbors, the router's own policies, other daemons) is never the subject
 of a command.
 """
@@ -20,6 +22,8 @@ from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.ownership
 OWNER = "nodenet.fabric"
 NAME_PREFIX = "NODENET-"
 SECRET = re.compile(r"(\bpassword\s+)\S+")
+AFI = {"address-family ipv4 unicast": "afi", "address-family ipv6 unicast": "afi6"}
+EMPTY = {"neighbors": {}, "prefix_lists": {}, "prefix_lists6": {}, "route_maps": {}}
 
 
 class FrrOwnership(Policy):
@@ -46,10 +50,16 @@ def mask(line):
     return SECRET.sub(r"\1********", line)
 
 
+def ipv6(text):
+    return ":" in text
+
+
 def parse(text):
-    """{asn, router_id, neighbors: {ip: [lines]}, afi: {ip: [lines]}, prefix_lists: {name: [lines]},
-    route_maps: {name: [lines]}} from `show running-config`; lines are as FRR prints them."""
-    config = {"asn": None, "router_id": None, "neighbors": {}, "afi": {}, "prefix_lists": {}, "route_maps": {}}
+    """{asn, router_id, neighbors: {ip: [lines]}, afi/afi6: {ip: [lines]} (IPv4/IPv6 unicast),
+    prefix_lists/prefix_lists6: {name: [lines]}, route_maps: {name: [lines]}} from `show
+    running-config`; lines are as FRR prints them."""
+    config = {"asn": None, "router_id": None, "neighbors": {}, "afi": {}, "afi6": {}, "prefix_lists": {},
+              "prefix_lists6": {}, "route_maps": {}}
     block, route_map = None, None
     for raw in text.splitlines():
         line = raw.rstrip()
@@ -62,6 +72,8 @@ def parse(text):
                 block, config["asn"] = "bgp", int(stripped.split()[2])
             elif stripped.startswith("ip prefix-list "):
                 config["prefix_lists"].setdefault(stripped.split()[2], []).append(stripped)
+            elif stripped.startswith("ipv6 prefix-list "):
+                config["prefix_lists6"].setdefault(stripped.split()[2], []).append(stripped)
             elif stripped.startswith("route-map "):
                 route_map = stripped.split()[1]
                 config["route_maps"].setdefault(route_map, []).append(stripped)
@@ -69,18 +81,18 @@ def parse(text):
             continue
         if block == "route-map" and stripped != "exit":
             config["route_maps"][route_map].append(stripped)
-        elif block in ("bgp", "afi", "other-afi"):
+        elif block in ("bgp", "afi", "afi6", "other-afi"):
             if stripped.startswith("address-family "):
-                block = "afi" if stripped == "address-family ipv4 unicast" else "other-afi"
+                block = AFI.get(stripped, "other-afi")
             elif stripped == "exit-address-family":
                 block = "bgp"
             elif block == "other-afi":
-                continue  # IPv6, EVPN...: not ours to compare
+                continue  # multicast, EVPN...: not ours to compare
             elif stripped.startswith("bgp router-id ") and block == "bgp":
                 config["router_id"] = stripped.split()[2]
             elif stripped.startswith("neighbor "):
                 ip = stripped.split()[1]
-                config["neighbors" if block == "bgp" else "afi"].setdefault(ip, []).append(stripped)
+                config["neighbors" if block == "bgp" else block].setdefault(ip, []).append(stripped)
     return config
 
 
@@ -97,27 +109,46 @@ def neighbor_lines(neighbor):
     if neighbor.get("multihop"):
         lines.append("neighbor %s ebgp-multihop 255" % ip)
     afi = ["neighbor %s route-map %s in" % (ip, neighbor["in"]), "neighbor %s route-map %s out" % (ip, neighbor["out"])]
-    return lines, afi
+    if ipv6(ip):
+        return lines, [], ["neighbor %s activate" % ip] + afi
+    return lines, afi, []
 
 
 def prefix_list_lines(item):
+    if item["prefixes"] and ipv6(item["prefixes"][0]):
+        return ["ipv6 prefix-list %s seq %d permit %s le 128" % (item["name"], 5 * (i + 1), prefix)
+                for i, prefix in enumerate(item["prefixes"])]
     return ["ip prefix-list %s seq %d permit %s le 32" % (item["name"], 5 * (i + 1), prefix)
             for i, prefix in enumerate(item["prefixes"])]
 
 
-def route_map_lines(item):
+def prefix_list_kind(item):
+    return "prefix_lists6" if item["prefixes"] and ipv6(item["prefixes"][0]) else "prefix_lists"
+
+
+def route_map_lines(item, ipv6_lists=()):
+    """`ipv6_lists`: the names of the IPv6 prefix-lists (a match names its family)."""
     lines = ["route-map %s %s 10" % (item["name"], item["action"])]
     if item.get("match"):
-        lines.append("match ip address prefix-list %s" % item["match"])
+        lines.append("match %s address prefix-list %s" % ("ipv6" if item["match"] in ipv6_lists else "ip",
+                                                          item["match"]))
     return lines
+
+
+def ipv6_lists(args):
+    return set(p["name"] for p in args["prefix_lists"] if prefix_list_kind(p) == "prefix_lists6")
 
 
 def owned(config):
     """Our part of a parsed configuration, comparable with desired()."""
     return {
-        "neighbors": dict((ip, (sorted(config["neighbors"][ip]), sorted(config["afi"].get(ip, []))))
+        # a neighbor's lines in its own family only: another family someone activated is theirs
+        "neighbors": dict((ip, (sorted(config["neighbors"][ip]), [] if ipv6(ip) else sorted(config["afi"].get(ip, [])),
+                                sorted(config["afi6"].get(ip, [])) if ipv6(ip) else []))
                           for ip in owned_neighbors(config)),
         "prefix_lists": dict((n, sorted(l)) for n, l in config["prefix_lists"].items() if OURS.owns("prefix_list", n)),
+        "prefix_lists6": dict((n, sorted(l)) for n, l in config["prefix_lists6"].items()
+                              if OURS.owns("prefix_list", n)),
         "route_maps": dict((n, l) for n, l in config["route_maps"].items() if OURS.owns("route_map", n)),
     }
 
@@ -125,12 +156,15 @@ def owned(config):
 def desired(args):
     neighbors = {}
     for neighbor in args["neighbors"]:
-        lines, afi = neighbor_lines(neighbor)
-        neighbors[neighbor["ip"]] = (sorted(lines), sorted(afi))
+        neighbors[neighbor["ip"]] = tuple(sorted(part) for part in neighbor_lines(neighbor))
+    lists6 = ipv6_lists(args)
     return {
         "neighbors": neighbors,
-        "prefix_lists": dict((p["name"], sorted(prefix_list_lines(p))) for p in args["prefix_lists"]),
-        "route_maps": dict((r["name"], route_map_lines(r)) for r in args["route_maps"]),
+        "prefix_lists": dict((p["name"], sorted(prefix_list_lines(p))) for p in args["prefix_lists"]
+                             if prefix_list_kind(p) == "prefix_lists"),
+        "prefix_lists6": dict((p["name"], sorted(prefix_list_lines(p))) for p in args["prefix_lists"]
+                              if prefix_list_kind(p) == "prefix_lists6"),
+        "route_maps": dict((r["name"], route_map_lines(r, lists6)) for r in args["route_maps"]),
     }
 
 
@@ -156,22 +190,27 @@ def problems(args, config):
 def commands(args, config, present=True):
     """vtysh configuration commands from `config` to the desired state (or none of ours)."""
     have = owned(config)
-    want = desired(args) if present else {"neighbors": {}, "prefix_lists": {}, "route_maps": {}}
+    want = desired(args) if present else EMPTY
     bgp = []
     for ip in sorted(have["neighbors"]):
         if want["neighbors"].get(ip) != have["neighbors"][ip]:
             bgp.append("no neighbor %s" % ip)
-    afi = []
+    afi, afi6 = [], []
     for neighbor in (args["neighbors"] if present else []):
         ip = neighbor["ip"]
         if have["neighbors"].get(ip) != want["neighbors"][ip]:
-            lines, afi_lines = neighbor_lines(neighbor)
+            lines, afi_lines, afi6_lines = neighbor_lines(neighbor)
             bgp += lines
             afi += afi_lines
+            afi6 += afi6_lines
     head, tail = [], []
-    for kind, render, items in (("prefix_lists", prefix_list_lines, args["prefix_lists"]),
-                                ("route_maps", route_map_lines, args["route_maps"])):
-        drop = "no ip prefix-list %s" if kind == "prefix_lists" else "no route-map %s"
+    lists6 = ipv6_lists(args)
+    for kind, render, items in (
+            ("prefix_lists", prefix_list_lines, [p for p in args["prefix_lists"] if p["name"] not in lists6]),
+            ("prefix_lists6", prefix_list_lines, [p for p in args["prefix_lists"] if p["name"] in lists6]),
+            ("route_maps", lambda item: route_map_lines(item, lists6), args["route_maps"])):
+        drop = {"prefix_lists": "no ip prefix-list %s", "prefix_lists6": "no ipv6 prefix-list %s",
+                "route_maps": "no route-map %s"}[kind]
         wanted = dict((i["name"], i) for i in items) if present else {}
         for name in sorted(have[kind]):
             if name not in wanted:
@@ -181,7 +220,7 @@ def commands(args, config, present=True):
         for name, item in sorted(wanted.items()):
             if have[kind].get(name) != want[kind][name]:
                 lines = render(item)
-                head += lines if kind == "prefix_lists" else lines + ["exit"]
+                head += lines + ["exit"] if kind == "route_maps" else lines
     result = list(head)
     if bgp or afi:
         result.append("router bgp %d" % args["asn"])
@@ -190,6 +229,8 @@ def commands(args, config, present=True):
         result += bgp
         if afi:
             result += ["address-family ipv4 unicast"] + afi + ["exit-address-family"]
+        if afi6:
+            result += ["address-family ipv6 unicast"] + afi6 + ["exit-address-family"]
         result.append("exit")
     return result + tail
 
@@ -197,11 +238,11 @@ def commands(args, config, present=True):
 def render(part):
     """Our part of a configuration as text, for diff mode (passwords masked)."""
     lines = []
-    for name in sorted(part["prefix_lists"]):
-        lines += part["prefix_lists"][name]
-    for name in sorted(part["route_maps"]):
-        lines += part["route_maps"][name]
+    for kind in ("prefix_lists", "prefix_lists6", "route_maps"):
+        for name in sorted(part[kind]):
+            lines += part[kind][name]
     for ip in sorted(part["neighbors"]):
-        bgp, afi = part["neighbors"][ip]
-        lines += [mask(l) for l in bgp] + ["address-family ipv4 unicast: %s" % l for l in afi]
+        bgp, afi, afi6 = part["neighbors"][ip]
+        lines += ([mask(l) for l in bgp] + ["address-family ipv4 unicast: %s" % l for l in afi]
+                  + ["address-family ipv6 unicast: %s" % l for l in afi6])
     return "\n".join(lines) + ("\n" if lines else "")

@@ -12,11 +12,15 @@ __metaclass__ = type
 
 
 def routes_of(module, protocol):
-    """(routes, error): the node's routes of the daemon's protocol, as `ip -j route` prints them."""
-    rc, out, err = module.run_command(["ip", "-j", "route", "show", "proto", str(protocol)])
-    if rc != 0:
-        return None, "ip route failed: %s" % err.strip()
-    return json.loads(out or "[]"), None
+    """(routes, error): the node's routes of the daemon's protocol in each of the module's
+    `families`, as `ip -j route` prints them."""
+    routes = []
+    for version in module.params.get("families") or [4]:
+        rc, out, err = module.run_command(["ip", "-%d" % version, "-j", "route", "show", "proto", str(protocol)])
+        if rc != 0:
+            return None, "ip route failed: %s" % err.strip()
+        routes += json.loads(out or "[]")
+    return routes, None
 
 
 def mismatch(result, established="Established"):

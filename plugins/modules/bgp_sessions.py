@@ -60,10 +60,25 @@ options:
     type: int
     default: 0
   birdc:
-    description: The birdc command line, with the control socket calico-node's BIRD uses.
+    description: The birdc command line, with the control socket calico-node's BIRD (IPv4) uses.
     type: list
     elements: str
     default: [birdc, -s, /var/run/calico/bird.ctl]
+  birdc6:
+    description:
+      - The birdc command line for calico-node's IPv6 BIRD (it runs C(bird6.cfg) on its own socket).
+        Read when O(families) holds 6.
+    type: list
+    elements: str
+    default: [birdc, -s, /var/run/calico/bird6.ctl]
+  families:
+    description:
+      - The address families to read, 4 and 6 (the cluster's pod families). C(bird) reads the
+        BIRD of each; both backends read the routes of each (C(ip -4)/C(ip -6)).
+    type: list
+    elements: int
+    choices: [4, 6]
+    default: [4]
   gobgp:
     description:
       - The gobgp CLI command line (gobgp v4, as kube-router v2.10 embeds), without arguments.
@@ -150,6 +165,8 @@ def main():
         scope=dict(type="list", elements="str"),
         timeout=dict(type="int", default=0),
         birdc=dict(type="list", elements="str", default=["birdc", "-s", "/var/run/calico/bird.ctl"]),
+        birdc6=dict(type="list", elements="str", default=["birdc", "-s", "/var/run/calico/bird6.ctl"]),
+        families=dict(type="list", elements="int", choices=[4, 6], default=[4]),
         gobgp=dict(type="list", elements="str", default=["gobgp"]),
         port=dict(type="int", default=50051)),
         supports_check_mode=True)

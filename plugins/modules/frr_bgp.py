@@ -34,7 +34,7 @@ options:
     elements: dict
     default: []
     suboptions:
-      ip: {description: The neighbor's address., type: str, required: true}
+      ip: {description: "The neighbor's address, IPv4 or IPv6 (its address family: C(ipv6 unicast) is activated for it).", type: str, required: true}
       remote_as: {description: Its AS., type: int, required: true}
       description: {description: Must start with C(nodenet.fabric)., type: str, required: true}
       in: {description: Route-map applied to what it sends., type: str, required: true}
@@ -42,13 +42,13 @@ options:
       multihop: {description: The neighbor is not on a shared subnet (C(ebgp-multihop)), type: bool, default: false}
       password: {description: TCP MD5 password (never logged)., type: str}
   prefix_lists:
-    description: Our prefix-lists; each prefix is accepted with any longer mask (C(le 32)).
+    description: Our prefix-lists; each prefix is accepted with any longer mask (C(le 32), C(le 128) for IPv6).
     type: list
     elements: dict
     default: []
     suboptions:
       name: {description: C(NODENET-*)., type: str, required: true}
-      prefixes: {description: IPv4 CIDRs., type: list, elements: str, required: true}
+      prefixes: {description: "CIDRs of one family (an C(ipv6 prefix-list) when IPv6).", type: list, elements: str, required: true}
   route_maps:
     description: Our route-maps, one entry (sequence 10) each.
     type: list
@@ -158,7 +158,7 @@ def main():
     commands = frr.commands(args, before, present)
     masked = [frr.mask(c) for c in commands]
     result = {"changed": bool(commands), "commands": masked}
-    want = frr.desired(args) if present else {"neighbors": {}, "prefix_lists": {}, "route_maps": {}}
+    want = frr.desired(args) if present else frr.EMPTY
     if module._diff:
         result["diff"] = {"before": frr.render(frr.owned(before)), "after": frr.render(want)}
     if commands and not module.check_mode:

@@ -80,6 +80,11 @@ def overlaps(a, b):
     return a1 <= b2 and b1 <= a2
 
 
+def ip_key(text):
+    """IPv4 first, then address order."""
+    return family(text), ip_int(text)
+
+
 def net_key(cidr):
     """IPv4 first, then address order (10.9.0.0/16 before 10.10.0.0/16), then prefix length."""
     addr, _sep, length = cidr.partition("/")

@@ -220,27 +220,28 @@ def read_node(reader):
     return Node(reader.host, reader.cluster, ips, interface, subnets, mtu, pod_cidrs), mtu
 
 
-def underlay_subnets(reader, ips, subnets):
-    """node_subnet ordered like node_ip, one per family; None with the problems recorded."""
+def underlay_subnets(reader, ips, subnets, ip_var="node_ip", subnet_var="node_subnet"):
+    """node_subnet ordered like node_ip, one per family (or another host's pair of variables); None
+    with the problems recorded."""
     ordered = []
     for ip in ips:
         subnet = of_family(subnets, family(ip))
         if subnet is None:
-            reader.error("node_subnet", "has no %s subnet for node_ip %s; list the subnet holding it"
-                         % (NAMES[family(ip)], ip))
+            reader.error(subnet_var, "has no %s subnet for %s %s; list the subnet holding it"
+                         % (NAMES[family(ip)], ip_var, ip))
             continue
         first, last = net_range(subnet)
         if not contains(subnet, ip):
-            reader.error("node_ip", "%s is outside node_subnet %s" % (ip, subnet))
+            reader.error(ip_var, "%s is outside %s %s" % (ip, subnet_var, subnet))
         elif family(ip) == 4 and last - first > 1 and ip_int(ip) in (first, last):
-            reader.error("node_ip", "%s is the network or broadcast address of node_subnet %s" % (ip, subnet))
+            reader.error(ip_var, "%s is the network or broadcast address of %s %s" % (ip, subnet_var, subnet))
         elif family(ip) == 6 and last > first and ip_int(ip) == first:
-            reader.error("node_ip", "%s is the Subnet-Router anycast address of node_subnet %s" % (ip, subnet))
+            reader.error(ip_var, "%s is the Subnet-Router anycast address of %s %s" % (ip, subnet_var, subnet))
         ordered.append(subnet)
     for subnet in subnets:
         if of_family(ips, family(subnet)) is None:
-            reader.error("node_subnet", "%s is %s, but node_ip has no %s address; give the node's address in it or "
-                         "leave it out" % (subnet, NAMES[family(subnet)], NAMES[family(subnet)]))
+            reader.error(subnet_var, "%s is %s, but %s has no %s address; give the host's address in it or "
+                         "leave it out" % (subnet, NAMES[family(subnet)], ip_var, NAMES[family(subnet)]))
     return tuple(ordered) if len(ordered) == len(ips) == len(subnets) else None
 
 

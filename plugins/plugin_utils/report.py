@@ -98,15 +98,15 @@ def _mesh_lines(fabric):
 def _bgp_lines(fabric):
     """One edge per BGP session (drawn once), a hub per cluster for a full node-to-node mesh."""
     lines, seen = [], set()
-    by_ip = dict((n.ip, n.host) for n in fabric.nodes.values())
+    by_ip = dict((ip, n.host) for n in fabric.nodes.values() for ip in n.ips)
     routers = fabric.facets.get(tor.ROUTERS, {})
-    router_by_ip = dict((r.ip, host) for host, r in routers.items())
+    router_by_ip = dict((ip, host) for host, r in routers.items() for ip in r.ips)
     for host, router in sorted(routers.items()):
         lines.append('  %s %s;' % (_q(host), _attrs(id="router-" + host, shape="box3d", fillcolor=PALETTE["router"],
-                                                    label="%s\nToR %s, AS %s" % (host, router.ip, router.as_number))))
+                                                    label="%s\nToR %s, AS %s" % (host, ", ".join(router.ips), router.as_number))))
     for host, client in sorted(fabric.facets.get(tor.CLIENTS, {}).items()):
         lines.append('  %s %s;' % (_q(host), _attrs(id="client-" + host, shape="note", fillcolor=PALETTE["client"],
-                                                    label="%s\nclient %s" % (host, client.ip))))
+                                                    label="%s\nclient %s" % (host, ", ".join(client.ips)))))
         lines.append('  %s -- %s %s;' % (_q(host), _q(client.router), _attrs(label="static route", style="dashed")))
     sessions = []
     for host in sorted(fabric.facets.get(bgp.NAME, {})):

@@ -4,7 +4,8 @@ Calico resources in the cluster's kube-apiserver, and a real BIRD 2 per node nam
 
 It reads back exactly what the role left (BGPConfiguration, BGPPeers, Nodes with their labels
 and annotations, IPPools, BlockAffinities, the password Secret) and renders each node's BIRD
-configuration the way Calico's confd templates do (bird.cfg, bird_ipam.cfg, bird_aggr.cfg):
+configuration the way Calico's confd templates do (bird.cfg, bird_ipam.cfg, bird_aggr.cfg; and
+bird6.cfg for the IPv6 BIRD, which calico-node runs beside the IPv4 one on its own socket):
 
 - a node with a route-reflector cluster ID ignores the node-to-node mesh, and the other nodes'
   mesh skips it;
@@ -35,11 +36,14 @@ CALICO = "crd.projectcalico.org/v1"
 DEFAULT_AS = 64512
 NAMESPACE = "kube-system"
 IPV4_ANNOTATION = "projectcalico.org/IPv4Address"
+IPV6_ANNOTATION = "projectcalico.org/IPv6Address"
+ADDRESS = {4: "ip", 6: "ipv6"}  # node_info's key of a family's address
 LABELS_ANNOTATION = "projectcalico.org/labels"
 
 
-def bird_paths(run_dir, host):
-    folder = os.path.join(run_dir, host, "bird")
+def bird_paths(run_dir, host, version=4):
+    """The files of one node's BIRD of a family (calico-node runs bird and bird6)."""
+    folder = os.path.join(run_dir, host, "bird" if version == 4 else "bird6")
     return {"folder": folder, "conf": os.path.join(folder, "bird.conf"), "socket": os.path.join(folder, "bird.ctl")}
 
 
@@ -80,7 +84,7 @@ def node_info(state):
         port = (state["configs"].get("node." + meta["name"]) or {}).get("listenPort")
         nodes[meta["name"]] = {
             "ip": (notes.get(IPV4_ANNOTATION) or "").split("/")[0],
-            "ipv6": (notes.get("projectcalico.org/IPv6Address") or "").split("/")[0], "labels": labels,
+            "ipv6": (notes.get(IPV6_ANNOTATION) or "").split("/")[0], "labels": labels,
             "as": int(notes["projectcalico.org/ASNumber"]) if notes.get("projectcalico.org/ASNumber") else None,
             "cluster_id": notes.get("projectcalico.org/RouteReflectorClusterID", ""), "listen_port": port}
     return nodes
@@ -129,9 +133,13 @@ def split_peer_ip(text):
     return text, 0
 
 
-def peer_keys(state):
-    """confd's peerings (updatePeersV1): ({(ip, port): peer} of the global peers, {node: {(ip,
-    port): peer}} of the node-specific ones). Global BGPPeers first, then node-specific ones,
+def family(ip):
+    return 6 if ":" in ip else 4
+
+
+def peer_keys(state, version=4):
+    """confd's peerings (updatePeersV1) in one family (its peer_v4 or peer_v6 keys): ({(ip, port):
+    peer} of the global peers, {node: {(ip, port): peer}} of the node-specific ones). Global BGPPeers first, then node-specific ones,
     then the reverse peerings that make selector and peerIP peerings symmetric; the first
     peering of a key wins, and a global one hides a node-specific one to the same address."""
     nodes, glob = node_info(state), settings(state)
@@ -157,10 +165,10 @@ def peer_keys(state):
             found.append(n)
         return found
 
-    def as_peers(name, spec, v4=True):
-        if not v4 or not nodes[name]["ip"]:
+    def as_peers(name, spec):
+        if not nodes[name][ADDRESS[version]]:
             return []
-        return [{"ip": nodes[name]["ip"], "port": node_port(name), "as": node_as(name),
+        return [{"ip": nodes[name][ADDRESS[version]], "port": node_port(name), "as": node_as(name),
                  "cluster_id": nodes[name]["cluster_id"], "ttl_security": spec.get("ttlSecurity") or 0,
                  "calico_node": False, "keep_next_hop": False, "allow_local_as": 0}]
 
@@ -188,8 +196,8 @@ def peer_keys(state):
                 peers = [common(p, spec) for n in selected(spec["peerSelector"]) for p in as_peers(n, spec)]
             else:
                 ip, port = split_peer_ip(spec.get("peerIP") or "")
-                if not ip or ":" in ip:
-                    continue  # IPv6 peers are BIRD's bird6.cfg, not compared here
+                if not ip or family(ip) != version:
+                    continue  # the other family's BIRD peers with it
                 if not port:
                     calico = with_ip(ip, spec.get("asNumber"), 0)
                     if calico:
@@ -208,7 +216,7 @@ def peer_keys(state):
             local = selected(spec["peerSelector"])
         else:
             ip, port = split_peer_ip(spec.get("peerIP") or "")
-            if ":" in ip:
+            if not ip or family(ip) != version:
                 continue
             local = with_ip(ip, spec.get("asNumber"), port)
         remote = (selected(spec["nodeSelector"]) if spec.get("nodeSelector") else
@@ -220,12 +228,14 @@ def peer_keys(state):
     return global_peers, host_peers
 
 
-def sessions(state, name):
-    """The BGP sessions confd's bird.cfg template gives node `name`, in its order (mesh, global,
-    node-specific): [{kind, name, ip, port, as, cluster_id, passive, restart, password, source,
-    ttl_security, keep_next_hop, allow_local_as}]; none when the node has no IPv4 address."""
+def sessions(state, name, version=4):
+    """The BGP sessions confd's bird.cfg (bird6.cfg) template gives node `name`, in its order
+    (mesh, global, node-specific): [{kind, name, ip, port, as, cluster_id, passive, restart,
+    password, source, ttl_security, keep_next_hop, allow_local_as}]; none when the node has no
+    address of the family."""
     nodes, glob = node_info(state), settings(state)
-    me = nodes[name]
+    key = ADDRESS[version]
+    me = dict(nodes[name], ip=nodes[name][key])
     if not me["ip"]:
         return []
     my_as = me["as"] or glob["as"]
@@ -233,13 +243,13 @@ def sessions(state, name):
     if not me["cluster_id"] and glob["mesh"]:
         for other_name in sorted(nodes):
             other = nodes[other_name]
-            if other["ip"] in ("", me["ip"]) or other["cluster_id"]:
+            if other[key] in ("", me["ip"]) or other["cluster_id"]:
                 continue
-            found.append({"kind": "Mesh", "ip": other["ip"], "port": other["listen_port"] or glob["listen_port"],
-                          "as": other["as"] or glob["as"], "cluster_id": "", "passive": other["ip"] > me["ip"],
+            found.append({"kind": "Mesh", "ip": other[key], "port": other["listen_port"] or glob["listen_port"],
+                          "as": other["as"] or glob["as"], "cluster_id": "", "passive": other[key] > me["ip"],
                           "restart": glob["mesh_restart"], "password": glob["mesh_password"], "source": "UseNodeIP",
                           "ttl_security": None, "keep_next_hop": False, "allow_local_as": 0, "rr_client": False})
-    global_peers, host_peers = peer_keys(state)
+    global_peers, host_peers = peer_keys(state, version)
     for kind, peers in (("Global", global_peers), ("Node", host_peers.get(name, {}))):
         for (ip, port), peer in sorted(peers.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
             if ip == me["ip"]:
@@ -248,34 +258,47 @@ def sessions(state, name):
                               passive=kind == "Global" and peer["calico_node"] and ip > me["ip"],
                               rr_client=peer["as"] == my_as and bool(me["cluster_id"]) and peer["cluster_id"] != me["cluster_id"]))
     for session in found:
-        session["name"] = "%s_%s%s" % (session["kind"], session["ip"].replace(".", "_"),
+        session["name"] = "%s_%s%s" % (session["kind"], session["ip"].replace(".", "_").replace(":", "_"),
                                         "_port_%d" % session["port"] if session["port"] and session["kind"] != "Mesh" else "")
     return found
 
 
-def peerings(state, name):
+def peerings(state, name, version=4):
     """[{kind, ip, as}] of one node's sessions (kept for the lab's own checks)."""
-    return [{"kind": s["kind"], "ip": s["ip"], "as": s["as"]} for s in sessions(state, name)]
+    return [{"kind": s["kind"], "ip": s["ip"], "as": s["as"]} for s in sessions(state, name, version)]
 
 
-def blocks_of(state, name):
+def blocks_of(state, name, version=4):
     return sorted(b["spec"]["cidr"] for b in state["blocks"]
                   if b["spec"].get("node") == name and b["spec"].get("state", "confirmed") == "confirmed"
-                  and str(b["spec"].get("deleted", "false")) != "true")
+                  and str(b["spec"].get("deleted", "false")) != "true" and family(b["spec"]["cidr"]) == version)
 
 
-def render(state, name):
-    """calico-node's BIRD configuration for one node, its BGP sessions as confd's bird.cfg template
-    writes them (in BIRD 2's syntax)."""
+def router_id(me, name):
+    """The node's IPv4 address, as in both templates; without one, an address derived from the
+    node name (calico-node's CALICO_ROUTER_ID=hash)."""
+    if me["ip"]:
+        return me["ip"]
+    import zlib
+    value = zlib.crc32(name.encode()) | 0x01000000
+    return ".".join(str((value >> shift) & 255) for shift in (24, 16, 8, 0))
+
+
+def render(state, name, version=4):
+    """calico-node's BIRD configuration of one family for one node, its BGP sessions as confd's
+    bird.cfg (bird6.cfg) template writes them (in BIRD 2's syntax)."""
     nodes, glob = node_info(state), settings(state)
     me = nodes[name]
+    channel = "ipv%d" % version
     my_as = me["as"] or glob["as"]
-    blocks = blocks_of(state, name)
-    pools = [p["spec"] for p in state["pools"]]
-    out = ["# Rendered by the nodenet lab's calico-node stand-in from the cluster's Calico resources"]
-    if not me["ip"]:
-        return "\n".join(out + ["# IPv4 disabled on this node."]) + "\n"
-    out += ["router id %s;" % me["ip"], "",
+    blocks = blocks_of(state, name, version)
+    pools = [p["spec"] for p in state["pools"] if family(p["spec"].get("cidr", "")) == version]
+    out = ["# Rendered by the nodenet lab's calico-node stand-in from the cluster's Calico resources",
+           "router id %s;" % router_id(me, name)]
+    if not me[ADDRESS[version]]:
+        # confd keeps the device, kernel and direct protocols; BIRD needs one to start
+        return "\n".join(out + ["protocol device { scan time 2; }", "# IPv%d disabled on this node." % version]) + "\n"
+    out += ["",
             "function calico_aggr ()", "{"]
     for block in blocks:
         out += ["  if ( net = %s ) then { accept; }" % block, "  if ( net ~ %s ) then { reject; }" % block]
@@ -289,29 +312,29 @@ def render(state, name):
         out.append("  if ( net ~ %s ) then { %s }" % (pool["cidr"], "reject;" if tunnelled else "accept;"))
     out += ["  accept;", "}", "",
             "protocol kernel {", "  learn;", "  persist;", "  scan time 2;", "  graceful restart;", "  merge paths on;",
-            "  ipv4 { import all; export filter calico_kernel_programming; };", "}", "",
+            "  %s { import all; export filter calico_kernel_programming; };" % channel, "}", "",
             "protocol device { scan time 2; }", "",
-            'protocol direct { ipv4; interface -"cali*", -"kube-ipvs*", "*"; }', ""]
+            'protocol direct { %s; interface -"cali*", -"kube-ipvs*", "*"; }' % channel, ""]
     if blocks:
-        out += ["protocol static {", "  ipv4;"] + ["  route %s blackhole;" % b for b in blocks] + ["}", ""]
+        out += ["protocol static {", "  %s;" % channel] + ["  route %s blackhole;" % b for b in blocks] + ["}", ""]
     listen = me["listen_port"] or glob["listen_port"]
     out += ["template bgp bgp_template {", '  description "Connection to BGP peer";', "  local as %d;" % my_as]
     if listen:
         out.append("  local port %d;" % listen)
-    out += ["  ipv4 {", "    gateway recursive;", "    import all;",
+    out += ["  %s {" % channel, "    gateway recursive;", "    import all;",
             "    export filter calico_export_to_bgp_peers;", "    add paths on;", "  };",
             "  graceful restart;", "  connect delay time 1;", "  connect retry time 3;", "  error wait time 5,60;",
             "}", ""]
     if me["cluster_id"]:
         out.append("# This node is a route reflector with cluster ID %s; it ignores the node-to-node mesh." % me["cluster_id"])
-    for peer in sessions(state, name):
+    for peer in sessions(state, name, version):
         out.append("protocol bgp %s from bgp_template {" % peer["name"])
         if peer["kind"] != "Mesh":  # the mesh keeps BIRD's iBGP default (multihop, no TTL security)
             out += (["  ttl security on;", "  multihop %d;" % peer["ttl_security"]] if peer["ttl_security"]
                     else ["  ttl security off;", "  multihop;"])
         out.append("  neighbor %s%s as %d;" % (peer["ip"], " port %d" % peer["port"] if peer["port"] else "", peer["as"]))
         if peer["source"] == "UseNodeIP":
-            out.append("  source address %s;" % me["ip"])
+            out.append("  source address %s;" % me[ADDRESS[version]])
         if peer["passive"]:
             out.append("  passive on;")
         if peer["restart"]:
@@ -321,7 +344,7 @@ def render(state, name):
         if peer["password"]:
             out.append('  password "%s";' % peer["password"])
         if peer["as"] != my_as and peer["keep_next_hop"]:
-            out.append("  ipv4 { next hop keep; };")  # a channel option in BIRD 2
+            out.append("  %s { next hop keep; };" % channel)  # a channel option in BIRD 2
         if peer["allow_local_as"]:
             out.append("  allow local as %d;" % peer["allow_local_as"])
         out += ["}", ""]
@@ -377,15 +400,20 @@ def register(api, state, hosts):
 
 
 def render_all(api, run_dir, hosts):
+    """[(host, family)] whose configuration changed: IPv4's always, IPv6's where the lab runs an
+    IPv6 BIRD (its folder exists)."""
     state = read_state(api)
     if register(api, state, hosts):
         state = read_state(api)
     changed = []
     for host in hosts:
-        paths = bird_paths(run_dir, host)
-        os.makedirs(paths["folder"], mode=0o700, exist_ok=True)
-        if write_config(paths["conf"], render(state, host)):
-            changed.append(host)
+        for version in (4, 6):
+            paths = bird_paths(run_dir, host, version)
+            if version == 6 and not os.path.isdir(paths["folder"]):
+                continue
+            os.makedirs(paths["folder"], mode=0o700, exist_ok=True)
+            if write_config(paths["conf"], render(state, host, version)):
+                changed.append((host, version))
     return changed
 
 
@@ -395,9 +423,9 @@ def run(run_dir, cluster, kubeconfig, hosts):
     print("calico-node stand-in for %s: %s" % (cluster, ", ".join(hosts)), flush=True)
     while True:
         try:
-            for host in render_all(api, run_dir, hosts):
-                reconfigure(host, bird_paths(run_dir, host))
-                print("%s: %s reconfigured" % (time.strftime("%H:%M:%S"), host), flush=True)
+            for host, version in render_all(api, run_dir, hosts):
+                reconfigure(host, bird_paths(run_dir, host, version))
+                print("%s: %s IPv%d reconfigured" % (time.strftime("%H:%M:%S"), host, version), flush=True)
         except Exception as exc:  # the API server is down (a test stops it): keep the last configuration
             print("%s: %s" % (time.strftime("%H:%M:%S"), exc), flush=True)
         time.sleep(0.3)

@@ -223,9 +223,9 @@ def prologue():
                for d in load_docs(read(os.path.join(folder, "delete.yaml")))])
 
 
-def compiled(check):
-    """confd's bird.cfg at a checkpoint (None where the folder has none)."""
-    path = os.path.join(tests_dir(), "compiled_templates", check, "bird.cfg")
+def compiled(check, version=4):
+    """confd's bird.cfg (bird6.cfg: IPv6) at a checkpoint (None where the folder has none)."""
+    path = os.path.join(tests_dir(), "compiled_templates", check, "bird.cfg" if version == 4 else "bird6.cfg")
     return read(path) if os.path.exists(path) else None
 
 

@@ -34,15 +34,16 @@ def stop(record, name=None):
                 controlplane.stop_process(pid, record, timeout=5)
 
 
-def start_bird(run_dir, host):
-    """BIRD in the node's namespace, in the foreground so its PID is the one recorded."""
-    paths = calico_node.bird_paths(run_dir, host)
-    record = {"kind": "bird", "host": host, "folder": paths["folder"], "argv": [
+def start_bird(run_dir, host, version=4):
+    """BIRD of one family in the node's namespace (calico-node runs bird and bird6), in the
+    foreground so its PID is the one recorded."""
+    paths = calico_node.bird_paths(run_dir, host, version)
+    record = {"kind": "bird", "host": host, "family": version, "folder": paths["folder"], "argv": [
         "ip", "netns", "exec", host, "bird", "-f", "-c", paths["conf"], "-s", paths["socket"]]}
     if os.path.exists(paths["socket"]):
         os.remove(paths["socket"])
     launch(record, "bird", record["argv"], os.path.join(paths["folder"], "bird.log"))
-    wait_for(lambda: os.path.exists(paths["socket"]), "BIRD of %s" % host)
+    wait_for(lambda: os.path.exists(paths["socket"]), "BIRD (IPv%d) of %s" % (version, host))
     return record
 
 

@@ -73,11 +73,12 @@ def prefix(subnet):
 
 
 def outside_hosts(fabric):
-    """[(host, ip, subnet, interface)] of the routers and clients around the clusters (calico_bgp_rr)."""
+    """[(host, ips, subnets, interface)] of the routers and clients around the clusters
+    (calico_bgp_rr), their addresses and subnets one per family."""
     hosts = []
     for facet in (tor.ROUTERS, tor.CLIENTS):
         for host, settings in sorted(fabric.facets.get(facet, {}).items()):
-            hosts.append((host, settings.ip, settings.subnet, settings.interface))
+            hosts.append((host, settings.ips, settings.subnets, settings.interface))
     return hosts
 
 
@@ -85,11 +86,11 @@ def topology(fabric):
     """{"namespaces": [...], "commands": {namespace: [ip -batch lines]}, "sysctls": {...}, "errors": [...]}."""
     nodes = sorted(fabric.nodes.values(), key=lambda n: n.host)
     around = outside_hosts(fabric)
-    segment = segments([n.subnets for n in nodes] + [(o[2],) for o in around])
+    segment = segments([n.subnets for n in nodes] + [o[2] for o in around])
     subnets = sorted(segment, key=net_key)
     errors = []
     used = dict((ip, n.host) for n in nodes for ip in n.ips)
-    used.update((o[1], o[0]) for o in around)
+    used.update((ip, o[0]) for o in around for ip in o[1])
     router = ["link add nnbr%d type bridge" % i for i in sorted(set(segment.values()))]
     for subnet in subnets:
         gw = gateway(subnet)
@@ -129,27 +130,27 @@ def topology(fabric):
         ] + ["address add %s/%d dev eth0%s" % (ip, HOST_BITS[family(ip)], nodad(ip)) for ip in pods] + (
             ["route add %s dev eth0 scope link" % POD_GATEWAY[4]] if 4 in pod_families else []
         ) + ["route add default via %s dev eth0" % POD_GATEWAY[v] for v in pod_families]
-    for index, (host, ip, subnet, interface) in enumerate(around, len(nodes)):
+    for index, (host, ips, subnets, interface) in enumerate(around, len(nodes)):
         commands[ROUTER] += [
             "link add nnport%d type veth peer name nnup%d" % (index, index),
             "link set dev nnup%d netns %s" % (index, host),
-            "link set dev nnport%d master nnbr%d up" % (index, segment[subnet]),
+            "link set dev nnport%d master nnbr%d up" % (index, segment[subnets[0]]),
         ]
         commands[host] = [
             "link set dev lo up",
             "link set dev nnup%d name %s" % (index, interface),
-            "address add %s/%d dev %s" % (ip, prefix(subnet), interface),
+        ] + ["address add %s/%d dev %s%s" % (ip, prefix(subnet), interface, nodad(ip))
+             for ip, subnet in zip(ips, subnets)] + [
             "link set dev %s up" % interface,
-            "route add default via %s dev %s proto static" % (gateway(subnet), interface),
-        ]
+        ] + ["route add default via %s dev %s proto static" % (gateway(subnet), interface) for subnet in subnets]
     extra = [o[0] for o in around]
     namespaces = [ROUTER] + [n.host for n in nodes] + [pod_namespace(n.host) for n in nodes] + extra
     forwarding = [ROUTER] + [n.host for n in nodes] + sorted(fabric.facets.get(tor.ROUTERS, {}))
     return {"namespaces": namespaces, "commands": commands, "forwarding": forwarding,
             # IPv6 forwarding only where the fabric has IPv6: a router joins the all-routers group,
             # which an IPv4 lab's snapshots need not see
-            "ipv6": any(6 in families(n.ips + n.pod_cidrs) for n in nodes),
-            "neighbors": neighbor_entries([n.subnet for n in nodes] + [o[2] for o in around]),
+            "ipv6": any(6 in families(n.ips + n.pod_cidrs) for n in nodes) or any(6 in families(o[1]) for o in around),
+            "neighbors": neighbor_entries([n.subnet for n in nodes] + [o[2][0] for o in around]),
             "quiet": sorted(fabric.facets.get(tor.ROUTERS, {})),
             "order": [ROUTER] + [n.host for n in nodes] + [pod_namespace(n.host) for n in nodes] + extra,
             "errors": errors}

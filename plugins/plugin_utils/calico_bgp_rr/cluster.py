@@ -3,12 +3,15 @@
 """The Kubernetes side of calico_bgp_rr, per cluster and per step of the outage-free order.
 
 - as: the cluster's AS in BGPConfiguration `default`, first (an external peer checks it);
+- addresses: each Node's IPv6 BGP address (annotation projectcalico.org/IPv6Address), where the
+  cluster has IPv6 pods, before any IPv6 session is expected;
 - reflectors: the route-reflector label and cluster-ID annotation on the RR Nodes (Calico's
   Kubernetes datastore keeps a node's BGP fields as annotations on the Kubernetes Node);
 - peers: the Secret holding peer passwords (with the Role that lets calico-node read it), and
   the BGPPeers: every node to the RRs, and the external (ToR) peers;
-- config: BGPConfiguration `default` (AS, the node-to-node mesh), the IPPool's modes and
-  natOutgoing, calico-config's calico_backend, and calico-node's ipip/vxlan env.
+- config: BGPConfiguration `default` (AS, the node-to-node mesh), the IPPools' modes and
+  natOutgoing (one per family), calico-config's calico_backend, and calico-node's ipip/vxlan env
+  (and its IPv6 address detection, where the cluster has IPv6).
 
 Every object is applied server-side with field manager nodenet.fabric, so only the fields
 rendered here are ours; a field we stop rendering is released (and dropped when no one else
@@ -23,12 +26,13 @@ from functools import partial
 from ..cluster import checks, owners, steps
 from ..fabric import api_access
 from ..peers import has_password, peer_password
-from .model import NAME, POOL_MODES, RR_CLUSTER_ID_ANNOTATION, RR_LABEL, RR_PEER_NAME, cluster_settings, clusters, reflectors
+from .model import (IPV6_ADDRESS_ANNOTATION, NAME, POOL_MODES, RR_CLUSTER_ID_ANNOTATION, RR_LABEL, RR_PEER_NAME,
+                    cluster_settings, clusters, reflectors)
 
 LABELS = owners.LABELS
 CALICO_API = "crd.projectcalico.org/v1"
 RR_SELECTOR = "%s == 'true'" % RR_LABEL
-STEPS = ("as", "reflectors", "peers", "config")
+STEPS = ("as", "addresses", "reflectors", "peers", "config")
 # Where the order waits for the nodes: each has read its sessions (and bridges where any changes),
 # its new sessions are Established, and it has exactly the expected sessions and routes.
 GATES = ("bridged", "sessions_up", "settled")
@@ -39,13 +43,16 @@ def manifests(fabric, step, topology=None, secrets=None):
     """[{cluster, kubeconfig, manifests, prune?}] of one step, for every cluster of the group (or
     only those whose target `topology` is "mesh" or "reflectors"). `secrets`: the run's values of
     the peers' password_var."""
-    render = {"as": as_number, "reflectors": reflector_nodes, "peers": partial(peers, secrets=secrets),
-              "config": config}[step]
+    render = {"as": as_number, "addresses": node_addresses, "reflectors": reflector_nodes,
+              "peers": partial(peers, secrets=secrets), "config": config}[step]
     result = []
     for name in clusters(fabric):
         if topology is not None and (topology == "reflectors") != bool(reflectors(fabric, name)):
             continue
-        item = dict(api_access(fabric.clusters[name]), cluster=name, manifests=render(fabric, name))
+        objects = render(fabric, name)
+        if not objects and step == "addresses":
+            continue
+        item = dict(api_access(fabric.clusters[name]), cluster=name, manifests=objects)
         if step in PRUNE:
             item["prune"] = PRUNE[step]
         result.append(item)
@@ -57,6 +64,17 @@ def as_number(fabric, cluster):
     it); applied by a field manager of its own, so it never releases the mesh switch."""
     return [{"apiVersion": CALICO_API, "kind": "BGPConfiguration", "metadata": {"name": "default"},
              "spec": {"asNumber": cluster_settings(fabric, cluster).as_number}}]
+
+
+def node_addresses(fabric, cluster):
+    """Each Node's IPv6 BGP address, as calico-node writes it when it detects one (address/prefix
+    of its subnet), where the cluster has IPv6 pods: BIRD's IPv6 sessions go between these. Its
+    own field manager, so the route-reflector step never releases it."""
+    if 6 not in fabric.clusters[cluster].families:
+        return []
+    return [{"apiVersion": "v1", "kind": "Node", "metadata": {"name": node.host, "annotations": {
+        IPV6_ADDRESS_ANNOTATION: "%s/%s" % (node.ip_of(6), node.subnet_of(6).split("/")[1])}}}
+        for node in fabric.cluster_nodes(cluster)]
 
 
 def reflector_nodes(fabric, cluster):
@@ -113,20 +131,36 @@ def password_secret(settings, secrets):
     ]
 
 
+def pool_names(fabric, cluster):
+    """{family: the IPPool's name} of the cluster's pod families."""
+    settings = cluster_settings(fabric, cluster)
+    return dict((v, settings.pool if v == 4 else settings.pool_v6) for v in fabric.clusters[cluster].families)
+
+
+def pool_modes(mode, version):
+    """(ipipMode, vxlanMode) of the family's pool: IPIP carries IPv4 only."""
+    ipip, vxlan = POOL_MODES[mode]
+    return ("Never", vxlan) if version == 6 else (ipip, vxlan)
+
+
 def config(fabric, cluster):
     settings = cluster_settings(fabric, cluster)
-    ipip, vxlan = POOL_MODES[settings.mode]
     mesh = not reflectors(fabric, cluster)
+    pools = []
+    for version, name in sorted(pool_names(fabric, cluster).items()):
+        ipip, vxlan = pool_modes(settings.mode, version)
+        # Only the fields we set: the pool's cidr, blockSize and selector stay the owner's.
+        pools.append({"apiVersion": CALICO_API, "kind": "IPPool", "metadata": {"name": name},
+                      "spec": {"ipipMode": ipip, "vxlanMode": vxlan, "natOutgoing": settings.nat_outgoing}})
+    env = node_env(*POOL_MODES[settings.mode]) + ipv6_env(fabric, cluster)
     return [
         {"apiVersion": CALICO_API, "kind": "BGPConfiguration", "metadata": {"name": "default"},
          "spec": {"logSeverityScreen": "Info", "nodeToNodeMeshEnabled": mesh, "asNumber": settings.as_number}},
-        # Only the fields we set: the pool's cidr, blockSize and selector stay the owner's.
-        {"apiVersion": CALICO_API, "kind": "IPPool", "metadata": {"name": settings.pool},
-         "spec": {"ipipMode": ipip, "vxlanMode": vxlan, "natOutgoing": settings.nat_outgoing}},
+    ] + pools + [
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "calico-config", "namespace": settings.namespace},
          "data": {"calico_backend": "bird"}},
         {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "calico-node", "namespace": settings.namespace},
-         "spec": {"template": {"spec": {"containers": [{"name": "calico-node", "env": node_env(ipip, vxlan)}]}}}},
+         "spec": {"template": {"spec": {"containers": [{"name": "calico-node", "env": env}]}}}},
     ]
 
 
@@ -138,17 +172,39 @@ def node_env(ipip, vxlan):
             {"name": "FELIX_VXLANENABLED", "value": "false" if vxlan == "Never" else "true"}]
 
 
+def ipv6_env(fabric, cluster):
+    """Where the cluster has IPv6: calico-node detects the node's IPv6 address in the nodes' IPv6
+    subnets (the address node_addresses writes, again at each restart) and felix handles IPv6;
+    without IPv4, BIRD's router ID is derived from the node name."""
+    if 6 not in fabric.clusters[cluster].families:
+        return []
+    subnets = sorted(set(n.subnet_of(6) for n in fabric.cluster_nodes(cluster)))
+    env = [{"name": "IP6", "value": "autodetect"},
+           {"name": "IP6_AUTODETECTION_METHOD", "value": "cidr=" + ",".join(subnets)},
+           {"name": "FELIX_IPV6SUPPORT", "value": "true"}]
+    if 4 not in fabric.clusters[cluster].families:
+        env += [{"name": "IP", "value": "none"}, {"name": "CALICO_ROUTER_ID", "value": "hash"}]
+    return env
+
+
 def has_secrets(items):
     return any(m["kind"] == "Secret" for item in items for m in item["manifests"])
 
 
 def cluster_checks(fabric, state="present", options=None):
-    """Every node of the inventory is a Node of its cluster (the role labels Nodes; it never creates one)."""
-    return [steps.step(i, "check", "the Nodes", check=steps.named(checks.missing),
-                       read={"nodes": {"api_version": "v1", "kind": "Node"}},
-                       expect={"nodes": [n.host for n in fabric.cluster_nodes(i["cluster"])]},
-                       hint=" (inventory host names must be the Kubernetes node names)")
-            for i in manifests(fabric, "reflectors")]
+    """Every node of the inventory is a Node of its cluster, and each family's IPPool exists (the
+    role labels Nodes and sets a pool's modes; it never creates either)."""
+    found = []
+    for item in manifests(fabric, "reflectors"):
+        found.append(steps.step(item, "check", "the Nodes", check=steps.named(checks.missing),
+                                read={"nodes": {"api_version": "v1", "kind": "Node"}},
+                                expect={"nodes": [n.host for n in fabric.cluster_nodes(item["cluster"])]},
+                                hint=" (inventory host names must be the Kubernetes node names)"))
+        found.append(steps.step(item, "check", "the IPPools", check=steps.named(checks.missing),
+                                read={"pools": {"api_version": CALICO_API, "kind": "IPPool"}},
+                                expect={"pools": sorted(pool_names(fabric, item["cluster"]).values())},
+                                hint=" (calico_bgp_pool, calico_bgp_pool_v6: the pools' names)"))
+    return found
 
 
 def cluster_steps(fabric, state="present", secrets=None, options=None):
@@ -161,6 +217,8 @@ def cluster_steps(fabric, state="present", secrets=None, options=None):
     return ([steps.gate(bridged)]
             + steps.apply(manifests(fabric, "as"), "AS number", file="calico-bgp-as.yml", force=True,
                           field_manager="nodenet.fabric-as")
+            + steps.apply(manifests(fabric, "addresses"), "IPv6 addresses", file="calico-bgp-addresses.yml",
+                          field_manager="nodenet.fabric-addresses")
             + steps.apply(manifests(fabric, "config", "mesh"), "mesh on", file="calico-bgp-config.yml", force=True)
             + steps.apply(manifests(fabric, "peers", "mesh", secrets), "peers (mesh)", file="calico-bgp-peers.yml",
                           secret=True)

@@ -15,12 +15,16 @@ from typing import Tuple
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols import ROUTE_PROTOCOLS
 
+from ..addresses import NAMES, family
 from ..errors import FabricError
 from ..fabric import checked_clusters, facet_cluster_settings, facet_clusters, flagged_nodes, report_disagreement
 from ..peers import MAX_AS, password_of
 from ..reader import dns_name, mappings, named
 
 NAME = "calico_bgp_rr"
+# IPv4, IPv6 or both: a family's sessions, routes and pool go over the nodes' addresses of that family
+# (confd's bird.cfg and bird6.cfg, two BIRDs).
+FAMILIES = (4, 6)
 MODES = ("bgp", "ipip", "ipip-crosssubnet", "vxlan", "vxlan-crosssubnet")
 # (ipipMode, vxlanMode) of the IPPool per mode.
 POOL_MODES = {"bgp": ("Never", "Never"), "ipip": ("Always", "Never"), "ipip-crosssubnet": ("CrossSubnet", "Never"),
@@ -31,12 +35,14 @@ UNDERLAY_VARIABLE = "calico_bgp_underlay_routes_pods"
 VARIABLES = {
     "calico_bgp_as": 64512, "calico_bgp_mode": "bgp", "calico_bgp_route_reflector": False,
     SINGLE_RR_VARIABLE: False, UNDERLAY_VARIABLE: False, "calico_bgp_nat_outgoing": True, "calico_bgp_pool": "default-ipv4-ippool",
+    "calico_bgp_pool_v6": "default-ipv6-ippool",
     "calico_namespace": "kube-system", "calico_bgp_password_secret": "bgp-passwords",
 }
 # The label and the annotation Calico's Kubernetes datastore keeps a node's BGP fields in.
 RR_LABEL = "route-reflector"
 RR_PEER_NAME = "peer-with-route-reflectors"
 RR_CLUSTER_ID_ANNOTATION = "projectcalico.org/RouteReflectorClusterID"
+IPV6_ADDRESS_ANNOTATION = "projectcalico.org/IPv6Address"
 # Bridge routes on nodes (and client routes, tor) are the collection's BGP-side routes.
 CLIENT_ROUTE_PROTOCOL = ROUTE_PROTOCOLS["nodenet_bgp"]
 PEER_KEYS = ("ip", "as", "password_file", "password_var", "peers", "name", "keep_next_hop")
@@ -51,6 +57,7 @@ class BgpSettings:
     accept_single_rr: bool
     nat_outgoing: bool
     pool: str
+    pool_v6: str                # the IPv6 pool (a cluster with IPv6 pods)
     peers: Tuple[dict, ...]     # external peers: {name, ip, as, peers, keep_next_hop, password_file? | password_var?}
     password_secret: str        # the Kubernetes Secret Calico reads the passwords from
     namespace: str
@@ -75,9 +82,15 @@ def read(reader, node_mtu):
                     % (reader.vars.get("calico_bgp_rr_cluster_id"),)), NAME)
         else:
             cluster_id = own_ip(reader)  # seed 004: each RR's own IP
+            if cluster_id == "":
+                reader.error("calico_bgp_rr_cluster_id", (
+                    "must be set: the node is a route reflector without an IPv4 address, and BIRD takes a "
+                    "cluster ID in dotted-quad form (redundant RRs may share one, e.g. 244.0.0.1)"))
+                cluster_id = None
     single = reader.boolean(SINGLE_RR_VARIABLE)
     nat = reader.boolean("calico_bgp_nat_outgoing")
     pool = named(reader, "calico_bgp_pool", "an IPPool")
+    pool_v6 = named(reader, "calico_bgp_pool_v6", "an IPPool")
     namespace = named(reader, "calico_namespace", "a namespace")
     secret = reader.raw("calico_bgp_password_secret")
     if secret is not None and not dns_name(str(secret)):
@@ -86,14 +99,18 @@ def read(reader, node_mtu):
     peers = read_peers(reader, as_number)
     # Kept even with bad values (None), so the checks across nodes still run and every problem
     # is reported at once; a model with problems never reaches a plan.
-    return BgpSettings(as_number, mode, is_rr, cluster_id, single, nat, pool and str(pool), peers,
+    return BgpSettings(as_number, mode, is_rr, cluster_id, single, nat, pool and str(pool), pool_v6 and str(pool_v6), peers,
                        secret and str(secret), namespace and str(namespace), reader.boolean(UNDERLAY_VARIABLE))
 
 
 def own_ip(reader):
-    """The node's node_ip when it is a valid address, else None (the core reports it)."""
+    """The node's IPv4 node_ip; "" when it has none, None when node_ip is not valid (the core
+    reports it)."""
+    from ..addresses import of_family
     from ..reader import VarReader
-    return VarReader(reader.host, reader.vars, [], {}, reader.cluster).address("node_ip")
+    quiet = VarReader(reader.host, reader.vars, [], {}, reader.cluster)
+    ips = quiet.per_family("node_ip", quiet.address)
+    return None if ips is None else (of_family(ips, 4) or "")
 
 
 def read_peers(reader, cluster_as):
@@ -101,11 +118,11 @@ def read_peers(reader, cluster_as):
     for where, item, sub in mappings(reader, "calico_bgp_peers", PEER_KEYS,
                                      "{ip, as, password_file? or password_var?, peers?, name?}", tolerated=("password",)):
         password = password_of(reader, where, item)
-        ip = sub.address(where + ".ip")
+        ip = sub.address(where + ".ip", versions=(4, 6))
         as_number = sub.integer(where + ".as", 1, MAX_AS)
         selection = sub.choice(where + ".peers", PEER_SELECTIONS) if "peers" in item else "route_reflectors"
         keep = sub.boolean(where + ".keep_next_hop") if "keep_next_hop" in item else False
-        name = item.get("name") or ("peer-%s" % ip.replace(".", "-") if ip else None)
+        name = item.get("name") or (peer_name(ip) if ip else None)
         if name is not None and not dns_name(str(name)):
             reader.error(where + ".name", "%r must be a DNS-1123 name; it names the BGPPeer" % (name,))
             name = None
@@ -120,11 +137,16 @@ def read_peers(reader, cluster_as):
             as_number = None
         if ip is None:
             continue  # nothing else can be checked about a peer without an address
-        name = name or "peer-%s" % ip.replace(".", "-")
+        name = name or peer_name(ip)
         peer = {"name": str(name), "ip": ip, "as": as_number, "peers": selection, "keep_next_hop": keep}
         peer.update(password)
         peers.append(peer)
     return tuple(peers)
+
+
+def peer_name(ip):
+    """A BGPPeer's default name: its address with dots and colons as dashes."""
+    return "peer-%s" % ip.replace(".", "-").replace(":", "-").strip("-")
 
 
 def prepare(fabric):
@@ -144,7 +166,7 @@ def error(fabric, cluster, host, variable, message, facet=NAME):
 
 def check(fabric):
     """Every reason the clusters of the group cannot be set up (their routers and clients: tor)."""
-    node_ips = dict((n.ip, n) for n in fabric.nodes.values())
+    node_ips = dict((ip, n) for n in fabric.nodes.values() for ip in n.ips)
     for name, nodes, settings in checked_clusters(fabric, NAME, "calico", "calico_bgp_rr configures Calico's BGP",
                                                   "every node of a cluster takes part in its BGP topology"):
         first = nodes[0]
@@ -154,7 +176,7 @@ def check(fabric):
 
         for variable, attr in (("calico_bgp_as", "as_number"), ("calico_bgp_mode", "mode"),
                                ("calico_bgp_nat_outgoing", "nat_outgoing"), ("calico_bgp_pool", "pool"),
-                               ("calico_bgp_peers", "peers"), ("calico_bgp_password_secret", "password_secret"),
+                               ("calico_bgp_pool_v6", "pool_v6"), ("calico_bgp_peers", "peers"), ("calico_bgp_password_secret", "password_secret"),
                                ("calico_namespace", "namespace"), (SINGLE_RR_VARIABLE, "accept_single_rr"),
                                (UNDERLAY_VARIABLE, "underlay_routes_pods")):
             report_disagreement(fabric, nodes, variable, lambda n, a=attr: peer_view(getattr(get(n), a)), NAME)
@@ -171,6 +193,10 @@ def check(fabric):
                 error(fabric, name, first.host, where + ".ip", "%s is node %s (cluster %s); an external peer is a "
                       "router outside the cluster (nodes peer through the mesh or the route reflectors)"
                       % (peer["ip"], other.host, other.cluster))
+            if family(peer["ip"]) not in fabric.clusters[name].families:
+                error(fabric, name, first.host, where + ".ip", "%s is an %s peer but the cluster has no %s pods "
+                      "(cluster_pod_cidr): BIRD peers in a family only to carry that family's pod routes"
+                      % (peer["ip"], NAMES[family(peer["ip"])], NAMES[family(peer["ip"])]))
             if peer["peers"] == "route_reflectors" and not rrs:
                 error(fabric, name, first.host, where + ".peers", "is route_reflectors but the cluster has no route "
                       "reflector; set calico_bgp_route_reflector on two nodes, or peers: all")
@@ -186,14 +212,46 @@ def check(fabric):
                 "is false (direct pod access, seed 004) but calico_bgp_peers is empty: nothing outside the "
                 "cluster learns a route to the pool, so pods lose every reply from outside. Add the ToR as "
                 "a peer, or keep natOutgoing"))
-        subnets = sorted(set(n.subnet for n in nodes))
-        if settings.mode == "bgp" and len(subnets) > 1 and not settings.underlay_routes_pods:
-            by_subnet = "; ".join("%s: %s" % (s, ", ".join(n.host for n in nodes if n.subnet == s)) for s in subnets)
-            error(fabric, name, first.host, "calico_bgp_mode", (
-                "is bgp, which routes pods unencapsulated via node IPs, but the nodes are on %d subnets (%s) "
-                "and the routers between them do not know the pod blocks. Use ipip-crosssubnet or "
-                "vxlan-crosssubnet, or set %s: true when the underlay learns the blocks (every node peers "
-                "with its ToR)" % (len(subnets), by_subnet, UNDERLAY_VARIABLE)))
+        check_families(fabric, name, nodes)
+        for version in fabric.clusters[name].families:
+            if unencapsulated(settings.mode, version) and not settings.underlay_routes_pods:
+                check_one_subnet(fabric, name, nodes, settings.mode, version)
+
+
+def unencapsulated(mode, version):
+    """Whether a family's pod routes go unencapsulated via the nodes' addresses: bgp mode, and
+    IPv6 in the ipip modes (Calico's IPv6 pools take no IPIP)."""
+    return mode == "bgp" or (version == 6 and mode.startswith("ipip"))
+
+
+def check_families(fabric, cluster, nodes):
+    """Each node has an address in every pod family of its cluster: BIRD peers and routes a
+    family over the nodes' addresses of that family."""
+    for node in nodes:
+        for version in fabric.clusters[cluster].families:
+            if node.ip_of(version) is None:
+                error(fabric, cluster, node.host, "node_ip", (
+                    "has no %s address, but the cluster has %s pods (cluster_pod_cidr %s): Calico peers and "
+                    "routes them over the nodes' %s addresses. Add the node's %s address to node_ip"
+                    % (NAMES[version], NAMES[version], fabric.clusters[cluster].pod_cidr_of(version),
+                       NAMES[version], NAMES[version])))
+
+
+def check_one_subnet(fabric, cluster, nodes, mode, version):
+    subnets = sorted(set(n.subnet_of(version) for n in nodes if n.subnet_of(version)))
+    if len(subnets) < 2:
+        return
+    by_subnet = "; ".join("%s: %s" % (s, ", ".join(n.host for n in nodes if n.subnet_of(version) == s))
+                          for s in subnets)
+    how = ("is bgp, which routes pods unencapsulated via node IPs" if version == 4 else
+           "is %s, and IPv6 pods are routed unencapsulated via the nodes' IPv6 addresses (Calico's IPv6 pools take "
+           "no IPIP)" % mode)
+    error(fabric, cluster, nodes[0].host, "calico_bgp_mode", (
+        "%s, but the nodes are on %d subnets (%s) and the routers between them do not know the pod blocks. "
+        "Use %s, or set %s: true when the underlay learns the blocks (every node peers with its ToR)"
+        % (how, len(subnets), by_subnet,
+           "ipip-crosssubnet or vxlan-crosssubnet" if version == 4 else "vxlan or vxlan-crosssubnet",
+           UNDERLAY_VARIABLE)))
 
 
 def peer_view(value):
@@ -211,7 +269,7 @@ def router_peerings(fabric, router):
     for name in clusters(fabric):
         settings = cluster_settings(fabric, name)
         for peer in settings.peers:
-            if peer["ip"] == router.ip:
+            if peer["ip"] in router.ips:
                 nodes = reflectors(fabric, name) if peer["peers"] == "route_reflectors" else [
                     n for n in fabric.cluster_nodes(name) if n.host in fabric.facets[NAME]]
                 found.append((name, {"ip": peer["ip"], "as": peer["as"], "cluster_as": settings.as_number,

@@ -15,7 +15,8 @@ from ..node.facts import node_facts_step
 from .cluster import GATES
 from .plan import node_plan
 
-DEFAULTS = {"birdc": ["birdc", "-s", "/var/run/calico/bird.ctl"], "wait": 120, "bridge": True}
+DEFAULTS = {"birdc": ["birdc", "-s", "/var/run/calico/bird.ctl"], "birdc6": ["birdc", "-s", "/var/run/calico/bird6.ctl"],
+            "wait": 120, "bridge": True}
 
 
 def moving(_results, play):
@@ -29,7 +30,9 @@ def moving(_results, play):
 
 def sessions(plan, options, expected=None, exact=True, timeout=True):
     args = {"expected": plan["verify"]["sessions"] if expected is None else expected, "exact": exact,
-            "birdc": options["birdc"]}
+            "birdc": options["birdc"], "families": plan["verify"]["families"]}
+    if 6 in plan["verify"]["families"]:
+        args["birdc6"] = options["birdc6"]
     if expected is None:
         args.update(routes=plan["verify"]["routes"], scope=plan["verify"]["scope"])
     if timeout:

@@ -522,7 +522,7 @@ def router_peerings(fabric, router):
     for name in clusters(fabric):
         settings = cluster_settings(fabric, name)
         for peer in settings.peers:
-            if peer["ip"] == router.ip:
+            if peer["ip"] in router.ips:
                 nodes = [n for n in fabric.cluster_nodes(name) if n.host in fabric.facets[NAME]]
                 found.append((name, {"ip": peer["ip"], "as": peer["asn"], "cluster_as": settings.cluster_asn,
                                      "nodes": nodes, "password_file": peer.get("password_file"),

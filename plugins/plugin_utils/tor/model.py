@@ -13,9 +13,9 @@ from typing import Tuple
 
 from ..calico_bgp_rr import model as bgp
 from ..kube_router_install import model as kube_router
-from ..addresses import contains
+from ..addresses import contains, families, of_family
 from ..errors import FabricError
-from ..fabric import facet_cluster_settings
+from ..fabric import facet_cluster_settings, underlay_subnets
 from ..peers import MAX_AS, password_text_problem
 
 ROUTERS = "bgp_routers"
@@ -24,54 +24,85 @@ GROUPS = (ROUTERS, CLIENTS)
 VARIABLES = {"bgp_client_interface": "eth0", "bgp_router_interface": "eth0"}
 
 
+class OutsideHost:
+    """Addresses and subnets per family (as node_ip and node_subnet take them), the primary first."""
+
+    @property
+    def ip(self):
+        return self.ips[0]
+
+    @property
+    def subnet(self):
+        return self.subnets[0]
+
+    @property
+    def families(self):
+        return families(self.ips)
+
+    def ip_of(self, version):
+        return of_family(self.ips, version)
+
+    def subnet_of(self, version):
+        return of_family(self.subnets, version)
+
+
 @dataclass(frozen=True)
-class RouterSettings:
+class RouterSettings(OutsideHost):
     """A ToR/router host running FRR's bgpd, peering with the nodes of every cluster that names
-    its address in calico_bgp_peers."""
-    ip: str
+    one of its addresses in calico_bgp_peers (an IPv6 address: its IPv6 sessions)."""
+    ips: Tuple[str, ...]
     as_number: int
     router_id: str
-    subnet: str
+    subnets: Tuple[str, ...]
     interface: str
 
 
 @dataclass(frozen=True)
-class ClientSettings:
-    """A host outside the clusters that reaches pods through a router (seed 004's static route)."""
-    ip: str
-    subnet: str
+class ClientSettings(OutsideHost):
+    """A host outside the clusters that reaches pods through a router (seed 004's static route),
+    in each family it and its router both have."""
+    ips: Tuple[str, ...]
+    subnets: Tuple[str, ...]
     interface: str
     router: str                 # the router host
     clusters: Tuple[str, ...]   # empty: every cluster the router peers with
 
 
+def addresses(reader, prefix):
+    """(ips, subnets) per family of an outside host (`<prefix>ip`, `<prefix>subnet`), as a node's
+    node_ip and node_subnet; (None, None) with the problems recorded."""
+    ips = reader.per_family(prefix + "ip", reader.address)
+    subnets = reader.per_family(prefix + "subnet", reader.network)
+    if ips is None or subnets is None:
+        return None, None
+    subnets = underlay_subnets(reader, ips, subnets, prefix + "ip", prefix + "subnet")
+    return (ips, subnets) if subnets else (None, None)
+
+
 def read_router(reader):
-    ip = reader.address("bgp_router_ip")
+    ips, subnets = addresses(reader, "bgp_router_")
     as_number = reader.integer("bgp_router_as", 1, MAX_AS)
-    router_id = reader.address("bgp_router_id", required=False) or ip
-    subnet = reader.network("bgp_router_subnet")
+    router_id = reader.address("bgp_router_id", required=False) or (of_family(ips, 4) if ips else None)
+    if ips and router_id is None and not reader.is_set("bgp_router_id"):
+        reader.error("bgp_router_id", "must be set: the router has no IPv4 address, and a BGP router ID is "
+                     "an IPv4 address")
     interface = reader.ifname("bgp_router_interface")
-    if ip and subnet and not contains(subnet, ip):
-        reader.error("bgp_router_ip", "%s is outside bgp_router_subnet %s" % (ip, subnet))
-    if None in (ip, as_number, router_id, subnet, interface):
+    if None in (ips, as_number, router_id, subnets, interface):
         return None
-    return RouterSettings(ip, as_number, router_id, subnet, interface)
+    return RouterSettings(ips, as_number, router_id, subnets, interface)
 
 
 def read_client(reader):
-    ip = reader.address("bgp_client_ip")
-    subnet = reader.network("bgp_client_subnet")
+    ips, subnets = addresses(reader, "bgp_client_")
     interface = reader.ifname("bgp_client_interface")
     router = reader.raw("bgp_client_router")
     clusters = reader.raw("bgp_client_clusters", required=False) or []
     if isinstance(clusters, str) or not isinstance(clusters, (list, tuple)):
         reader.error("bgp_client_clusters", "must be a list of cluster names, got %r" % (clusters,))
         clusters = None
-    if ip and subnet and not contains(subnet, ip):
-        reader.error("bgp_client_ip", "%s is outside bgp_client_subnet %s" % (ip, subnet))
-    if None in (ip, subnet, interface, router, clusters):
+    if None in (ips, subnets, interface, router, clusters):
         return None
-    return ClientSettings(ip, subnet, interface, str(router), tuple(str(c) for c in clusters))
+    return ClientSettings(ips, subnets, interface, str(router), tuple(str(c) for c in clusters))
 
 
 EXTRA_READERS = {ROUTERS: read_router, CLIENTS: read_client}
@@ -90,7 +121,7 @@ def error(fabric, cluster, host, variable, message, facet):
 
 def check(fabric):
     """Every reason the routers and clients cannot be set up."""
-    node_ips = dict((n.ip, n) for n in fabric.nodes.values())
+    node_ips = dict((ip, n) for n in fabric.nodes.values() for ip in n.ips)
     check_routers(fabric, node_ips)
     check_clients(fabric, node_ips)
 
@@ -99,9 +130,9 @@ def check_routers(fabric, node_ips):
     routers = fabric.facets.get(ROUTERS, {})
     report_duplicates_of(fabric, routers, "bgp_router_ip", ROUTERS)
     for host, router in sorted(routers.items()):
-        if router.ip in node_ips:
-            error(fabric, "", host, "bgp_router_ip", "%s is node %s's address" % (router.ip, node_ips[router.ip].host),
-                  ROUTERS)
+        for ip in router.ips:
+            if ip in node_ips:
+                error(fabric, "", host, "bgp_router_ip", "%s is node %s's address" % (ip, node_ips[ip].host), ROUTERS)
         peering = peers_of_router(fabric, router)
         if not peering:
             error(fabric, "", host, "bgp_router_ip", "%s is no cluster's external peer: add {ip: %s, as: %d} to "
@@ -122,13 +153,18 @@ def check_clients(fabric, node_ips):
             error(fabric, "", host, "bgp_client_router", "%s is not a host of group %s" % (
                 client.router, fabric.groups.get(ROUTERS, ROUTERS)), CLIENTS)
             continue
-        if not contains(client.subnet, router.ip):
-            error(fabric, "", host, "bgp_client_subnet", "%s does not hold router %s's address %s: the client's "
-                  "route to the pods goes via the router, which must be on its subnet"
-                  % (client.subnet, client.router, router.ip), CLIENTS)
-        if client.ip in node_ips:
-            error(fabric, "", host, "bgp_client_ip", "%s is node %s's address" % (client.ip, node_ips[client.ip].host),
-                  CLIENTS)
+        shared = [v for v in client.families if router.ip_of(v)]
+        if not shared:
+            error(fabric, "", host, "bgp_client_ip", "has no address family of router %s's addresses (%s): the "
+                  "client's routes to the pods go via the router" % (client.router, ", ".join(router.ips)), CLIENTS)
+        for version in shared:
+            if not contains(client.subnet_of(version), router.ip_of(version)):
+                error(fabric, "", host, "bgp_client_subnet", "%s does not hold router %s's address %s: the client's "
+                      "route to the pods goes via the router, which must be on its subnet"
+                      % (client.subnet_of(version), client.router, router.ip_of(version)), CLIENTS)
+        for ip in client.ips:
+            if ip in node_ips:
+                error(fabric, "", host, "bgp_client_ip", "%s is node %s's address" % (ip, node_ips[ip].host), CLIENTS)
         served = [c for c, _peering in peers_of_router(fabric, router)]
         for name in client.clusters:
             if name not in served:
@@ -139,9 +175,10 @@ def check_clients(fabric, node_ips):
 def report_duplicates_of(fabric, settings, variable, facet):
     first = {}
     for host, item in sorted(settings.items()):
-        if item.ip in first:
-            error(fabric, "", host, variable, "%s is also used by %s" % (item.ip, first[item.ip]), facet)
-        first.setdefault(item.ip, host)
+        for ip in item.ips:
+            if ip in first:
+                error(fabric, "", host, variable, "%s is also used by %s" % (ip, first[ip]), facet)
+            first.setdefault(ip, host)
 
 
 def resolve(fabric, hostvars):

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols import ROUTE_PROTOCOLS
 
-from ..addresses import first_address
+from ..addresses import family, first_address
 from ..peers import has_password, peer_password
 from .model import CLIENTS, ROUTERS, peers_of_router
 
 DESCRIPTION = "nodenet.fabric"
 
 
-def policy_names(cluster):
-    return "NODENET-%s-IN" % cluster, "NODENET-%s-OUT" % cluster
+def policy_names(cluster, version=4):
+    """(accept, send): the cluster's accept prefix-list and route-map are per family (an IPv6
+    prefix-list is matched by `match ipv6`); sending nothing is one route-map for both."""
+    return "NODENET-%s-IN%s" % (cluster, "6" if version == 6 else ""), "NODENET-%s-OUT" % cluster
 
 
 def router_state(fabric, host, with_passwords=True, secrets=None):
@@ -31,13 +33,16 @@ def router_state(fabric, host, with_passwords=True, secrets=None):
     router = fabric.settings(ROUTERS, host)
     neighbors, prefix_lists, route_maps, secret = [], [], [], False
     for cluster, peer in peers_of_router(fabric, router):
-        accept, send = policy_names(cluster)
-        prefix_lists.append({"name": accept, "prefixes": [fabric.clusters[cluster].pod_cidr]})
-        route_maps += [{"name": accept, "action": "permit", "match": accept}, {"name": send, "action": "deny"}]
+        version = family(peer["ip"])
+        accept, send = policy_names(cluster, version)
+        prefix_lists.append({"name": accept, "prefixes": [fabric.clusters[cluster].pod_cidr_of(version)]})
+        route_maps.append({"name": accept, "action": "permit", "match": accept})
+        if send not in [r["name"] for r in route_maps]:
+            route_maps.append({"name": send, "action": "deny"})
         for node in peer["nodes"]:
-            neighbor = {"ip": node.ip, "remote_as": peer["cluster_as"], "in": accept, "out": send,
+            neighbor = {"ip": node.ip_of(version), "remote_as": peer["cluster_as"], "in": accept, "out": send,
                         "description": "%s %s %s" % (DESCRIPTION, cluster, node.host),
-                        "multihop": node.subnet != router.subnet}
+                        "multihop": node.subnet_of(version) != router.subnet_of(version)}
             if has_password(peer):
                 secret = True
                 if with_passwords:
@@ -50,12 +55,14 @@ def router_state(fabric, host, with_passwords=True, secrets=None):
 
 def client_state(fabric, host):
     """Reconcile arguments for one outside client: a route to each served cluster's pod range
-    via its router, with the collection's own route protocol."""
+    via its router, in each family the router peers with the cluster in and the client has,
+    with the collection's own route protocol."""
     client = fabric.settings(CLIENTS, host)
     router = fabric.settings(ROUTERS, client.router)
-    served = [c for c, _peering in peers_of_router(fabric, router) if not client.clusters or c in client.clusters]
-    routes = [{"dst": fabric.clusters[c].pod_cidr, "via": router.ip, "dev": client.interface, "onlink": False}
-              for c in sorted(set(served))]
+    served = sorted(set((c, family(peering["ip"])) for c, peering in peers_of_router(fabric, router)
+                        if not client.clusters or c in client.clusters))
+    routes = [{"dst": fabric.clusters[c].pod_cidr_of(v), "via": router.ip_of(v), "dev": client.interface,
+               "onlink": False} for c, v in served if client.ip_of(v)]
     return {"routes": routes, "route_protocol": ROUTE_PROTOCOLS["nodenet_bgp"], "use_nexthops": False}
 
 
@@ -63,5 +70,6 @@ def client_targets(fabric, host):
     """The first address of every pod CIDR of the clusters the client reaches (the lab's pods)."""
     state = client_state(fabric, host)
     wanted = set(r["dst"] for r in state["routes"])
-    return [first_address(cidr) for name, cluster in sorted(fabric.clusters.items()) if cluster.pod_cidr in wanted
-            for node in fabric.cluster_nodes(name) for cidr in node.pod_cidrs]
+    return [first_address(cidr) for name, cluster in sorted(fabric.clusters.items())
+            if set(cluster.pod_cidrs) & wanted for node in fabric.cluster_nodes(name) for cidr in node.pod_cidrs
+            if cluster.pod_cidr_of(family(cidr)) in wanted]

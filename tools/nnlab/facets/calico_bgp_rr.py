@@ -33,31 +33,45 @@ def start(lab):
         if cluster not in lab.kubeconfigs:
             print("lab: cluster %s: calico-node's BIRD needs the cluster's API (tools/lab up --k8s)" % cluster)
             continue
+        versions = families(lab.fabric, cluster)
+        for host in hosts:
+            for version in versions:
+                os.makedirs(calico_node.bird_paths(lab.run_dir, host, version)["folder"], mode=0o700, exist_ok=True)
         calico_node.render_all(config.new_client_from_config(config_file=lab.kubeconfigs[cluster]), lab.run_dir, hosts)
         for host in hosts:
-            lab.record["daemons"].append(daemons.start_bird(lab.run_dir, host))
-            lab.save()
+            for version in versions:
+                lab.record["daemons"].append(daemons.start_bird(lab.run_dir, host, version))
+                lab.save()
         lab.record["daemons"].append(daemons.start_standin(lab.run_dir, cluster, lab.kubeconfigs[cluster], hosts))
         lab.save()
 
 
-def socket(run_dir, host):
-    return os.path.join(run_dir, host, "bird", "bird.ctl")
+def families(fabric, cluster):
+    """The families whose BIRD calico-node runs: IPv4's always (bird.cfg says when it has no IPv4
+    address), IPv6's where the cluster has IPv6 pods."""
+    return (4, 6) if 6 in fabric.clusters[cluster].families else (4,)
+
+
+def socket(run_dir, host, version=4):
+    from nnlab import calico_node
+    return calico_node.bird_paths(run_dir, host, version)["socket"]
 
 
 def overlay(lab, host):
     if host not in lab.fabric.facets.get(bgp.NAME, {}):
         return []
-    return ["      calico_bgp_rr_birdc: %s" % json.dumps(["birdc", "-s", socket(lab.run_dir, host)])]
+    return ["      calico_bgp_rr_birdc%s: %s" % ("" if v == 4 else "6", json.dumps(["birdc", "-s", socket(lab.run_dir, host, v)]))
+            for v in (4, 6)]
 
 
 def status(lab):
     for cluster, hosts in sorted(nodes(lab.fabric).items()):
         print("Cluster %s: BGP sessions per node (peer address, peer type, state, since, info)" % cluster)
         for host in hosts:
-            out = subprocess.run(["birdc", "-s", socket(lab.run_dir, host), "show", "protocols"],
-                                 capture_output=True, text=True).stdout
             print("  %s" % host)
-            for s in birdlib.parse_protocols(out):
-                print("    %-15s %-18s %-5s %-13s %s" % (s["ip"], s["type"], s["state"], s["since"], s["info"]))
+            for version in families(lab.fabric, cluster):
+                out = subprocess.run(["birdc", "-s", socket(lab.run_dir, host, version), "show", "protocols"],
+                                     capture_output=True, text=True).stdout
+                for s in birdlib.parse_protocols(out):
+                    print("    %-24s %-18s %-5s %-13s %s" % (s["ip"], s["type"], s["state"], s["since"], s["info"]))
     return 0
