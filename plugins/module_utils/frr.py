@@ -111,6 +111,9 @@ def neighbor_lines(neighbor):
     afi = ["neighbor %s route-map %s in" % (ip, neighbor["in"]), "neighbor %s route-map %s out" % (ip, neighbor["out"])]
     if ipv6(ip):
         return lines, [], ["neighbor %s activate" % ip] + afi
+    if neighbor.get("in6"):  # IPv6 routes over the IPv4 session (MP-BGP)
+        return lines, afi, ["neighbor %s activate" % ip, "neighbor %s route-map %s in" % (ip, neighbor["in6"]),
+                            "neighbor %s route-map %s out" % (ip, neighbor["out"])]
     return lines, afi, []
 
 
@@ -139,12 +142,14 @@ def ipv6_lists(args):
     return set(p["name"] for p in args["prefix_lists"] if prefix_list_kind(p) == "prefix_lists6")
 
 
-def owned(config):
-    """Our part of a parsed configuration, comparable with desired()."""
+def owned(config, args=None):
+    """Our part of a parsed configuration, comparable with desired(args)."""
+    # a neighbor's lines in its own family, and in IPv6 where args carry IPv6 over its IPv4 session:
+    # another family someone activated is theirs
+    mp = set(n["ip"] for n in (args or {}).get("neighbors", []) if n.get("in6"))
     return {
-        # a neighbor's lines in its own family only: another family someone activated is theirs
         "neighbors": dict((ip, (sorted(config["neighbors"][ip]), [] if ipv6(ip) else sorted(config["afi"].get(ip, [])),
-                                sorted(config["afi6"].get(ip, [])) if ipv6(ip) else []))
+                                sorted(config["afi6"].get(ip, [])) if ipv6(ip) or ip in mp else []))
                           for ip in owned_neighbors(config)),
         "prefix_lists": dict((n, sorted(l)) for n, l in config["prefix_lists"].items() if OURS.owns("prefix_list", n)),
         "prefix_lists6": dict((n, sorted(l)) for n, l in config["prefix_lists6"].items()
@@ -189,7 +194,7 @@ def problems(args, config):
 
 def commands(args, config, present=True):
     """vtysh configuration commands from `config` to the desired state (or none of ours)."""
-    have = owned(config)
+    have = owned(config, args if present else None)
     want = desired(args) if present else EMPTY
     bgp = []
     for ip in sorted(have["neighbors"]):

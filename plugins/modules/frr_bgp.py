@@ -39,6 +39,11 @@ options:
       description: {description: Must start with C(nodenet.fabric)., type: str, required: true}
       in: {description: Route-map applied to what it sends., type: str, required: true}
       out: {description: Route-map applied to what we send., type: str, required: true}
+      in6:
+        description:
+          - An IPv4 neighbor only - also activate C(address-family ipv6 unicast) on its session (MP-BGP), with
+            this route-map applied to the IPv6 routes it sends (kube-router carries both families over one session).
+        type: str
       multihop: {description: The neighbor is not on a shared subnet (C(ebgp-multihop)), type: bool, default: false}
       password: {description: TCP MD5 password (never logged)., type: str}
   prefix_lists:
@@ -132,6 +137,7 @@ def main():
     neighbor = dict(ip=dict(type="str", required=True), remote_as=dict(type="int", required=True),
                     description=dict(type="str", required=True), multihop=dict(type="bool", default=False),
                     password=dict(type="str", no_log=True),
+                    in6=dict(type="str"),
                     **{"in": dict(type="str", required=True), "out": dict(type="str", required=True)})
     module = AnsibleModule(
         argument_spec=dict(
@@ -160,12 +166,12 @@ def main():
     result = {"changed": bool(commands), "commands": masked}
     want = frr.desired(args) if present else frr.EMPTY
     if module._diff:
-        result["diff"] = {"before": frr.render(frr.owned(before)), "after": frr.render(want)}
+        result["diff"] = {"before": frr.render(frr.owned(before, args)), "after": frr.render(want)}
     if commands and not module.check_mode:
         rc, out, err = vtysh(module, "configure terminal", *commands)
         after = running(module)
-        result["changed"] = frr.owned(after) != frr.owned(before)
-        if rc != 0 or frr.owned(after) != want:
+        result["changed"] = frr.owned(after, args) != frr.owned(before, args)
+        if rc != 0 or frr.owned(after, args if present else None) != want:
             module.fail_json(msg="vtysh did not reach the desired state: %s" % frr.mask((err or out).strip()),
                              **result)
         if args["save"]:

@@ -450,13 +450,13 @@ def test_the_seeds_node_plan(seed003):
                                 {"ip": "172.26.6.3", "asn": 64512, "kind": "node", "node": "k8s-3"}],
                    "routes": [{"dst": "10.244.0.0/24", "via": "172.26.6.1", "node": "k8s-1"},
                               {"dst": "10.244.2.0/24", "via": "172.26.6.3", "node": "k8s-3"}],
-                   "router": True}}
+                   "router": True, "families": [4]}}
 
 
 def test_without_the_router_there_is_nothing_to_verify_and_a_kubeconfig_means_applied(seed003):
     fabric = valid(seed003, every_node(kube_router_run_router=False, cluster_kubeconfig="/etc/k8s/admin.conf"))
     plan = kube_router_plan.node_plan(fabric, "k8s-1")
-    assert plan["verify"] == {"sessions": [], "routes": [], "router": False}
+    assert plan["verify"] == {"sessions": [], "routes": [], "router": False, "families": [4]}
     assert plan["applied"] is True
     assert kube_router_resources.manifests(fabric, "base")[0]["kubeconfig"] == "/etc/k8s/admin.conf"
 

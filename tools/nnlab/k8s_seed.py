@@ -210,24 +210,36 @@ def kubeadm_config(cluster):
 
 def lab_services(nodes):
     """A few Services with EndpointSlices on the pod stand-ins, so that kube-proxy makes real
-    rules of every kind: ClusterIP, NodePort, session affinity."""
+    rules of every kind: ClusterIP, NodePort, session affinity; dual-stack (an EndpointSlice per
+    family) where the pods have both families, so that kube-proxy makes ip6tables rules too."""
     from nnlab.topology import pod_ips
-    pods = [pod_ips(n)[0] for n in nodes]
+    by_family = {}
+    for node in nodes:  # the first pod of each family on each node
+        firsts = {}
+        for ip in pod_ips(node):
+            firsts.setdefault(6 if ":" in ip else 4, ip)
+        for version, ip in firsts.items():
+            by_family.setdefault(version, []).append(ip)
     specs = [("nginx", {"type": "ClusterIP", "ports": [{"name": "http", "port": 80, "targetPort": 80}]}),
              ("web-np", {"type": "NodePort", "ports": [{"name": "http", "port": 8080, "targetPort": 8080}]}),
              ("sticky", {"type": "ClusterIP", "sessionAffinity": "ClientIP",
                          "ports": [{"name": "dns", "port": 53, "targetPort": 53, "protocol": "UDP"}]})]
+    primary = 6 if ":" in pod_ips(nodes[0])[0] else 4
     objects = []
     for name, spec in specs:
+        if len(by_family) > 1:
+            spec = dict(spec, ipFamilyPolicy="RequireDualStack",
+                        ipFamilies=["IPv%d" % v for v in sorted(by_family, key=lambda v: v != primary)])
         objects.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": "default"},
                         "spec": spec})
-        objects.append({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-                        "metadata": {"name": "%s-lab" % name, "namespace": "default",
-                                     "labels": {"kubernetes.io/service-name": name}},
-                        "addressType": "IPv6" if ":" in pods[0] else "IPv4",
-                        "ports": [{"name": p["name"], "port": p["targetPort"], "protocol": p.get("protocol", "TCP")}
-                                  for p in spec["ports"]],
-                        "endpoints": [{"addresses": [ip], "conditions": {"ready": True}} for ip in pods]})
+        for version, pods in sorted(by_family.items()):
+            objects.append({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                            "metadata": {"name": "%s-lab%s" % (name, "" if version == primary else "-ipv%d" % version),
+                                         "namespace": "default", "labels": {"kubernetes.io/service-name": name}},
+                            "addressType": "IPv%d" % version,
+                            "ports": [{"name": p["name"], "port": p["targetPort"], "protocol": p.get("protocol", "TCP")}
+                                      for p in spec["ports"]],
+                            "endpoints": [{"addresses": [ip], "conditions": {"ready": True}} for ip in pods]})
     return objects
 
 

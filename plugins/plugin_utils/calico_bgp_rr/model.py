@@ -264,7 +264,8 @@ def peer_view(value):
 def router_peerings(fabric, router):
     """[(cluster, peering)] of every cluster that names the router's address in calico_bgp_peers
     (tor.peers_of_router adds kube_router_peers'). A peering is {ip, as (the AS the cluster expects of the
-    router, or None), cluster_as, nodes (those that peer with the router), password_file, variable}."""
+    router, or None), cluster_as, families (those its sessions carry), nodes (those that peer with the
+    router), password_file, variable}."""
     found = []
     for name in clusters(fabric):
         settings = cluster_settings(fabric, name)
@@ -273,6 +274,7 @@ def router_peerings(fabric, router):
                 nodes = reflectors(fabric, name) if peer["peers"] == "route_reflectors" else [
                     n for n in fabric.cluster_nodes(name) if n.host in fabric.facets[NAME]]
                 found.append((name, {"ip": peer["ip"], "as": peer["as"], "cluster_as": settings.as_number,
+                                     "families": (family(peer["ip"]),),
                                      "nodes": nodes, "password_file": peer.get("password_file"),
                                      "password_var": peer.get("password_var"), "variable": "calico_bgp_peers"}))
     return found

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..addresses import route_text
 from .cluster import cluster_checks, cluster_steps
-from .model import NAME, SETTINGS, VARIABLES, api_clusters, check, prepare, read
+from .model import FAMILIES, NAME, SETTINGS, VARIABLES, api_clusters, check, prepare, read
 from .node import gates, node_steps
 from .plan import node_plan
 

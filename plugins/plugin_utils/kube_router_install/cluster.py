@@ -32,19 +32,21 @@ def node_problems(step, found):
     objects_found = dict((o["metadata"]["name"], o) for o in found or [])
     cluster = step["cluster"]
     lines = checks.missing(dict(step, expect={"nodes": sorted(step["nodes"])}), {"nodes": found})
-    for host, pod_cidr in sorted(step["nodes"].items()):
+    for host, pod_cidrs in sorted(step["nodes"].items()):
         obj = objects_found.get(host)
         if obj is None:
             continue  # missing, said above
-        have = (obj.get("spec") or {}).get("podCIDR")
+        spec = obj.get("spec") or {}
+        have = spec.get("podCIDRs") or ([spec["podCIDR"]] if spec.get("podCIDR") else [])
         if not have:
             lines.append("cluster %s, node %s: the Node has no spec.podCIDR, and kube-router exits without one; "
                          "start kube-controller-manager with --allocate-node-cidrs --cluster-cidr=%s"
                          % (cluster, host, step["pod_cidr"]))
-        elif have != pod_cidr:
-            lines.append("cluster %s, node %s, node_pod_cidrs: %s differs from the Node's spec.podCIDR %s "
+        elif sorted(have) != sorted(pod_cidrs):
+            plural = "s" if len(have) > 1 or len(pod_cidrs) > 1 else ""
+            lines.append("cluster %s, node %s, node_pod_cidrs: %s differs from the Node's spec.podCIDR%s %s "
                          "(allocated by kube-controller-manager), which kube-router routes; set node_pod_cidrs "
-                         "to [%s]" % (cluster, host, pod_cidr, have, have))
+                         "to [%s]" % (cluster, host, ", ".join(pod_cidrs), plural, ", ".join(have), ", ".join(have)))
     return lines
 
 
@@ -145,8 +147,8 @@ def cluster_checks(fabric, state="present", options=None):
         settings = cluster_settings(fabric, cluster)
         result.append(steps.step(
             item, "check", "live objects", check=steps.named(live_problems), read=read,
-            nodes=dict((n.host, n.pod_cidrs[0]) for n in fabric.cluster_nodes(cluster)),
-            pod_cidr=fabric.clusters[cluster].pod_cidr, replace_kube_proxy=settings.replace_kube_proxy,
+            nodes=dict((n.host, list(n.pod_cidrs)) for n in fabric.cluster_nodes(cluster)),
+            pod_cidr=",".join(fabric.clusters[cluster].pod_cidrs), replace_kube_proxy=settings.replace_kube_proxy,
             services=[dict((k, s[k]) for k in ("namespace", "name", "dsr")) for s in settings.services],
             replaced=[dict((k, ds[k]) for k in ("namespace", "name", "backup", "replaces")) for ds in mine]))
     return result

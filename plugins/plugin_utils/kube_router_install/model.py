@@ -14,12 +14,18 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Tuple
 
+from ..addresses import NAMES, family
 from ..peers import MAX_AS, password_of
 from ..reader import item_reader, mappings, named
 from ..errors import FabricError
-from ..fabric import checked_clusters, facet_cluster_settings, facet_clusters, flagged_nodes, report_disagreement
+from ..fabric import (checked_clusters, facet_cluster_settings, facet_clusters, flagged_nodes, pod_cidrs_problems,
+                      report_disagreement)
 
 NAME = "kube_router_install"
+# IPv4, IPv6 or both: kube-router peers over each node's primary address (its first node_ip), one
+# session carrying every family the nodes have (MP-BGP), and routes each family's pod CIDRs via
+# the other node's address of that family.
+FAMILIES = (4, 6)
 IMAGE = "docker.io/cloudnativelabs/kube-router:v2.10.0"
 SCHEDULERS = ("rr", "lc", "dh", "sh", "mh")
 DSR_METHODS = ("tunnel",)
@@ -85,8 +91,8 @@ REFUSED_FLAGS = {"cleanup-config": "removes kube-router's own state and exits; i
                  "gobgp-admin-port": "the role reads kube-router's peers through gobgp's admin port 50051",
                  "gobgp-admin-address": "the role reads kube-router's peers through gobgp on 127.0.0.1",
                  "enable-ibgp": "the expected peer table is kube-router's iBGP between the nodes",
-                 "enable-ipv4": "the model plans IPv4 peers and routes",
-                 "enable-ipv6": "the model plans IPv4 peers and routes"}
+                 "enable-ipv4": "is set by the role from the cluster's families (cluster_pod_cidr)",
+                 "enable-ipv6": "is set by the role from the cluster's families (cluster_pod_cidr)"}
 UINT_LIMITS = {"uint": 4294967295, "uint32": 4294967295, "uint16": 65535, "uint8": 255}
 VARIABLES = dict([("kube_router_%s" % name, default) for name, _flag, default in SWITCHES] + [
     ("kube_router_image", IMAGE), ("kube_router_namespace", "kube-system"), ("kube_router_cluster_asn", 64512),
@@ -217,7 +223,7 @@ def read_peers(reader, cluster_asn):
             reader.error(where + ".ip", "is required: kube-router pairs --peer-router-asns with --peer-router-ips "
                          "by position, so an ASN without an IP would shift every later peer")
             continue
-        ip = sub.address(where + ".ip")
+        ip = sub.address(where + ".ip", versions=(4, 6))
         asn = asn_in(sub, where + ".asn", PEER_ASNS, "not a reserved ASN")
         port = sub.integer(where + ".port", 1, 65535) if "port" in item else 179
         if ip is None:
@@ -419,7 +425,7 @@ def variable_of(attr):
 
 def check(fabric):
     """Every reason the clusters of the group cannot move to kube-router."""
-    node_ips = dict((n.ip, n) for n in fabric.nodes.values())
+    node_ips = dict((ip, n) for n in fabric.nodes.values() for ip in n.ips)
     for name, nodes, settings in checked_clusters(
             fabric, NAME, "kube-router", "a cluster kube_router_install sets up runs kube-router, and "
             "kube_router_replaced_cni names what it replaces", "kube-router runs on every node of a cluster (a "
@@ -429,10 +435,8 @@ def check(fabric):
             report_disagreement(fabric, nodes, variable_of(attr),
                                 lambda n, a=attr: plain(getattr(fabric.facets[NAME][n.host], a)), NAME)
         for node in nodes:
-            if len(node.pod_cidrs) != 1:
-                error(fabric, name, node.host, "node_pod_cidrs", "has %d pod CIDRs; kube-router takes one per node "
-                      "(Node.spec.podCIDR, allocated by kube-controller-manager --allocate-node-cidrs)"
-                      % len(node.pod_cidrs))
+            fabric.errors.extend(pod_cidrs_problems(fabric, node, NAME))
+        check_families(fabric, name, nodes, settings)
         check_topology(fabric, name, nodes, settings)
         for index, peer in enumerate(settings.peers):
             if peer["ip"] in node_ips:
@@ -443,10 +447,38 @@ def check(fabric):
         check_tor_peers(fabric, name, nodes, settings)
 
 
+def check_families(fabric, name, nodes, settings):
+    """kube-router peers over each node's primary address (the first InternalIP), and only with
+    nodes and routers of that family: one session carries the other family's routes too, with
+    the node's address of that family as their next hop."""
+    versions = fabric.clusters[name].families
+    for node in nodes:
+        for version in versions:
+            if node.ip_of(version) is None:
+                error(fabric, name, node.host, "node_ip", (
+                    "has no %s address, but the cluster has %s pods (cluster_pod_cidr %s): kube-router routes them "
+                    "via the nodes' %s addresses. Add the node's %s address to node_ip"
+                    % (NAMES[version], NAMES[version], fabric.clusters[name].pod_cidr_of(version), NAMES[version],
+                       NAMES[version])))
+    primary = family(nodes[0].ip)
+    other = [n.host for n in nodes if family(n.ip) != primary]
+    if other:
+        error(fabric, name, other[0], "node_ip", (
+            "lists an %s address first on %s but an %s one on %s: kube-router never peers two nodes whose primary "
+            "addresses (the first node_ip) differ in family. List the same family first on every node"
+            % (NAMES[4 if primary == 6 else 6], ", ".join(other), NAMES[primary], nodes[0].host)))
+    for index, peer in enumerate(settings.peers):
+        if family(peer["ip"]) != primary:
+            error(fabric, name, nodes[0].host, "kube_router_peers[%d].ip" % index, (
+                "%s is %s, but kube-router peers from each node's primary address, which is %s: it would not peer. "
+                "Peer over the router's %s address: one session carries both families"
+                % (peer["ip"], NAMES[family(peer["ip"])], NAMES[primary], NAMES[primary])))
+
+
 def check_tor_peers(fabric, name, nodes, settings):
     """A peer that is one of the inventory's ToRs gets its FRR neighbors from the playbook: FRR
     listens on 179, and a ToR off the nodes' subnet needs kube-router's eBGP multihop."""
-    tors = dict((r.ip, (host, r)) for host, r in fabric.facets.get("bgp_routers", {}).items())
+    tors = dict((ip, (host, r)) for host, r in fabric.facets.get("bgp_routers", {}).items() for ip in r.ips)
     for index, peer in enumerate(settings.peers):
         if peer["ip"] not in tors:
             continue
@@ -454,11 +486,17 @@ def check_tor_peers(fabric, name, nodes, settings):
         if peer["port"] != 179:
             error(fabric, name, nodes[0].host, "kube_router_peers[%d].port" % index, "is %d but %s is ToR %s, whose "
                   "FRR the playbook configures on port 179" % (peer["port"], peer["ip"], host))
-        away = [n.host for n in nodes if n.subnet != router.subnet]
+        if family(peer["ip"]) == 6 and 4 in fabric.clusters[name].families:
+            error(fabric, name, nodes[0].host, "kube_router_peers[%d].ip" % index, (
+                "%s is ToR %s's IPv6 address, and the cluster has IPv4 pods: their routes would travel over the "
+                "IPv6 session, which the playbook does not set up in FRR. List the nodes' IPv4 address first and "
+                "peer over the ToR's IPv4 address" % (peer["ip"], host)))
+        version = family(peer["ip"])
+        away = [n.host for n in nodes if n.subnet_of(version) != router.subnet_of(version)]
         if away and "peer-router-multihop-ttl" not in dict(settings.extra_args):
             error(fabric, name, away[0], "kube_router_extra_args", "has no peer-router-multihop-ttl, but ToR %s (%s) "
                   "is not on the subnet of %s: kube-router peers with it over eBGP multihop only when that flag "
-                  "is set (e.g. 2)" % (host, router.subnet, ", ".join(away)))
+                  "is set (e.g. 2)" % (host, router.subnet_of(version), ", ".join(away)))
 
 
 def check_topology(fabric, name, nodes, settings):
@@ -476,8 +514,8 @@ def check_topology(fabric, name, nodes, settings):
               "cluster ID every RR and client is annotated with (kube-router.io/rr.server / rr.client), e.g. 42")
     if on["run_router"] and not on["full_mesh"] and not rrs and len(nodes) > 1:
         check_reflection(fabric, name, nodes, settings)
-    subnets = sorted(set(n.subnet for n in nodes))
-    if len(subnets) > 1 and not on["overlay"] and not settings.peers:
+    subnets = sorted(set(s for n in nodes for s in n.subnets if len(set(m.subnet_of(family(s)) for m in nodes)) > 1))
+    if subnets and not on["overlay"] and not settings.peers:
         error(fabric, name, nodes[0].host, "kube_router_overlay", (
             "is false but the nodes are on %d subnets (%s) and no peer router learns the pod CIDRs: pods on "
             "different subnets could not reach each other. Enable the overlay (overlay_type subnet) or peer "
@@ -489,7 +527,7 @@ def check_reflection(fabric, name, nodes, settings):
     each other: a node learns another's pod CIDR only from a peer router that re-advertises it,
     which an iBGP peer (the cluster's own AS) never does, nor a ToR of the inventory (its FRR is
     configured to send nothing back)."""
-    tors = dict((r.ip, host) for host, r in fabric.facets.get("bgp_routers", {}).items())
+    tors = dict((ip, host) for host, r in fabric.facets.get("bgp_routers", {}).items() for ip in r.ips)
     reasons = []
     for peer in settings.peers:
         if peer["asn"] == settings.cluster_asn:
@@ -525,6 +563,7 @@ def router_peerings(fabric, router):
             if peer["ip"] in router.ips:
                 nodes = [n for n in fabric.cluster_nodes(name) if n.host in fabric.facets[NAME]]
                 found.append((name, {"ip": peer["ip"], "as": peer["asn"], "cluster_as": settings.cluster_asn,
+                                     "families": fabric.clusters[name].families,
                                      "nodes": nodes, "password_file": peer.get("password_file"),
                                      "password_var": peer.get("password_var"),
                                      "variable": "kube_router_peers"}))

@@ -38,7 +38,7 @@ def cni(plan, options, **keys):
 
 def sessions(plan, options, exact=True):
     return {"daemon": "gobgp", "expected": plan["verify"]["sessions"], "routes": plan["verify"]["routes"],
-            "exact": exact, "timeout": options["wait"], "gobgp": options["gobgp"]}
+            "exact": exact, "timeout": options["wait"], "gobgp": options["gobgp"], "families": plan["verify"]["families"]}
 
 
 def install(plan, options):

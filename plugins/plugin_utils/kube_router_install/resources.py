@@ -85,7 +85,7 @@ def base(fabric, cluster, secrets=None):
          "subjects": [{"kind": "ServiceAccount", "name": APP, "namespace": s.namespace}]},
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(s, APP), "data": {"kubeconfig": kubeconfig(s)}},
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(s, "kube-router-cfg"),
-         "data": {"cni-conf.json": conflist_text(s, None, None)}},
+         "data": {"cni-conf.json": conflist_text(s, (), None)}},
     ]
     passwords = peer_passwords(s, secrets)
     if passwords is not None:
@@ -115,13 +115,13 @@ def peer_passwords(settings, secrets=None):
                     for p in settings.peers)
 
 
-def conflist(settings, pod_cidr, mtu):
+def conflist(settings, pod_cidrs, mtu):
     """The CNI conflist in the form kube-router itself writes it back (it rewrites the file at every
-    start: compact JSON, sorted keys, the pod CIDR as an IPAM range, the MTU with --auto-mtu), so
-    that what we write and what it leaves are the same bytes."""
+    start: compact JSON, sorted keys, each pod CIDR as an IPAM range set, IPv4 first as it adds
+    them, the MTU with --auto-mtu), so that what we write and what it leaves are the same bytes."""
     ipam = {"type": "host-local"}
-    if pod_cidr:
-        ipam["ranges"] = [[{"subnet": pod_cidr}]]
+    if pod_cidrs:
+        ipam["ranges"] = [[{"subnet": cidr}] for cidr in sorted(pod_cidrs, key=lambda c: ":" in c)]
     bridge = {"bridge": "kube-bridge", "hairpinMode": True,
               "ipam": ipam, "isDefaultGateway": True, "name": "kubernetes", "type": "bridge"}
     if mtu and auto_mtu(settings):
@@ -130,8 +130,8 @@ def conflist(settings, pod_cidr, mtu):
             "plugins": [bridge, {"capabilities": {"portMappings": True, "snat": True}, "type": "portmap"}]}
 
 
-def conflist_text(settings, pod_cidr, mtu):
-    return json.dumps(conflist(settings, pod_cidr, mtu), sort_keys=True, separators=(",", ":"))
+def conflist_text(settings, pod_cidrs, mtu):
+    return json.dumps(conflist(settings, pod_cidrs, mtu), sort_keys=True, separators=(",", ":"))
 
 
 def auto_mtu(settings):
@@ -185,7 +185,11 @@ def args(settings, cluster):
     """kube-router's flags, in the order of SWITCHES then the rest, then the user's extra args."""
     result = ["--%s=%s" % (flag, "true" if settings.switch(name) else "false") for name, flag, _default in SWITCHES]
     result += ["--cluster-asn=%d" % settings.cluster_asn, "--kubeconfig=%s/kubeconfig" % KUBECONFIG_DIR,
-               "--service-cluster-ip-range=%s" % cluster.service_cidr]
+               "--service-cluster-ip-range=%s" % ",".join(cluster.service_cidrs)]
+    if 6 in cluster.families:  # kube-router's default is IPv4 only; it refuses IPv4 on a node without it
+        result.append("--enable-ipv6=true")
+        if 4 not in cluster.families:
+            result.append("--enable-ipv4=false")
     if settings.switch("overlay"):
         result += ["--overlay-type=%s" % settings.overlay_type, "--overlay-encap=%s" % settings.overlay_encap]
     if settings.peers:
@@ -262,7 +266,7 @@ def node_cni(fabric, host):
     node = fabric.nodes[host]
     s = fabric.facets[NAME][host]
     return {"dir": s.cni_conf_dir, "backup_dir": s.cni_backup_dir, "file": CNI_FILE,
-            "content": conflist_text(s, node.pod_cidrs[0], node.mtu), "replaced": REPLACED_FILES[s.replaces]}
+            "content": conflist_text(s, node.pod_cidrs, node.mtu), "replaced": REPLACED_FILES[s.replaces]}
 
 
 # The config files each replaced CNI leaves in the CNI conf dir, named explicitly (never a glob).

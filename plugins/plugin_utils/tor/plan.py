@@ -5,7 +5,8 @@
 A router gets, per cluster that names its address in calico_bgp_peers or kube_router_peers, a
 neighbor for every node that peers with it (Calico: the RRs, or all nodes; kube-router: all
 nodes, which is how it treats --peer-router-ips) with the cluster's AS, accepting the cluster's
-pool (any block inside it) and sending nothing back. Ours on the router: neighbors whose
+pool (any block inside it) in each family the session carries (Calico: the peer address's;
+kube-router: every family of the cluster, IPv6 over the IPv4 session) and sending nothing back. Ours on the router: neighbors whose
 description starts with `nodenet.fabric`, and prefix-lists and route-maps named NODENET-*.
 """
 
@@ -35,14 +36,19 @@ def router_state(fabric, host, with_passwords=True, secrets=None):
     for cluster, peer in peers_of_router(fabric, router):
         version = family(peer["ip"])
         accept, send = policy_names(cluster, version)
-        prefix_lists.append({"name": accept, "prefixes": [fabric.clusters[cluster].pod_cidr_of(version)]})
-        route_maps.append({"name": accept, "action": "permit", "match": accept})
+        for carried in peer["families"]:
+            name = policy_names(cluster, carried)[0]
+            if name not in [p["name"] for p in prefix_lists]:
+                prefix_lists.append({"name": name, "prefixes": [fabric.clusters[cluster].pod_cidr_of(carried)]})
+                route_maps.append({"name": name, "action": "permit", "match": name})
         if send not in [r["name"] for r in route_maps]:
             route_maps.append({"name": send, "action": "deny"})
         for node in peer["nodes"]:
             neighbor = {"ip": node.ip_of(version), "remote_as": peer["cluster_as"], "in": accept, "out": send,
                         "description": "%s %s %s" % (DESCRIPTION, cluster, node.host),
                         "multihop": node.subnet_of(version) != router.subnet_of(version)}
+            if version == 4 and 6 in peer["families"]:
+                neighbor["in6"] = policy_names(cluster, 6)[0]  # one session carries both (kube-router)
             if has_password(peer):
                 secret = True
                 if with_passwords:
@@ -59,7 +65,7 @@ def client_state(fabric, host):
     with the collection's own route protocol."""
     client = fabric.settings(CLIENTS, host)
     router = fabric.settings(ROUTERS, client.router)
-    served = sorted(set((c, family(peering["ip"])) for c, peering in peers_of_router(fabric, router)
+    served = sorted(set((c, v) for c, peering in peers_of_router(fabric, router) for v in peering["families"]
                         if not client.clusters or c in client.clusters))
     routes = [{"dst": fabric.clusters[c].pod_cidr_of(v), "via": router.ip_of(v), "dev": client.interface,
                "onlink": False} for c, v in served if client.ip_of(v)]

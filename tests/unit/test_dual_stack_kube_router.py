@@ -1,0 +1,114 @@
+"""kube_router_install across families (inventories/kube-router-dual-stack): kube-router's flags and
+CNI conflist for both families, peers over the primary addresses carrying both, each family's pod
+CIDRs via the peer's address of that family, the ToR's IPv6 over its IPv4 neighbors, the client
+routed in both, and each family's rules refused by name."""
+import copy
+
+import pytest
+from helpers import inventory_of, problem_lines, read_model
+
+from ansible_collections.nodenet.fabric.plugins.module_utils import frr
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.kube_router_install import plan, resources
+from ansible_collections.nodenet.fabric.plugins.plugin_utils.tor import plan as tor
+
+
+@pytest.fixture(scope="module")
+def dual_stack():
+    return inventory_of("inventories/kube-router-dual-stack")
+
+
+def on_all(**values):
+    def change(hostvars, groups):
+        for host in groups["kube_router_install"]:
+            hostvars[host].update(copy.deepcopy(values))
+    return change
+
+
+def test_flags_and_conflist_carry_both_families(dual_stack):
+    fabric = read_model(dual_stack)
+    assert problem_lines(fabric) == []
+    args = resources.args(fabric.facets["kube_router_install"]["k8s-1"], fabric.clusters["k8s"])
+    assert "--service-cluster-ip-range=10.254.0.0/16,fd54::/112" in args and "--enable-ipv6=true" in args
+    assert not [a for a in args if a.startswith("--enable-ipv4")]
+    assert resources.node_cni(fabric, "k8s-2")["content"].count('"subnet"') == 2
+    assert '"ranges":[[{"subnet":"10.244.1.0/24"}],[{"subnet":"fd44:0:0:2::/64"}]]' in resources.node_cni(
+        fabric, "k8s-2")["content"]
+
+
+def test_an_ipv6_only_cluster_turns_ipv4_off():
+    south = inventory_of("inventories/dual-stack")
+
+    def change(hostvars, groups):
+        groups["kube_router_install"] = list(groups["south"])
+        for host in groups["south"]:
+            hostvars[host].update(kube_router_replaced_cni="flannel", kube_router_apiserver="https://[fd00:20:3::31]:6443")
+    fabric = read_model(south, change)
+    assert [line for line in problem_lines(fabric) if "kube_router" in line] == []
+    args = resources.args(fabric.facets["kube_router_install"]["south-1"], fabric.clusters["south"])
+    assert ["--enable-ipv6=true", "--enable-ipv4=false"] == [a for a in args if a.startswith("--enable-ipv")]
+    assert [p["ip"] for p in plan.expected_peers(fabric, "south-1")] == ["fd00:20:3::32"]
+
+
+def test_peers_over_the_primary_address_and_routes_per_family(dual_stack):
+    fabric = read_model(dual_stack)
+    node_plan = plan.node_plan(fabric, "k8s-1")
+    assert [(p["ip"], p["kind"]) for p in node_plan["verify"]["sessions"]] == [
+        ("172.26.6.2", "node"), ("172.26.6.3", "node"), ("172.26.6.250", "peer router")]
+    assert [(r["dst"], r["via"]) for r in node_plan["verify"]["routes"]] == [
+        ("10.244.1.0/24", "172.26.6.2"), ("fd44:0:0:2::/64", "fd26:6::2"),
+        ("10.244.2.0/24", "172.26.6.3"), ("fd44:0:0:3::/64", "fd26:6::3")]
+    assert node_plan["verify"]["families"] == [4, 6]
+
+
+def test_the_tor_takes_ipv6_over_its_ipv4_neighbors_and_the_client_is_routed_in_both(dual_stack):
+    fabric = read_model(dual_stack)
+    state = tor.router_state(fabric, "tor")
+    assert [(n["ip"], n["in"], n.get("in6")) for n in state["neighbors"]] == [
+        ("172.26.6.%d" % i, "NODENET-k8s-IN", "NODENET-k8s-IN6") for i in (1, 2, 3)]
+    commands = frr.commands(state, frr.parse(""))
+    six = commands[commands.index("address-family ipv6 unicast"):]
+    assert six[:4] == ["address-family ipv6 unicast", "neighbor 172.26.6.1 activate",
+                       "neighbor 172.26.6.1 route-map NODENET-k8s-IN6 in", "neighbor 172.26.6.1 route-map NODENET-k8s-OUT out"]
+    # what FRR then runs with: nothing more to do; without its IPv6 family the neighbor is set up again
+    running = "\n".join(
+        ["router bgp 65100"]
+        + [" neighbor 172.26.6.%d remote-as 64512\n neighbor 172.26.6.%d description nodenet.fabric k8s k8s-%d"
+           % (i, i, i) for i in (1, 2, 3)]
+        + [" address-family ipv4 unicast"]
+        + ["  neighbor 172.26.6.%d route-map NODENET-k8s-%s" % (i, d) for i in (1, 2, 3) for d in ("IN in", "OUT out")]
+        + [" exit-address-family", " address-family ipv6 unicast"]
+        + ["  neighbor 172.26.6.%d %s" % (i, d) for i in (1, 2, 3)
+           for d in ("activate", "route-map NODENET-k8s-IN6 in", "route-map NODENET-k8s-OUT out")]
+        + [" exit-address-family", "exit",
+           "ip prefix-list NODENET-k8s-IN seq 5 permit 10.244.0.0/16 le 32",
+           "ipv6 prefix-list NODENET-k8s-IN6 seq 5 permit fd44::/56 le 128",
+           "route-map NODENET-k8s-IN permit 10", " match ip address prefix-list NODENET-k8s-IN", "exit",
+           "route-map NODENET-k8s-IN6 permit 10", " match ipv6 address prefix-list NODENET-k8s-IN6", "exit",
+           "route-map NODENET-k8s-OUT deny 10", "exit"])
+    assert frr.commands(state, frr.parse(running)) == []
+    without = running.replace("  neighbor 172.26.6.2 activate\n", "")
+    assert frr.commands(state, frr.parse(without))[:3] == ["router bgp 65100", "no neighbor 172.26.6.2",
+                                                           "neighbor 172.26.6.2 remote-as 64512"]
+    assert [(r["dst"], r["via"]) for r in tor.client_state(fabric, "outside")["routes"]] == [
+        ("10.244.0.0/16", "172.26.6.250"), ("fd44::/56", "fd26:6::250")]
+
+
+def test_each_familys_rules_are_refused_at_once_by_name(dual_stack):
+    def change(hostvars, groups):
+        hostvars["k8s-2"]["node_ip"] = "fd26:6::2,172.26.6.2"
+        hostvars["k8s-3"].update(node_ip="172.26.6.3", node_subnet="172.26.6.0/24")
+        hostvars["k8s-1"]["node_pod_cidrs"] = ["10.244.0.0/24", "fd44:0:0:1::/64", "fd44:0:0:9::/64"]
+        for host in groups["kube_router_install"]:
+            hostvars[host]["kube_router_peers"] = [{"ip": "fd26:6::250", "asn": 65100}]
+            hostvars[host]["kube_router_extra_args"] = {"enable-ipv6": False}
+    found = problem_lines(read_model(dual_stack, change))
+    expected = [
+        "node k8s-3, node_ip: has no IPv6 address, but the cluster has IPv6 pods",
+        "node k8s-2, node_ip: lists an IPv6 address first on k8s-2 but an IPv4 one on k8s-1",
+        "kube_router_peers[0].ip: fd26:6::250 is IPv6, but kube-router peers from each node's primary address",
+        "kube_router_peers[0].ip: fd26:6::250 is ToR tor's IPv6 address, and the cluster has IPv4 pods",
+        "node k8s-1, node_pod_cidrs: lists 2 IPv6 CIDRs (fd44:0:0:1::/64, fd44:0:0:9::/64)",
+        "kube_router_extra_args.enable-ipv6: is refused: --enable-ipv6 is set by the role from the cluster's families",
+    ]
+    for text in expected:
+        assert [line for line in found if text in line], (text, found)
