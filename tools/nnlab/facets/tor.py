@@ -39,8 +39,9 @@ def status(lab):
         summary = out(["ip", "netns", "exec", host] + daemons.vtysh(lab.run_dir, host) + ["-c", "show bgp summary"])
         print("\n".join("  " + line for line in summary.splitlines() if line.strip()))
         print("Router %s: routes learned over BGP" % host)
-        for line in out(["ip", "-n", host, "route", "show", "proto", "bgp"]).splitlines():
-            print("  " + line)
+        for family in ("-4", "-6"):
+            for line in out(["ip", "-n", host, family, "route", "show", "proto", "bgp"]).splitlines():
+                print("  " + line)
     failed = 0
     for host in sorted(lab.fabric.facets.get(tor.CLIENTS, {})):
         targets = plan.client_targets(lab.fabric, host)
