@@ -72,15 +72,9 @@ class Cluster:
         return of_family(self.service_cidrs, version)
 
 
-@dataclass(frozen=True)
-class Node:
-    host: str
-    cluster: str
-    ips: Tuple[str, ...]      # underlay addresses, one per family, the primary first
-    interface: str
-    subnets: Tuple[str, ...]  # the underlay subnet of each of ips, in the same order
-    mtu: int
-    pod_cidrs: Tuple[str, ...]
+class Underlay:
+    """A host's underlay addresses (`ips`, one per family, the primary first) and the subnet of
+    each (`subnets`, in the same order): nodes, and the routers and clients around them."""
 
     @property
     def ip(self):
@@ -101,6 +95,17 @@ class Node:
 
     def subnet_of(self, version):
         return of_family(self.subnets, version)
+
+
+@dataclass(frozen=True)
+class Node(Underlay):
+    host: str
+    cluster: str
+    ips: Tuple[str, ...]      # underlay addresses, one per family, the primary first
+    interface: str
+    subnets: Tuple[str, ...]  # the underlay subnet of each of ips, in the same order
+    mtu: int
+    pod_cidrs: Tuple[str, ...]
 
 
 @dataclass

@@ -21,6 +21,21 @@ def lab(*argv):
                           capture_output=True, text=True)
 
 
+def vtysh(*commands, router="tor"):
+    """The output of vtysh commands on a lab router's FRR (its sockets under the run folder)."""
+    folder = str(NODE_ROOT / router / "frr")
+    argv = ["ip", "netns", "exec", router, "vtysh", "--vty_socket", folder, "--config_dir", folder]
+    for command in commands:
+        argv += ["-c", command]
+    return subprocess.run(argv, capture_output=True, text=True).stdout
+
+
+def rules_save(host, tool="iptables-save"):
+    """iptables-save (or ip6tables-save) of a lab host, counters left out (they move with traffic)."""
+    lines = subprocess.run(["ip", "netns", "exec", host, tool], capture_output=True, text=True).stdout.splitlines()
+    return [re.sub(r" \[\d+:\d+\]$", "", line) for line in lines if not line.startswith("#")]
+
+
 def lab_session(inventory, *flags):
     """A module fixture's body: the lab up for `inventory` (asserted), then down."""
     proc = lab("up", "-i", str(inventory), *flags)

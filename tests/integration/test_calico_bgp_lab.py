@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from lab_run import NODE_ROOT, ROOT, lab, module_runs, playbook, recap, survey_job
+from lab_run import NODE_ROOT, ROOT, lab, module_runs, playbook, recap, survey_job, vtysh
 
 INVENTORY = ROOT / "inventories" / "calico-rr"
 PLAYBOOK = "playbooks/calico_bgp_rr.yml"
@@ -32,13 +32,6 @@ def run(*argv, runs=None):
 def sh(*argv):
     return subprocess.run(list(argv), capture_output=True, text=True)
 
-
-def vtysh(*commands):
-    folder = str(NODE_ROOT / "tor" / "frr")
-    argv = ["ip", "netns", "exec", "tor", "vtysh", "--vty_socket", folder, "--config_dir", folder]
-    for command in commands:
-        argv += ["-c", command]
-    return sh(*argv).stdout
 
 
 def sessions(host):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lab_run import BIN, NODE_ROOT, ROOT, awx_job, env, job_text, lab, lab_session, playbook, recap
+from lab_run import BIN, ROOT, awx_job, env, job_text, lab, lab_session, playbook, recap, vtysh
 
 INVENTORY = Path(__file__).parent / "data" / "calico-two-clusters"
 MESH = ["-e", json.dumps({"calico_bgp_route_reflector": False,
@@ -140,7 +140,5 @@ def test_an_awx_job_from_a_synced_inventory_reaches_both_clusters_with_one_kubec
     assert events and str(kubeconfig) not in events  # the job's environment names it, as AWX's does; no event
     status = lab("bgp", "-i", str(INVENTORY))
     assert status.returncode == 0 and status.stdout.count("FAIL") == 0, status.stdout
-    folder = str(NODE_ROOT / "tor1" / "frr")
-    frr = subprocess.run(["ip", "netns", "exec", "tor1", "vtysh", "--vty_socket", folder, "--config_dir", folder,
-                          "-c", "show running-config"], capture_output=True, text=True)
-    assert frr.stdout.count("password T0rPassw0rd") == 4, frr.stdout  # east's two RRs, west's two nodes
+    config = vtysh("show running-config", router="tor1")
+    assert config.count("password T0rPassw0rd") == 4, config  # east's two RRs, west's two nodes

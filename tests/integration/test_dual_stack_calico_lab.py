@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from lab_run import NODE_ROOT, ROOT, lab, lab_session, playbook, recap
+from lab_run import NODE_ROOT, ROOT, lab, lab_session, playbook, recap, vtysh
 
 INVENTORY = ROOT / "inventories" / "calico-rr-dual-stack"
 PLAYBOOK = "playbooks/calico_bgp_rr.yml"
@@ -48,13 +48,6 @@ def sessions(host):
         found.update((s["ip"], (s["type"], s["info"])) for s in bird.parse_protocols(out))
     return found
 
-
-def vtysh(*commands):
-    folder = str(NODE_ROOT / "tor" / "frr")
-    argv = ["ip", "netns", "exec", "tor", "vtysh", "--vty_socket", folder, "--config_dir", folder]
-    for command in commands:
-        argv += ["-c", command]
-    return sh(*argv).stdout
 
 
 def routes(host, family, protocol):

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from lab_run import NODE_ROOT, ROOT, lab, lab_session, playbook, recap
+from lab_run import NODE_ROOT, ROOT, lab_session, playbook, recap, rules_save
 
 INVENTORY = ROOT / "inventories" / "kube-router-dual-stack"
 PLAYBOOK = "playbooks/kube_router_install.yml"
@@ -35,8 +35,7 @@ def sh(*argv):
 
 
 def save6(host):
-    lines = sh("ip", "netns", "exec", host, "ip6tables-save").stdout.splitlines()
-    return [re.sub(r" \[\d+:\d+\]$", "", line) for line in lines if not line.startswith("#")]
+    return rules_save(host, "ip6tables-save")
 
 
 def kube_proxy6(host):

@@ -12,7 +12,7 @@ import subprocess
 import pytest
 import yaml
 
-from lab_run import NODE_ROOT, ROOT, job_changed, lab, module_runs, playbook, recap, survey_job
+from lab_run import NODE_ROOT, ROOT, job_changed, lab, module_runs, playbook, recap, rules_save, survey_job, vtysh
 
 INVENTORY = ROOT / "inventories" / "kube-router-tor"
 PLAYBOOK = "playbooks/kube_router_install.yml"
@@ -56,13 +56,6 @@ def expected_peers(host, others=None):
     return found
 
 
-def vtysh(*commands):
-    folder = str(NODE_ROOT / "tor" / "frr")
-    argv = ["ip", "netns", "exec", "tor", "vtysh", "--vty_socket", folder, "--config_dir", folder]
-    for command in commands:
-        argv += ["-c", command]
-    return subprocess.run(argv, capture_output=True, text=True).stdout
-
 
 def routes(host):
     return subprocess.run(["ip", "-n", host, "route"], capture_output=True, text=True).stdout
@@ -73,9 +66,7 @@ def sh(*argv):
 
 
 def save(host):
-    """iptables-save of the node, counters left out (they move with traffic)."""
-    lines = sh("ip", "netns", "exec", host, "iptables-save").stdout.splitlines()
-    return [re.sub(r" \[\d+:\d+\]$", "", line) for line in lines if not line.startswith("#")]
+    return rules_save(host)
 
 
 def chains(lines):

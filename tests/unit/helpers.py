@@ -56,3 +56,8 @@ def set_on_group(group, **values):
 
 def problem_lines(fabric):
     return [str(e) for e in fabric.problems()]
+
+
+def unnamed(found, expected):
+    """The expected texts no problem line contains (every problem is reported at once)."""
+    return [text for text in expected if not [line for line in found if text in line]]

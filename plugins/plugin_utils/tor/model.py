@@ -13,9 +13,9 @@ from typing import Tuple
 
 from ..calico_bgp_rr import model as bgp
 from ..kube_router_install import model as kube_router
-from ..addresses import contains, families, of_family
+from ..addresses import contains, of_family
 from ..errors import FabricError
-from ..fabric import facet_cluster_settings, underlay_subnets
+from ..fabric import Underlay, facet_cluster_settings, underlay_subnets
 from ..peers import MAX_AS, password_text_problem
 
 ROUTERS = "bgp_routers"
@@ -24,30 +24,8 @@ GROUPS = (ROUTERS, CLIENTS)
 VARIABLES = {"bgp_client_interface": "eth0", "bgp_router_interface": "eth0"}
 
 
-class OutsideHost:
-    """Addresses and subnets per family (as node_ip and node_subnet take them), the primary first."""
-
-    @property
-    def ip(self):
-        return self.ips[0]
-
-    @property
-    def subnet(self):
-        return self.subnets[0]
-
-    @property
-    def families(self):
-        return families(self.ips)
-
-    def ip_of(self, version):
-        return of_family(self.ips, version)
-
-    def subnet_of(self, version):
-        return of_family(self.subnets, version)
-
-
 @dataclass(frozen=True)
-class RouterSettings(OutsideHost):
+class RouterSettings(Underlay):
     """A ToR/router host running FRR's bgpd, peering with the nodes of every cluster that names
     one of its addresses in calico_bgp_peers (an IPv6 address: its IPv6 sessions)."""
     ips: Tuple[str, ...]
@@ -58,7 +36,7 @@ class RouterSettings(OutsideHost):
 
 
 @dataclass(frozen=True)
-class ClientSettings(OutsideHost):
+class ClientSettings(Underlay):
     """A host outside the clusters that reaches pods through a router (seed 004's static route),
     in each family it and its router both have."""
     ips: Tuple[str, ...]

@@ -362,17 +362,19 @@ def peer_texts(fabric):
                 [(rank[c], family(c), '{"dst":%s,"via":%s,"dev":' % (JSON.encode(c), JSON.encode(mesh.ip_of(family(c)))))
                  for c in peer.pod_cidrs],
                 [(rank[c], family(c), '{"dst":%s,"via":%s,"dev":' % (JSON.encode(c), JSON.encode(peer.ip_of(family(c)))))
-                 for c in peer.pod_cidrs]))
+                 for c in peer.pod_cidrs],
+                dict((family(ip), ip_int(ip)) for ip in peer.ips)))
         fabric.__dict__["_mesh_texts"] = texts
     return texts
 
 
 class Peer(tuple):
     """A mesh node as every other node's plan holds it: host, cluster, the core node, its addresses
-    on the device, its neighbor entries [(family, text)], its FDB entry, and its route heads via
-    the device and via its node_ip (direct routing) [(rank, family, text)]."""
+    on the device, its neighbor entries [(family, text)] (in the order of its addresses), its FDB
+    entry, its route heads via the device and via its node_ip (direct routing) [(rank, family,
+    text)], and its node_ip per family as an integer (direct routing's subnet test)."""
     __slots__ = ()
-    FIELDS = ("host", "cluster", "node", "ips", "neighbors", "fdb", "via_vxlan", "via_node")
+    FIELDS = ("host", "cluster", "node", "ips", "neighbors", "fdb", "via_vxlan", "via_node", "underlay")
 
     def __new__(cls, *values):
         return tuple.__new__(cls, values)
@@ -394,17 +396,17 @@ def state_text(fabric, host):
     meshed = set(map(family, mesh.ips))
     vxlan_tail = JSON.encode(mesh.device) + ',"onlink":true}'
     direct_tail = JSON.encode(node.interface) + ',"onlink":false}'
-    direct = dict((v, node.subnet_of(v)) for v in meshed if mesh.direct_routing and node.subnet_of(v))
+    direct = dict((v, net_range(node.subnet_of(v))) for v in meshed if mesh.direct_routing and node.subnet_of(v))
     routes, neighbors, targets = [], [], []
-    for _host, cluster, peer, ips, peer_neighbors, _fdb, via_vxlan, via_node in peers:  # Peer, unpacked: hot loop
+    for _host, cluster, _peer, ips, peer_neighbors, _fdb, via_vxlan, via_node, underlay in peers:  # hot loop
         neighbors += [text for version, text in peer_neighbors if version in meshed]
-        targets += [ip for ip in ips if family(ip) in meshed]
+        targets += [ip for ip, (version, _text) in zip(ips, peer_neighbors) if version in meshed]
         if cluster == node.cluster:
             continue
         for (rank, version, head), (_rank, _version, direct_head) in zip(via_vxlan, via_node):
             if version not in meshed:
                 continue
-            if version in direct and peer.ip_of(version) and contains(direct[version], peer.ip_of(version)):
+            if version in direct and direct[version][0] <= underlay.get(version, -1) <= direct[version][1]:
                 routes.append((rank, direct_head + direct_tail))
             else:
                 routes.append((rank, head + vxlan_tail))
