@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import socket
 
 from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.ownership import Policy
 
@@ -144,12 +145,19 @@ def ipv6_lists(args):
 
 def owned(config, args=None):
     """Our part of a parsed configuration, comparable with desired(args)."""
-    # a neighbor's lines in its own family, and in IPv6 where args carry IPv6 over its IPv4 session:
-    # another family someone activated is theirs
+    # a neighbor's lines in its own family, and in IPv6 where args carry IPv6 over its IPv4 session
+    # or its IPv6 lines name our route-maps (left from such a session): another family someone
+    # else activated is theirs
     mp = set(n["ip"] for n in (args or {}).get("neighbors", []) if n.get("in6"))
+
+    def afi6(ip):
+        lines = sorted(config["afi6"].get(ip, []))
+        ours = ipv6(ip) or ip in mp or any(" route-map %s" % NAME_PREFIX in line for line in lines)
+        return lines if ours else []
+
     return {
         "neighbors": dict((ip, (sorted(config["neighbors"][ip]), [] if ipv6(ip) else sorted(config["afi"].get(ip, [])),
-                                sorted(config["afi6"].get(ip, [])) if ipv6(ip) or ip in mp else []))
+                                afi6(ip)))
                           for ip in owned_neighbors(config)),
         "prefix_lists": dict((n, sorted(l)) for n, l in config["prefix_lists"].items() if OURS.owns("prefix_list", n)),
         "prefix_lists6": dict((n, sorted(l)) for n, l in config["prefix_lists6"].items()
@@ -189,6 +197,39 @@ def problems(args, config):
     for item in list(args["prefix_lists"]) + list(args["route_maps"]):
         if not OURS.owns("prefix_list", item["name"]):
             found.append("%s: our prefix-lists and route-maps are named %s*" % (item["name"], NAME_PREFIX))
+    found += input_problems(args)
+    return found
+
+
+def canonical(text):
+    """An address or CIDR as FRR prints it (compressed IPv6), or None when it is none."""
+    address, _sep, length = text.partition("/")
+    kind = socket.AF_INET6 if ipv6(address) else socket.AF_INET
+    try:
+        out = socket.inet_ntop(kind, socket.inet_pton(kind, address))
+    except (OSError, ValueError):
+        return None
+    return out + (("/" + length) if _sep else "")
+
+
+def input_problems(args):
+    """What FRR would print otherwise, so that no run would ever match it (and each would set the
+    neighbor up again)."""
+    found = []
+    for neighbor in args["neighbors"]:
+        if canonical(neighbor["ip"]) != neighbor["ip"]:
+            found.append("neighbor %s: give the address as FRR prints it (%s)" % (
+                neighbor["ip"], canonical(neighbor["ip"]) or "not an address"))
+        if neighbor.get("in6") and ipv6(neighbor["ip"]):
+            found.append("neighbor %s: in6 is for an IPv4 neighbor's session; an IPv6 neighbor's `in` is its IPv6 "
+                         "route-map" % neighbor["ip"])
+    for item in args["prefix_lists"]:
+        if len(set(ipv6(p) for p in item["prefixes"])) > 1:
+            found.append("prefix-list %s mixes IPv4 and IPv6 prefixes; give one list per family" % item["name"])
+        for prefix in item["prefixes"]:
+            if canonical(prefix) != prefix:
+                found.append("prefix-list %s: give %s as FRR prints it (%s)" % (
+                    item["name"], prefix, canonical(prefix) or "not a CIDR"))
     return found
 
 

@@ -160,3 +160,13 @@ def test_an_ipv6_only_route_reflector_needs_a_cluster_id(dual_stack):
     found = problem_lines(read_model(dual_stack, change))
     assert [line for line in found if "node k8s-1, calico_bgp_rr_cluster_id: must be set" in line], found
     assert [line for line in found if "node k8s-1, node_ip: has no IPv4 address" in line], found
+
+
+def test_direct_pod_access_needs_a_peer_in_each_family(dual_stack):
+    def change(hostvars, groups):
+        for host in groups["calico_bgp_rr"]:
+            hostvars[host]["calico_bgp_peers"] = [{"name": "rr-peer", "ip": TOR[0], "as": 7675}]
+    found = problem_lines(read_model(dual_stack, change))
+    assert unnamed(found, ["calico_bgp_nat_outgoing: is false (direct pod access, seed 004) but no peer in "
+                           "calico_bgp_peers is IPv6: nothing outside the cluster learns a route to the IPv6 pool"]) == []
+    assert not [line for line in found if "no peer in calico_bgp_peers is IPv4" in line]

@@ -111,3 +111,68 @@ def test_each_familys_rules_are_refused_at_once_by_name(dual_stack):
         "kube_router_extra_args.enable-ipv6: is refused: --enable-ipv6 is set by the role from the cluster's families",
     ]
     assert unnamed(found, expected) == [], found
+
+
+def test_an_ipv6_primary_address_gets_a_generated_router_id_unless_one_is_given():
+    south = inventory_of("inventories/dual-stack")
+
+    def change(hostvars, groups):
+        groups["kube_router_install"] = list(groups["south"])
+        for host in groups["south"]:
+            hostvars[host].update(kube_router_replaced_cni="flannel", kube_router_apiserver="https://[fd00:20:3::31]:6443")
+    fabric = read_model(south, change)
+    args = resources.daemonset(fabric, "south")[0]["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "--router-id=generate" in args
+    given = read_model(south, lambda h, g: (change(h, g), [h[n].update(kube_router_extra_args={"router-id": "10.9.9.1"})
+                                                           for n in g["south"]]))
+    args = resources.daemonset(given, "south")[0]["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert [a for a in args if a.startswith("--router-id")] == ["--router-id=10.9.9.1"]
+    ipv4_first = read_model(inventory_of("inventories/kube-router-dual-stack"))
+    args = resources.daemonset(ipv4_first, "k8s")[0]["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert not [a for a in args if a.startswith("--router-id")]
+
+
+def test_a_tor_without_ipv6_carries_ipv4_only(dual_stack):
+    def change(hostvars, _groups):
+        hostvars["tor"].update(bgp_router_ip="172.26.6.250", bgp_router_subnet="172.26.6.0/24")
+    fabric = read_model(dual_stack, change)
+    assert [line for line in problem_lines(fabric)] == []
+    assert [n.get("in6") for n in tor.router_state(fabric, "tor")["neighbors"]] == [None, None, None]
+    assert [r["dst"] for r in tor.client_state(fabric, "outside")["routes"]] == ["10.244.0.0/16"]
+
+
+def test_ipv6_underlay_subnets_do_not_count_for_an_ipv4_pod_network():
+    inventory = inventory_of("inventories/kube-router")
+
+    def change(hostvars, groups):
+        for index, host in enumerate(groups["kube_router_install"]):
+            hostvars[host].update(node_ip="%s,fd26:%d::1" % (hostvars[host]["node_ip"], index),
+                                  node_subnet="172.26.6.0/24,fd26:%d::/64" % index)
+    assert [line for line in problem_lines(read_model(inventory, change)) if "kube_router_overlay" in line] == []
+
+
+def test_frr_input_frr_would_print_otherwise_is_refused():
+    args = {"asn": 65100, "neighbors": [
+        {"ip": "FD26:6::1", "remote_as": 64512, "in": "NODENET-k-IN6", "out": "NODENET-k-OUT", "description": "nodenet.fabric k"},
+        {"ip": "fd26:6::2", "remote_as": 64512, "in": "NODENET-k-IN6", "out": "NODENET-k-OUT", "in6": "NODENET-k-IN6",
+         "description": "nodenet.fabric k"}],
+        "prefix_lists": [{"name": "NODENET-k-IN", "prefixes": ["10.244.0.0/16", "fd44::/56"]}], "route_maps": []}
+    assert frr.problems(args, frr.parse("")) == [
+        "neighbor FD26:6::1: give the address as FRR prints it (fd26:6::1)",
+        "neighbor fd26:6::2: in6 is for an IPv4 neighbor's session; an IPv6 neighbor's `in` is its IPv6 route-map",
+        "prefix-list NODENET-k-IN mixes IPv4 and IPv6 prefixes; give one list per family"]
+
+
+def test_ipv6_left_on_an_ipv4_neighbor_is_taken_back_when_the_cluster_drops_it(dual_stack):
+    fabric = read_model(dual_stack)
+    state = tor.router_state(fabric, "tor")
+    running = frr.parse("\n".join(
+        ["router bgp 65100", " neighbor 172.26.6.1 remote-as 64512",
+         " neighbor 172.26.6.1 description nodenet.fabric k8s k8s-1", " address-family ipv4 unicast",
+         "  neighbor 172.26.6.1 route-map NODENET-k8s-IN in", "  neighbor 172.26.6.1 route-map NODENET-k8s-OUT out",
+         " exit-address-family", " address-family ipv6 unicast", "  neighbor 172.26.6.1 activate",
+         "  neighbor 172.26.6.1 route-map NODENET-k8s-IN6 in", "  neighbor 172.26.6.1 route-map NODENET-k8s-OUT out",
+         " exit-address-family", "exit"]))
+    ipv4_only = dict(state, neighbors=[dict((k, v) for k, v in n.items() if k != "in6") for n in state["neighbors"]])
+    assert "no neighbor 172.26.6.1" in frr.commands(ipv4_only, running)
+    assert "no neighbor 172.26.6.1" not in frr.commands(state, running)

@@ -218,7 +218,7 @@ def cluster_steps(fabric, state="present", secrets=None, options=None):
             + steps.apply(manifests(fabric, "as"), "AS number", file="calico-bgp-as.yml", force=True,
                           field_manager="nodenet.fabric-as")
             + steps.apply(manifests(fabric, "addresses"), "IPv6 addresses", file="calico-bgp-addresses.yml",
-                          field_manager="nodenet.fabric-addresses")
+                          force=True, field_manager="nodenet.fabric-addresses")
             + steps.apply(manifests(fabric, "config", "mesh"), "mesh on", file="calico-bgp-config.yml", force=True)
             + steps.apply(manifests(fabric, "peers", "mesh", secrets), "peers (mesh)", file="calico-bgp-peers.yml",
                           secret=True)

@@ -212,6 +212,14 @@ def check(fabric):
                 "is false (direct pod access, seed 004) but calico_bgp_peers is empty: nothing outside the "
                 "cluster learns a route to the pool, so pods lose every reply from outside. Add the ToR as "
                 "a peer, or keep natOutgoing"))
+        elif not settings.nat_outgoing:
+            for version in fabric.clusters[name].families:
+                if not any(family(p["ip"]) == version for p in settings.peers):
+                    error(fabric, name, first.host, "calico_bgp_nat_outgoing", (
+                        "is false (direct pod access, seed 004) but no peer in calico_bgp_peers is %s: nothing "
+                        "outside the cluster learns a route to the %s pool, so those pods lose every reply from "
+                        "outside. Add the ToR's %s address as a peer, or keep natOutgoing"
+                        % (NAMES[version], NAMES[version], NAMES[version])))
         check_families(fabric, name, nodes)
         for version in fabric.clusters[name].families:
             if unencapsulated(settings.mode, version) and not settings.underlay_routes_pods:

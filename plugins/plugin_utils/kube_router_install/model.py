@@ -514,7 +514,10 @@ def check_topology(fabric, name, nodes, settings):
               "cluster ID every RR and client is annotated with (kube-router.io/rr.server / rr.client), e.g. 42")
     if on["run_router"] and not on["full_mesh"] and not rrs and len(nodes) > 1:
         check_reflection(fabric, name, nodes, settings)
-    subnets = sorted(set(s for n in nodes for s in n.subnets if len(set(m.subnet_of(family(s)) for m in nodes)) > 1))
+    subnets = []
+    for version in fabric.clusters[name].families:
+        found = sorted(set(n.subnet_of(version) for n in nodes if n.subnet_of(version)))
+        subnets += found if len(found) > 1 else []
     if subnets and not on["overlay"] and not settings.peers:
         error(fabric, name, nodes[0].host, "kube_router_overlay", (
             "is false but the nodes are on %d subnets (%s) and no peer router learns the pod CIDRs: pods on "
@@ -563,7 +566,7 @@ def router_peerings(fabric, router):
             if peer["ip"] in router.ips:
                 nodes = [n for n in fabric.cluster_nodes(name) if n.host in fabric.facets[NAME]]
                 found.append((name, {"ip": peer["ip"], "as": peer["asn"], "cluster_as": settings.cluster_asn,
-                                     "families": fabric.clusters[name].families,
+                                     "families": tuple(v for v in fabric.clusters[name].families if router.ip_of(v)),
                                      "nodes": nodes, "password_file": peer.get("password_file"),
                                      "password_var": peer.get("password_var"),
                                      "variable": "kube_router_peers"}))

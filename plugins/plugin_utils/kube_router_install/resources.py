@@ -181,8 +181,9 @@ def services(fabric, cluster):
             for svc in s.services]
 
 
-def args(settings, cluster):
-    """kube-router's flags, in the order of SWITCHES then the rest, then the user's extra args."""
+def args(settings, cluster, primary_ipv6=False):
+    """kube-router's flags, in the order of SWITCHES then the rest, then the user's extra args.
+    `primary_ipv6`: the nodes' primary address is IPv6."""
     result = ["--%s=%s" % (flag, "true" if settings.switch(name) else "false") for name, flag, _default in SWITCHES]
     result += ["--cluster-asn=%d" % settings.cluster_asn, "--kubeconfig=%s/kubeconfig" % KUBECONFIG_DIR,
                "--service-cluster-ip-range=%s" % ",".join(cluster.service_cidrs)]
@@ -190,6 +191,8 @@ def args(settings, cluster):
         result.append("--enable-ipv6=true")
         if 4 not in cluster.families:
             result.append("--enable-ipv4=false")
+    if primary_ipv6 and "router-id" not in dict(settings.extra_args):
+        result.append("--router-id=generate")  # a BGP router ID is IPv4: kube-router exits without one
     if settings.switch("overlay"):
         result += ["--overlay-type=%s" % settings.overlay_type, "--overlay-encap=%s" % settings.overlay_encap]
     if settings.peers:
@@ -203,6 +206,10 @@ def args(settings, cluster):
         result.append("--runtime-endpoint=%s" % settings.runtime_endpoint)
     result += ["--%s=%s" % (flag, value) for flag, value in settings.extra_args]
     return result
+
+
+def primary_ipv6(fabric, cluster):
+    return ":" in fabric.cluster_nodes(cluster)[0].ip
 
 
 def peer_passwords_needed(settings):
@@ -231,7 +238,7 @@ def daemonset(fabric, cluster):
            "tolerations": [{"operator": "Exists", "effect": "NoSchedule"}, {"operator": "Exists", "effect": "NoExecute"},
                            {"key": "CriticalAddonsOnly", "operator": "Exists"}],
            "containers": [{
-               "name": APP, "image": s.image, "args": args(s, fabric.clusters[cluster]),
+               "name": APP, "image": s.image, "args": args(s, fabric.clusters[cluster], primary_ipv6(fabric, cluster)),
                "env": [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
                        {"name": "KUBE_ROUTER_CNI_CONF_FILE", "value": "/etc/cni/net.d/" + CNI_FILE}],
                "livenessProbe": {"httpGet": {"path": "/healthz", "port": 20244}, "initialDelaySeconds": 10,

@@ -119,7 +119,7 @@ def check_routers(fabric, node_ips):
         for cluster, peer in peering:
             if peer["as"] is not None and peer["as"] != router.as_number:
                 error(fabric, cluster, host, "bgp_router_as", "%d differs from AS %d that cluster %s's "
-                      "%s gives for %s" % (router.as_number, peer["as"], cluster, peer["variable"], router.ip),
+                      "%s gives for %s" % (router.as_number, peer["as"], cluster, peer["variable"], peer["ip"]),
                       ROUTERS)
 
 

@@ -68,7 +68,7 @@ def client_state(fabric, host):
     served = sorted(set((c, v) for c, peering in peers_of_router(fabric, router) for v in peering["families"]
                         if not client.clusters or c in client.clusters))
     routes = [{"dst": fabric.clusters[c].pod_cidr_of(v), "via": router.ip_of(v), "dev": client.interface,
-               "onlink": False} for c, v in served if client.ip_of(v)]
+               "onlink": False} for c, v in served if client.ip_of(v) and router.ip_of(v)]
     return {"routes": routes, "route_protocol": ROUTE_PROTOCOLS["nodenet_bgp"], "use_nexthops": False}
 
 
