@@ -35,14 +35,16 @@ def test_flags_and_conflist_carry_both_families(dual_stack):
         fabric, "k8s-2")["content"]
 
 
-def test_an_ipv6_only_cluster_turns_ipv4_off():
-    south = inventory_of("inventories/dual-stack")
+def south_under_kube_router(hostvars, groups, **extra):
+    """inventories/dual-stack's IPv6-only south as a kube_router_install cluster."""
+    groups["kube_router_install"] = list(groups["south"])
+    for host in groups["south"]:
+        hostvars[host].update(kube_router_replaced_cni="flannel", kube_router_apiserver="https://[fd00:20:3::31]:6443",
+                              **extra)
 
-    def change(hostvars, groups):
-        groups["kube_router_install"] = list(groups["south"])
-        for host in groups["south"]:
-            hostvars[host].update(kube_router_replaced_cni="flannel", kube_router_apiserver="https://[fd00:20:3::31]:6443")
-    fabric = read_model(south, change)
+
+def test_an_ipv6_only_cluster_turns_ipv4_off():
+    fabric = read_model(inventory_of("inventories/dual-stack"), south_under_kube_router)
     assert [line for line in problem_lines(fabric) if "kube_router" in line] == []
     args = resources.args(fabric.facets["kube_router_install"]["south-1"], fabric.clusters["south"])
     assert ["--enable-ipv6=true", "--enable-ipv4=false"] == [a for a in args if a.startswith("--enable-ipv")]
@@ -115,16 +117,10 @@ def test_each_familys_rules_are_refused_at_once_by_name(dual_stack):
 
 def test_an_ipv6_primary_address_gets_a_generated_router_id_unless_one_is_given():
     south = inventory_of("inventories/dual-stack")
-
-    def change(hostvars, groups):
-        groups["kube_router_install"] = list(groups["south"])
-        for host in groups["south"]:
-            hostvars[host].update(kube_router_replaced_cni="flannel", kube_router_apiserver="https://[fd00:20:3::31]:6443")
-    fabric = read_model(south, change)
+    fabric = read_model(south, south_under_kube_router)
     args = resources.daemonset(fabric, "south")[0]["spec"]["template"]["spec"]["containers"][0]["args"]
     assert "--router-id=generate" in args
-    given = read_model(south, lambda h, g: (change(h, g), [h[n].update(kube_router_extra_args={"router-id": "10.9.9.1"})
-                                                           for n in g["south"]]))
+    given = read_model(south, lambda h, g: south_under_kube_router(h, g, kube_router_extra_args={"router-id": "10.9.9.1"}))
     args = resources.daemonset(given, "south")[0]["spec"]["template"]["spec"]["containers"][0]["args"]
     assert [a for a in args if a.startswith("--router-id")] == ["--router-id=10.9.9.1"]
     ipv4_first = read_model(inventory_of("inventories/kube-router-dual-stack"))
