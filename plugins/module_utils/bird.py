@@ -84,13 +84,16 @@ def read(module, routes_of):
     expected table, and BIRD's routes (`routes_of(module, protocol)`: the node's routes of a
     protocol)."""
     p = module.params
-    sessions = []
+    sessions, seen = [], set()
     for version in p["families"]:
         birdc = p["birdc"] if version == 4 else p["birdc6"]
         rc, out, err = module.run_command(list(birdc) + ["show", "protocols"])
         if rc != 0:
             return None, "birdc failed (%s): %s" % (" ".join(birdc), (err or out).strip())
-        sessions += [s for s in parse_protocols(out) if s["name"] not in set(t["name"] for t in sessions)]
+        for session in parse_protocols(out):  # one socket given for both families lists each once
+            if session["name"] not in seen:
+                seen.add(session["name"])
+                sessions.append(session)
     routes, error = routes_of(module, BIRD_PROTOCOL) if p["routes"] else ([], None)
     if error:
         return None, error

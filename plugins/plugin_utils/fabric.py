@@ -342,6 +342,22 @@ def pod_cidr_problems(node, cluster):
     return found
 
 
+def family_address_problems(fabric, cluster, nodes, facet, carrier):
+    """A role that carries each pod family over the nodes' addresses of that family: every node
+    needs a node_ip in each of its cluster's pod families. `carrier`: who carries them, for the
+    message (e.g. "Calico peers and routes them")."""
+    found = []
+    for node in nodes:
+        for version in fabric.clusters[cluster].families:
+            if node.ip_of(version) is None:
+                found.append(FabricError(cluster, node.host, "node_ip", (
+                    "has no %s address, but the cluster has %s pods (cluster_pod_cidr %s): %s over the nodes' %s "
+                    "addresses. Add the node's %s address to node_ip"
+                    % (NAMES[version], NAMES[version], fabric.clusters[cluster].pod_cidr_of(version), carrier,
+                       NAMES[version], NAMES[version])), facet))
+    return found
+
+
 def pod_cidrs_problems(fabric, node, facet):
     """A role that reads a node's pod CIDRs as its Node's spec.podCIDRs (flannel, kube-router):
     at most one per family, as Kubernetes holds them."""

@@ -17,7 +17,8 @@ from ansible_collections.nodenet.fabric.plugins.module_utils.reconcile.protocols
 
 from ..addresses import NAMES, family
 from ..errors import FabricError
-from ..fabric import checked_clusters, facet_cluster_settings, facet_clusters, flagged_nodes, report_disagreement
+from ..fabric import (checked_clusters, facet_cluster_settings, facet_clusters, family_address_problems, flagged_nodes,
+                      report_disagreement)
 from ..peers import MAX_AS, password_of
 from ..reader import dns_name, mappings, named
 
@@ -220,7 +221,7 @@ def check(fabric):
                         "outside the cluster learns a route to the %s pool, so those pods lose every reply from "
                         "outside. Add the ToR's %s address as a peer, or keep natOutgoing"
                         % (NAMES[version], NAMES[version], NAMES[version])))
-        check_families(fabric, name, nodes)
+        fabric.errors.extend(family_address_problems(fabric, name, nodes, NAME, "Calico peers and routes them"))
         for version in fabric.clusters[name].families:
             if unencapsulated(settings.mode, version) and not settings.underlay_routes_pods:
                 check_one_subnet(fabric, name, nodes, settings.mode, version)
@@ -230,19 +231,6 @@ def unencapsulated(mode, version):
     """Whether a family's pod routes go unencapsulated via the nodes' addresses: bgp mode, and
     IPv6 in the ipip modes (Calico's IPv6 pools take no IPIP)."""
     return mode == "bgp" or (version == 6 and mode.startswith("ipip"))
-
-
-def check_families(fabric, cluster, nodes):
-    """Each node has an address in every pod family of its cluster: BIRD peers and routes a
-    family over the nodes' addresses of that family."""
-    for node in nodes:
-        for version in fabric.clusters[cluster].families:
-            if node.ip_of(version) is None:
-                error(fabric, cluster, node.host, "node_ip", (
-                    "has no %s address, but the cluster has %s pods (cluster_pod_cidr %s): Calico peers and "
-                    "routes them over the nodes' %s addresses. Add the node's %s address to node_ip"
-                    % (NAMES[version], NAMES[version], fabric.clusters[cluster].pod_cidr_of(version),
-                       NAMES[version], NAMES[version])))
 
 
 def check_one_subnet(fabric, cluster, nodes, mode, version):

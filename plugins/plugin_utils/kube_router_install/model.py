@@ -18,8 +18,8 @@ from ..addresses import NAMES, family
 from ..peers import MAX_AS, password_of
 from ..reader import item_reader, mappings, named
 from ..errors import FabricError
-from ..fabric import (checked_clusters, facet_cluster_settings, facet_clusters, flagged_nodes, pod_cidrs_problems,
-                      report_disagreement)
+from ..fabric import (checked_clusters, facet_cluster_settings, facet_clusters, family_address_problems, flagged_nodes,
+                      pod_cidrs_problems, report_disagreement)
 
 NAME = "kube_router_install"
 # IPv4, IPv6 or both: kube-router peers over each node's primary address (its first node_ip), one
@@ -451,15 +451,7 @@ def check_families(fabric, name, nodes, settings):
     """kube-router peers over each node's primary address (the first InternalIP), and only with
     nodes and routers of that family: one session carries the other family's routes too, with
     the node's address of that family as their next hop."""
-    versions = fabric.clusters[name].families
-    for node in nodes:
-        for version in versions:
-            if node.ip_of(version) is None:
-                error(fabric, name, node.host, "node_ip", (
-                    "has no %s address, but the cluster has %s pods (cluster_pod_cidr %s): kube-router routes them "
-                    "via the nodes' %s addresses. Add the node's %s address to node_ip"
-                    % (NAMES[version], NAMES[version], fabric.clusters[name].pod_cidr_of(version), NAMES[version],
-                       NAMES[version])))
+    fabric.errors.extend(family_address_problems(fabric, name, nodes, NAME, "kube-router routes them"))
     primary = family(nodes[0].ip)
     other = [n.host for n in nodes if family(n.ip) != primary]
     if other:
